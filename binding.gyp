@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "vasg_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/blas.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fexceptions"],
+      "libraries": ["-lopenblas", "-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,126 @@
+// The only module that loads the native core (native/src, built by node-gyp at install).
+// It declares the typed surface; callers validate options before crossing into C++,
+// which only checks buffer types and lengths.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** Per-call counters returned by one skip-gram pass. Losses are sums of -log σ terms. */
+export interface SkipgramStats {
+  lossUsers: number;
+  lossProducts: number;
+  pairsUsers: number;
+  pairsProducts: number;
+}
+
+/** Arguments of one skip-gram pass over (a chunk of) the walk corpus. Tables are updated in place. */
+export interface SkipgramArgs {
+  /** Input table X, [nNodes × dim]; node ids < nUsers are users, the rest products. */
+  vectors: Float32Array;
+  /** Output (context) table, [nNodes × dim], or null to share X as in the paper's σ(X_c·X_v). */
+  contexts: Float32Array | null;
+  dim: number;
+  /** Walks, each `walkLength` tokens, concatenated. Pairs never cross walk boundaries. */
+  corpus: Int32Array;
+  walkLength: number;
+  /** Context radius: centre ± radius (the paper's window w = 2·radius + 1). */
+  radius: number;
+  /** Negative samples per pair; 0 = the paper's positive-only σ(X_c·X_v) objective. */
+  negatives: number;
+  /** Node ids drawn for negatives (unigram^0.75 table); required when negatives > 0. */
+  negTable: Int32Array | null;
+  /** Learning rate decays linearly from lrStart to lrEnd over this call's tokens. */
+  lrStart: number;
+  lrEnd: number;
+  /** Gradient scale per centre node (uncertainty weight), or null for 1. Length nNodes. */
+  centreScale: Float32Array | null;
+  nUsers: number;
+  threads: number;
+  seed: number;
+}
+
+/** A fully connected ReLU network with dropout on hidden layers, trained with Adam. */
+export interface Mlp {
+  /** Layer widths, input first: e.g. [100, 256, 512, 1024, 2048, 4096]. */
+  readonly sizes: number[];
+  /** Forward pass over `rows` row-major inputs; with train=true applies dropout and keeps activations for backward. */
+  forward(x: Float32Array, rows: number, train: boolean): Float32Array;
+  /** Backward pass of the last train forward; accumulates parameter gradients, returns d loss / d input. */
+  backward(gradOut: Float32Array, rows: number): Float32Array;
+  /** One Adam update with the accumulated gradients, then zeroes them. */
+  adamStep(lr: number, beta1: number, beta2: number, eps: number): void;
+  zeroGrad(): void;
+  /** Copies of [W0, b0, W1, b1, ...]; W_l is [sizes[l] × sizes[l+1]] row-major. */
+  getParams(): Float32Array[];
+  setParams(params: Float32Array[]): void;
+}
+
+export interface MlpOptions {
+  dropout: number;
+  /** true: ReLU on the last layer too; false: linear output. */
+  outputRelu: boolean;
+  seed: number;
+}
+
+export interface TopK {
+  items: Int32Array;
+  scores: Float32Array;
+}
+
+export interface NativeCore {
+  /** [sync] C = alpha·op(A)·op(B) + beta·C, row-major. */
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number): void;
+  setBlasThreads(threads: number): void;
+  blasThreads(): number;
+
+  /**
+   * [async] Random walks on a CSR graph: `walksPerNode` rounds, each starting once from every node
+   * (node order shuffled per round), `walkLength` tokens each. Next node uniform among neighbours,
+   * or proportional to `weights` when given. Deterministic for a seed whatever the thread count.
+   * Nodes without neighbours give walks that repeat the start node.
+   */
+  randomWalks(indptr: Int32Array, indices: Int32Array, weights: Float32Array | null,
+    walksPerNode: number, walkLength: number, seed: number, threads: number): Promise<Int32Array>;
+
+  /** [async] One Hogwild skip-gram pass; see SkipgramArgs. */
+  skipgram(args: SkipgramArgs): Promise<SkipgramStats>;
+
+  /** [sync] Weighted MSE: loss = Σ_r w_r · mean_c (pred-target)²; writes d loss / d pred into grad. */
+  mse(pred: Float32Array, target: Float32Array, rowWeights: Float32Array | null, rows: number, cols: number,
+    grad: Float32Array): number;
+
+  Mlp: new (sizes: number[], options: MlpOptions) => Mlp;
+
+  /**
+   * [async] Per test pair the paper's AUC (eq. 4): the fraction of candidate items scoring below the test
+   * item (ties count ½), score = U[u]·V[i]. Candidates: all items except the test item and
+   * the items in the user's exclusion list (CSR over users). Blocked GEMM over users.
+   */
+  pairAuc(U: Float32Array, V: Float32Array, dim: number, testUsers: Int32Array, testItems: Int32Array,
+    excludeIndptr: Int32Array, excludeIndices: Int32Array, threads: number): Promise<Float64Array>;
+
+  /** [sync] Top-k items by U[u]·V[i] for each of the given users, skipping excluded items. Rows of k (padded with -1). */
+  topK(U: Float32Array, V: Float32Array, dim: number, users: Int32Array, k: number,
+    excludeIndptr: Int32Array, excludeIndices: Int32Array): TopK;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+function loadCore(): NativeCore {
+  // dist/src/native.js → ../../build/Release
+  const candidates = [path.join(here, '../../build/Release/vasg_native.node'), path.join(here, '../build/Release/vasg_native.node')];
+  let lastError: unknown;
+  for (const file of candidates) {
+    try {
+      return require(file) as NativeCore;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new Error(`vasg: cannot load the native core (tried ${candidates.join(', ')}). ` +
+    `Run "npm ci" (needs libopenblas-dev and a C++ compiler). Cause: ${String(lastError)}`);
+}
+
+export const native: NativeCore = loadCore();
