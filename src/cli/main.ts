@@ -1,0 +1,26 @@
+// The `vasg` command line: one subcommand per pipeline stage, plus `demo` that chains them.
+import { Command } from 'commander';
+import { demoCommand } from './demo.js';
+import { embedCommand } from './embed.js';
+import { evaluateCommand } from './evaluate.js';
+import { generateCommand } from './generate.js';
+import { prepareCommand } from './prepare.js';
+import { recommendCommand } from './recommend.js';
+import { trainCommand } from './train.js';
+
+const program = new Command('vasg')
+  .description('Visually Aware Skip-Gram: users and products in one embedding space from purchases and product images, with cold-start products')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+for (const command of [demoCommand(), generateCommand(), prepareCommand(), trainCommand(), evaluateCommand(), recommendCommand(), embedCommand()]) {
+  program.addCommand(command);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`vasg: error: ${(error as Error).message}\n`);
+  if (process.env.VASG_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  process.exitCode = 1;
+}

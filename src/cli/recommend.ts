@@ -1,0 +1,25 @@
+// `vasg recommend`: top-k unseen products for a user, cold products included and marked.
+import { Command, Option } from 'commander';
+import { VasgModel } from '../model/vasg-model.js';
+import { int } from './options.js';
+
+export function recommendCommand(): Command {
+  return new Command('recommend')
+    .description('top-k products a user has not interacted with, by the model\'s score')
+    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--user <id>', 'user id')
+    .addOption(new Option('-k, --k <n>', 'number of products').argParser(int(1, 100000)).default(10))
+    .option('--no-cold', 'leave out cold products (never seen in training)')
+    .option('--json', 'print JSON')
+    .action((options) => {
+      const model = VasgModel.load(options.model);
+      const recommendations = model.recommend(options.user, options.k, options.cold);
+      if (options.json) {
+        console.log(JSON.stringify({ user: options.user, recommendations }));
+        return;
+      }
+      recommendations.forEach((r, rank) => {
+        console.log(`${String(rank + 1).padStart(3)}. ${r.itemId.padEnd(16)} ${r.score.toFixed(4)}${r.cold ? '  (cold)' : ''}`);
+      });
+    });
+}

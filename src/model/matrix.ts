@@ -1,0 +1,46 @@
+// Small row operations on dense matrices used around the native kernels (gather, scale, normalise).
+import type { Matrix } from '../data/types.js';
+
+export function zeros(rows: number, cols: number): Matrix {
+  return { data: new Float32Array(rows * cols), rows, cols };
+}
+
+/** Copies the listed rows of `m` into `out` (row-major, rows.length × m.cols). */
+export function gatherRows(m: Matrix, rows: ArrayLike<number>, out = new Float32Array(rows.length * m.cols)): Float32Array {
+  for (let r = 0; r < rows.length; r++) {
+    const start = rows[r] * m.cols;
+    out.set(m.data.subarray(start, start + m.cols), r * m.cols);
+  }
+  return out;
+}
+
+/** Unit-length copy of every row (zero rows stay zero): cosine similarity becomes a dot product. */
+export function normalizeRows(m: Matrix): Matrix {
+  const out = new Float32Array(m.data.length);
+  for (let r = 0; r < m.rows; r++) {
+    const start = r * m.cols;
+    let norm = 0;
+    for (let c = 0; c < m.cols; c++) norm += m.data[start + c] ** 2;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let c = 0; c < m.cols; c++) out[start + c] = m.data[start + c] * scale;
+  }
+  return { data: out, rows: m.rows, cols: m.cols };
+}
+
+/** Per-row min–max scaling to [0, 1], as the reference implementation scales image features. */
+export function minMaxRows(m: Matrix): Matrix {
+  const out = new Float32Array(m.data.length);
+  for (let r = 0; r < m.rows; r++) {
+    const start = r * m.cols;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let c = 0; c < m.cols; c++) {
+      const v = m.data[start + c];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const scale = hi > lo ? 1 / (hi - lo) : 0;
+    for (let c = 0; c < m.cols; c++) out[start + c] = (m.data[start + c] - lo) * scale;
+  }
+  return { data: out, rows: m.rows, cols: m.cols };
+}

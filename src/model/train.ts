@@ -1,0 +1,277 @@
+// VASG training (§3.1–3.2): random walks on the training HIN, skip-gram over the walk corpus,
+// jointly with a decoder M⁻¹ that reconstructs each product's image features from its embedding.
+//
+// Cost: the reference implementation runs the decoder once per (centre, context) pair. Here the
+// skip-gram pass runs natively over a chunk of the corpus, then the decoder runs once per
+// product with the product's pair count in that chunk as its loss weight — the same objective
+// (Σ_pairs MSE_p = Σ_p n_p·MSE_p), at a cost of one decoder pass over the products per epoch.
+// The two tasks are balanced by homoscedastic uncertainty weights (Kendall et al. 2017):
+// L = Σ_i exp(-s_i)·L_i + s_i, with s_i learned by gradient steps.
+import { native, type Mlp } from '../native.js';
+import type { Matrix, Split } from '../data/types.js';
+import { Rng } from '../data/random.js';
+import { buildGraph, negativeTable, nodeFrequencies, type BipartiteGraph } from '../graph/graph.js';
+import { generateWalks } from '../graph/walks.js';
+import type { Progress } from '../progress.js';
+import type { TrainConfig } from './config.js';
+import { gatherRows, minMaxRows } from './matrix.js';
+import { trainEncoder, encode } from './encoder.js';
+import { VasgModel } from './vasg-model.js';
+
+/** One line of the per-epoch training log. */
+export interface EpochLog {
+  epoch: number;
+  /** Mean skip-gram loss per pair, for user and product centres. */
+  skipgramUsers: number;
+  skipgramProducts: number;
+  /** Weighted mean reconstruction MSE of the decoder (NaN without decoder). */
+  reconstruction: number;
+  /** Uncertainty weights exp(-s) of the product tasks. */
+  weightSkipgram: number;
+  weightReconstruction: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  model: VasgModel;
+  log: EpochLog[];
+  encoderLog: number[];
+  seconds: number;
+}
+
+/** Learning rate of the uncertainty log-variances s_i. */
+const UNCERTAINTY_LR = 0.05;
+/** Walks per skip-gram chunk; between chunks the decoder sees a slice of the products. */
+const CHUNKS_PER_EPOCH = 20;
+
+export async function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
+  const started = Date.now();
+  native.setBlasThreads(config.threads);
+  const nUsers = split.userIds.length;
+  const graph = buildGraph(split.train, nUsers, split.itemIds.length);
+  const features = config.minMaxScale ? minMaxRows(split.features) : split.features;
+  const rng = new Rng(config.seed);
+
+  const vectors = new Float32Array(graph.nNodes * config.dim);
+  for (let k = 0; k < vectors.length; k++) vectors[k] = (rng.next() - 0.5) / config.dim;
+  const decoder = config.decoder ? createDecoder(config, features.cols) : null;
+  const joint = new JointTrainer(graph, vectors, features, decoder, config, rng);
+
+  const log: EpochLog[] = [];
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const epochStart = Date.now();
+    const corpus = await generateWalks(graph, {
+      walksPerNode: config.walksPerNode,
+      walkLength: config.walkLength,
+      weighted: config.weightedWalks,
+      seed: config.seed * 1000 + epoch,
+      threads: config.threads,
+    });
+    const entry = await joint.epoch(corpus, epoch, progress);
+    entry.seconds = (Date.now() - epochStart) / 1000;
+    log.push(entry);
+    progress.log(formatEpoch(entry, config.epochs));
+  }
+
+  const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
+  const warmItems = graph.nodeItem;
+  const warmTargets: Matrix = {
+    data: gatherRows(embeddings, Array.from(warmItems, (_, k) => nUsers + k)),
+    rows: warmItems.length,
+    cols: config.dim,
+  };
+  const { encoder, log: encoderLog } = await trainEncoder(features, warmItems, warmTargets, decoder, config, progress);
+
+  const items = new Float32Array(split.itemIds.length * config.dim);
+  const coldItems: number[] = [];
+  for (let i = 0; i < split.itemIds.length; i++) {
+    const node = graph.itemNode[i];
+    if (node >= 0) items.set(vectors.subarray(node * config.dim, (node + 1) * config.dim), i * config.dim);
+    else coldItems.push(i);
+  }
+  const coldVectors = encode(encoder, { data: gatherRows(features, coldItems), rows: coldItems.length, cols: features.cols });
+  coldItems.forEach((item, k) => items.set(coldVectors.data.subarray(k * config.dim, (k + 1) * config.dim), item * config.dim));
+
+  const model = VasgModel.fromTraining({
+    config,
+    userIds: split.userIds,
+    itemIds: split.itemIds,
+    users: { data: vectors.slice(0, nUsers * config.dim), rows: nUsers, cols: config.dim },
+    items: { data: items, rows: split.itemIds.length, cols: config.dim },
+    cold: Uint8Array.from(graph.itemNode, (node) => (node < 0 ? 1 : 0)),
+    train: split.train,
+    encoder,
+    decoder,
+    featureDim: features.cols,
+  });
+  return { model, log, encoderLog, seconds: (Date.now() - started) / 1000 };
+}
+
+function createDecoder(config: TrainConfig, featureDim: number): Mlp {
+  return new native.Mlp([config.dim, ...config.hidden, featureDim], {
+    dropout: config.dropout,
+    // Min–max scaled features are non-negative, so the output may end in a ReLU like the paper's layers.
+    outputRelu: config.minMaxScale,
+    seed: config.seed + 17,
+  });
+}
+
+function formatEpoch(e: EpochLog, epochs: number): string {
+  const recon = Number.isNaN(e.reconstruction) ? '' : `  recon ${e.reconstruction.toFixed(5)} (w ${e.weightReconstruction.toFixed(2)})`;
+  return `epoch ${e.epoch + 1}/${epochs}  skip-gram users ${e.skipgramUsers.toFixed(4)} products ${e.skipgramProducts.toFixed(4)}` +
+    ` (w ${e.weightSkipgram.toFixed(2)})${recon}  ${e.seconds.toFixed(1)}s`;
+}
+
+/** Holds the state shared across epochs: tables, decoder, uncertainty weights, learning-rate schedule. */
+class JointTrainer {
+  private negTable: Int32Array | null = null;
+  private readonly centreScale: Float32Array;
+  /** Log-variances s_i of the product tasks (skip-gram, reconstruction). */
+  private sSkipgram = 0;
+  private sRecon = 0;
+  private tokensDone = 0;
+  private readonly batchInput: Float32Array;
+  private readonly gradBuffer: Float32Array;
+
+  constructor(
+    private readonly graph: BipartiteGraph,
+    private readonly vectors: Float32Array,
+    private readonly features: Matrix,
+    private readonly decoder: Mlp | null,
+    private readonly config: TrainConfig,
+    private readonly rng: Rng,
+  ) {
+    this.centreScale = new Float32Array(graph.nNodes).fill(1);
+    this.batchInput = new Float32Array(config.batchSize * config.dim);
+    this.gradBuffer = new Float32Array(config.batchSize * features.cols);
+  }
+
+  async epoch(corpus: Int32Array, epoch: number, progress: Progress): Promise<EpochLog> {
+    const { config, graph } = this;
+    if (this.negTable === null && config.negatives > 0) {
+      this.negTable = negativeTable(nodeFrequencies(corpus, graph.nNodes));
+    }
+    const walkLength = config.walkLength;
+    const nWalks = corpus.length / walkLength;
+    const totalTokens = corpus.length * config.epochs;
+    const products = this.rng.shuffle(Int32Array.from({ length: graph.nNodes - graph.nUsers }, (_, k) => graph.nUsers + k));
+    const chunks = Math.min(CHUNKS_PER_EPOCH, nWalks);
+    const sums = { lossUsers: 0, lossProducts: 0, pairsUsers: 0, pairsProducts: 0, recon: 0, reconWeight: 0 };
+    progress.start(`epoch ${epoch + 1}/${config.epochs}`, chunks);
+    for (let c = 0; c < chunks; c++) {
+      const chunk = corpus.subarray(Math.floor((c * nWalks) / chunks) * walkLength, Math.floor(((c + 1) * nWalks) / chunks) * walkLength);
+      const lrStart = this.learningRate(this.tokensDone / totalTokens);
+      this.tokensDone += chunk.length;
+      const lrEnd = this.learningRate(this.tokensDone / totalTokens);
+      this.centreScale.fill(Math.exp(-this.sSkipgram), graph.nUsers);
+      const stats = await native.skipgram({
+        vectors: this.vectors,
+        contexts: null,
+        dim: config.dim,
+        corpus: chunk,
+        walkLength,
+        radius: (config.window - 1) / 2,
+        negatives: config.negatives,
+        negTable: this.negTable,
+        lrStart,
+        lrEnd,
+        centreScale: this.centreScale,
+        nUsers: graph.nUsers,
+        threads: config.threads,
+        seed: config.seed * 7919 + epoch * CHUNKS_PER_EPOCH + c,
+      });
+      sums.lossUsers += stats.lossUsers;
+      sums.lossProducts += stats.lossProducts;
+      sums.pairsUsers += stats.pairsUsers;
+      sums.pairsProducts += stats.pairsProducts;
+      const meanSkipgram = stats.pairsProducts > 0 ? stats.lossProducts / stats.pairsProducts : 0;
+      this.sSkipgram -= UNCERTAINTY_LR * (1 - Math.exp(-this.sSkipgram) * meanSkipgram);
+      if (this.decoder) {
+        const slice = products.subarray(Math.floor((c * products.length) / chunks), Math.floor(((c + 1) * products.length) / chunks));
+        const pairCounts = this.pairCounts(chunk, slice);
+        const { loss, weight } = this.decoderPass(slice, pairCounts, lrEnd);
+        sums.recon += loss;
+        sums.reconWeight += weight;
+        if (weight > 0) this.sRecon -= UNCERTAINTY_LR * (1 - Math.exp(-this.sRecon) * (loss / weight));
+      }
+      progress.update(c + 1, `loss ${(sums.lossProducts / Math.max(1, sums.pairsProducts)).toFixed(4)}`);
+    }
+    progress.finish();
+    return {
+      epoch,
+      skipgramUsers: sums.lossUsers / Math.max(1, sums.pairsUsers),
+      skipgramProducts: sums.lossProducts / Math.max(1, sums.pairsProducts),
+      reconstruction: this.decoder ? sums.recon / Math.max(1e-12, sums.reconWeight) : NaN,
+      weightSkipgram: Math.exp(-this.sSkipgram),
+      weightReconstruction: Math.exp(-this.sRecon),
+      seconds: 0,
+    };
+  }
+
+  private learningRate(fraction: number): number {
+    return this.config.skipgramLr * Math.max(1e-4, 1 - fraction);
+  }
+
+  /**
+   * How many (centre, context) pairs each product of `slice` has as centre in `chunk`, scaled so that
+   * every product of the slice stands for all chunks of the epoch (it sees the decoder once per epoch).
+   */
+  private pairCounts(chunk: Int32Array, slice: Int32Array): Map<number, number> {
+    const wanted = new Map<number, number>();
+    for (const node of slice) wanted.set(node, 0);
+    const { walkLength, window } = this.config;
+    const radius = (window - 1) / 2;
+    for (let start = 0; start < chunk.length; start += walkLength) {
+      for (let pos = 0; pos < walkLength; pos++) {
+        const count = wanted.get(chunk[start + pos]);
+        if (count === undefined) continue;
+        const contexts = Math.min(walkLength - 1, pos + radius) - Math.max(0, pos - radius);
+        wanted.set(chunk[start + pos], count + contexts);
+      }
+    }
+    return wanted;
+  }
+
+  /**
+   * Decoder steps over the products of one slice, each weighted by its pair count and the
+   * uncertainty weight exp(-s_recon); product vectors take the same SGD step size as skip-gram.
+   */
+  private decoderPass(slice: Int32Array, pairCounts: Map<number, number>, lr: number): { loss: number; weight: number } {
+    const decoder = this.decoder!;
+    const { config, features, vectors } = this;
+    const dim = config.dim;
+    const chunks = Math.min(CHUNKS_PER_EPOCH, slice.length || 1);
+    const weightScale = Math.exp(-this.sRecon) * chunks;
+    let lossSum = 0;
+    let weightSum = 0;
+    for (let b = 0; b < slice.length; b += config.batchSize) {
+      const nodes = slice.subarray(b, Math.min(slice.length, b + config.batchSize));
+      const rows = nodes.length;
+      const input = this.batchInput.subarray(0, rows * dim);
+      const items = Array.from(nodes, (node) => this.graph.nodeItem[node - this.graph.nUsers]);
+      const rowWeights = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        input.set(vectors.subarray(nodes[r] * dim, (nodes[r] + 1) * dim), r * dim);
+        rowWeights[r] = pairCounts.get(nodes[r])!;
+      }
+      if (config.decoderNoise > 0) {
+        for (let k = 0; k < input.length; k++) input[k] += config.decoderNoise * this.rng.normal();
+      }
+      const target = gatherRows(features, items);
+      const output = decoder.forward(input, rows, true);
+      const grad = this.gradBuffer.subarray(0, rows * features.cols);
+      const batchWeight = rowWeights.reduce((a, w) => a + w, 0);
+      // Loss reported as a weighted mean; gradient weights carry the pair counts (Adam is scale-invariant).
+      lossSum += native.mse(output, target, rowWeights, rows, features.cols, grad);
+      weightSum += batchWeight;
+      for (let k = 0; k < grad.length; k++) grad[k] *= weightScale;
+      const gradInput = decoder.backward(grad, rows);
+      decoder.adamStep(config.lr, 0.9, 0.999, 1e-8);
+      for (let r = 0; r < rows; r++) {
+        const row = nodes[r] * dim;
+        for (let k = 0; k < dim; k++) vectors[row + k] -= lr * gradInput[r * dim + k];
+      }
+    }
+    return { loss: lossSum, weight: weightSum };
+  }
+}

@@ -1,0 +1,252 @@
+// The trained artifact (what serving needs, not the trainer): user and product embeddings in
+// one space, the encoder M for embedding new products, and the users' seen items for filtering.
+// On disk: manifest.json plus NumPy .npy arrays, so other tools can read it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { native, type Mlp } from '../native.js';
+import type { Interactions, Matrix } from '../data/types.js';
+import { readNpy, encodeNpy } from '../data/npy.js';
+import { writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
+import { resolveConfig, type TrainConfig } from './config.js';
+import { encode } from './encoder.js';
+import { minMaxRows, normalizeRows } from './matrix.js';
+
+export const MODEL_FORMAT = 'vasg-model';
+export const MODEL_VERSION = 1;
+
+export interface Recommendation {
+  itemId: string;
+  score: number;
+  /** True for products that were never in training (embedded from their image features). */
+  cold: boolean;
+}
+
+export interface VasgModelParts {
+  config: TrainConfig;
+  userIds: string[];
+  itemIds: string[];
+  users: Matrix;
+  /** All products: learned vectors for warm ones, M(f) for cold ones. */
+  items: Matrix;
+  cold: Uint8Array;
+  /** Per user, sorted item indices seen in training (excluded from recommendations). */
+  seenIndptr: Int32Array;
+  seenIndices: Int32Array;
+  encoder: Mlp;
+  decoder: Mlp | null;
+  featureDim: number;
+}
+
+interface Manifest {
+  format: string;
+  version: number;
+  created: string;
+  config: TrainConfig;
+  featureDim: number;
+  users: string[];
+  items: string[];
+  coldItems: number[];
+  encoderSizes: number[];
+  decoderSizes: number[] | null;
+  files: Record<string, string>;
+  /** Free-form extras: data summary, training log, metrics. */
+  info: Record<string, unknown>;
+}
+
+export class VasgModel {
+  private readonly userIndex: Map<string, number>;
+  private scoringCache: { users: Matrix; items: Matrix } | null = null;
+
+  private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
+    this.userIndex = new Map(parts.userIds.map((id, i) => [id, i]));
+  }
+
+  static fromTraining(parts: Omit<VasgModelParts, 'seenIndptr' | 'seenIndices'> & { train: Interactions }): VasgModel {
+    const { train, ...rest } = parts;
+    return new VasgModel({ ...rest, ...seenLists(train, parts.userIds.length) });
+  }
+
+  get config(): TrainConfig {
+    return this.parts.config;
+  }
+
+  /** Matrices whose row dot products are the model's scores (rows normalised for cosine scoring). */
+  scoringMatrices(): { users: Matrix; items: Matrix } {
+    if (!this.scoringCache) {
+      const { users, items, config } = this.parts;
+      this.scoringCache = config.scoring === 'cosine' ? { users: normalizeRows(users), items: normalizeRows(items) } : { users, items };
+    }
+    return this.scoringCache;
+  }
+
+  userIndexOf(userId: string): number {
+    const u = this.userIndex.get(userId);
+    if (u === undefined) throw new Error(`unknown user "${userId}" (the model knows ${this.parts.userIds.length} users)`);
+    return u;
+  }
+
+  /** Top-k unseen products for a user, cold products included unless `includeCold` is false. */
+  recommend(userId: string, k: number, includeCold = true): Recommendation[] {
+    const { users, items } = this.scoringMatrices();
+    const { seenIndptr, seenIndices, cold, itemIds } = this.parts;
+    const u = this.userIndexOf(userId);
+    let indptr = seenIndptr;
+    let indices = seenIndices;
+    if (!includeCold) ({ indptr, indices } = withColdExcluded(seenIndptr, seenIndices, cold, u));
+    const top = native.topK(users.data, items.data, users.cols, Int32Array.of(u), k, indptr, indices);
+    const out: Recommendation[] = [];
+    for (let j = 0; j < k; j++) {
+      const item = top.items[j];
+      if (item < 0) break;
+      out.push({ itemId: itemIds[item], score: top.scores[j], cold: cold[item] === 1 });
+    }
+    return out;
+  }
+
+  /** Embeds new products from raw image features (scaled the way training scaled them). */
+  embedFeatures(features: Matrix): Matrix {
+    if (features.cols !== this.parts.featureDim) {
+      throw new Error(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`);
+    }
+    return encode(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
+  }
+
+  /** Writes the model directory atomically (each file staged, then renamed into place). */
+  save(dir: string, info: Record<string, unknown> = this.info): void {
+    const { parts } = this;
+    const files: Array<[string, FileData | (() => FileData)]> = [
+      ['user_embeddings.npy', () => encodeNpy(parts.users)],
+      ['item_embeddings.npy', () => encodeNpy(parts.items)],
+      ['seen_indptr.npy', () => encodeNpy(intMatrix(parts.seenIndptr))],
+      ['seen_indices.npy', () => encodeNpy(intMatrix(parts.seenIndices))],
+      ...mlpFiles('encoder', parts.encoder),
+      ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
+    ];
+    const manifest: Manifest = {
+      format: MODEL_FORMAT,
+      version: MODEL_VERSION,
+      created: new Date().toISOString(),
+      config: parts.config,
+      featureDim: parts.featureDim,
+      users: parts.userIds,
+      items: parts.itemIds,
+      coldItems: Array.from(parts.cold.keys()).filter((i) => parts.cold[i] === 1),
+      encoderSizes: parts.encoder.sizes,
+      decoderSizes: parts.decoder ? parts.decoder.sizes : null,
+      files: {
+        'user_embeddings.npy': 'float32 [users × dim], row order of "users"',
+        'item_embeddings.npy': 'float32 [items × dim], row order of "items"; cold rows are encoder outputs',
+        'seen_indptr.npy': 'CSR row pointers (float32-stored integers) of items each user saw in training',
+        'seen_indices.npy': 'CSR item indices of items each user saw in training',
+        'encoder_<l>_W.npy / encoder_<l>_b.npy': 'encoder layer l: y = relu(x·W + b), W [in × out]; last layer linear',
+        'decoder_<l>_W.npy / decoder_<l>_b.npy': 'decoder layer l (absent when trained without decoder)',
+      },
+      info,
+    };
+    files.push(['manifest.json', JSON.stringify(manifest, null, 1)]);
+    writeDirectoryAtomic(dir, files);
+  }
+
+  /** Stores evaluation results in the manifest (`info.metrics`), rewriting only manifest.json. */
+  static recordMetrics(dir: string, metrics: unknown): void {
+    const manifest = readManifest(dir);
+    manifest.info = { ...manifest.info, metrics };
+    writeFileAtomic(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  }
+
+  static load(dir: string): VasgModel {
+    const manifest = readManifest(dir);
+    const config = resolveConfig(manifest.config);
+    const array = (name: string) => readNpy(path.join(dir, name));
+    const users = array('user_embeddings.npy');
+    const items = array('item_embeddings.npy');
+    if (users.rows !== manifest.users.length || items.rows !== manifest.items.length || users.cols !== config.dim || items.cols !== config.dim) {
+      throw new Error(`${dir}: embedding shapes [${users.rows}×${users.cols}], [${items.rows}×${items.cols}] do not match the manifest ` +
+        `(${manifest.users.length} users, ${manifest.items.length} items, dim ${config.dim})`);
+    }
+    const cold = new Uint8Array(manifest.items.length);
+    for (const i of manifest.coldItems) cold[i] = 1;
+    const encoder = loadMlp(dir, 'encoder', manifest.encoderSizes, false);
+    const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
+    return new VasgModel({
+      config,
+      userIds: manifest.users,
+      itemIds: manifest.items,
+      users,
+      items,
+      cold,
+      seenIndptr: Int32Array.from(array('seen_indptr.npy').data),
+      seenIndices: Int32Array.from(array('seen_indices.npy').data),
+      encoder,
+      decoder,
+      featureDim: manifest.featureDim,
+    }, manifest.info ?? {});
+  }
+}
+
+function readManifest(dir: string): Manifest {
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestPath)) throw new Error(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
+  } catch (error) {
+    throw new Error(`${manifestPath}: not valid JSON (${(error as Error).message})`);
+  }
+  if (manifest.format !== MODEL_FORMAT) throw new Error(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`);
+  if (manifest.version !== MODEL_VERSION) throw new Error(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`);
+  return manifest;
+}
+
+/** CSR of the sorted, unique items each user interacted with in training. */
+export function seenLists(train: Interactions, nUsers: number): { seenIndptr: Int32Array; seenIndices: Int32Array } {
+  const perUser: number[][] = Array.from({ length: nUsers }, () => []);
+  for (let e = 0; e < train.users.length; e++) perUser[train.users[e]].push(train.items[e]);
+  const seenIndptr = new Int32Array(nUsers + 1);
+  const all: number[] = [];
+  perUser.forEach((list, u) => {
+    const unique = Array.from(new Set(list)).sort((a, b) => a - b);
+    for (const item of unique) all.push(item);
+    seenIndptr[u + 1] = all.length;
+  });
+  return { seenIndptr, seenIndices: Int32Array.from(all) };
+}
+
+function withColdExcluded(indptr: Int32Array, indices: Int32Array, cold: Uint8Array, u: number) {
+  const seen = new Set(indices.subarray(indptr[u], indptr[u + 1]));
+  for (let i = 0; i < cold.length; i++) if (cold[i]) seen.add(i);
+  const list = Int32Array.from(seen).sort();
+  const out = new Int32Array(indptr.length).fill(0);
+  for (let v = u + 1; v < out.length; v++) out[v] = list.length;
+  return { indptr: out, indices: list };
+}
+
+function intMatrix(values: Int32Array): Matrix {
+  return { data: Float32Array.from(values), rows: 1, cols: values.length };
+}
+
+function mlpFiles(prefix: string, mlp: Mlp): Array<[string, () => FileData]> {
+  const params = mlp.getParams();
+  const sizes = mlp.sizes;
+  const files: Array<[string, () => FileData]> = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    files.push([`${prefix}_${l}_W.npy`, () => encodeNpy({ data: params[2 * l], rows: sizes[l], cols: sizes[l + 1] })]);
+    files.push([`${prefix}_${l}_b.npy`, () => encodeNpy({ data: params[2 * l + 1], rows: 1, cols: sizes[l + 1] })]);
+  }
+  return files;
+}
+
+function loadMlp(dir: string, prefix: string, sizes: number[], outputRelu: boolean): Mlp {
+  const mlp = new native.Mlp(sizes, { dropout: 0, outputRelu, seed: 0 });
+  const params: Float32Array[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const W = readNpy(path.join(dir, `${prefix}_${l}_W.npy`));
+    const b = readNpy(path.join(dir, `${prefix}_${l}_b.npy`));
+    if (W.rows * W.cols !== sizes[l] * sizes[l + 1] || b.rows * b.cols !== sizes[l + 1]) {
+      throw new Error(`${path.join(dir, `${prefix}_${l}_W.npy`)}: shape does not match layer ${l} (${sizes[l]} → ${sizes[l + 1]})`);
+    }
+    params.push(W.data, b.data);
+  }
+  mlp.setParams(params);
+  return mlp;
+}
