@@ -1,0 +1,101 @@
+// CSV input/output for the data layer: header-checked reading with line numbers (csv-parse), and
+// RFC 4180 quoting for writing. Error messages name file, line, field, what was expected and found.
+import fs from 'node:fs';
+import { parse, type Options } from 'csv-parse/sync';
+
+export interface CsvRow {
+  fields: string[];
+  /** 1-based line number in the file (the header is line 1). */
+  line: number;
+}
+
+export interface CsvTable {
+  file: string;
+  /** Column name → field index. */
+  columns: Map<string, number>;
+  header: string[];
+  rows: CsvRow[];
+}
+
+export interface CsvSpec {
+  required: string[];
+  optional?: string[];
+}
+
+/** An error located at `file:line`, optionally naming the field. */
+export function csvError(file: string, line: number, message: string, field?: string): Error {
+  return new Error(`${file}:${line}: ${field === undefined ? '' : `field "${field}": `}${message}`);
+}
+
+/**
+ * Reads a CSV file whose first line is a header with the `required` columns and any of the
+ * `optional` ones, in any order. Every row must have as many fields as the header.
+ */
+export function readCsv(file: string, spec: CsvSpec): CsvTable {
+  const text = fs.readFileSync(file);
+  let records: CsvRow[];
+  try {
+    const toRow = (fields: string[], context: { lines: number }): CsvRow => ({ fields, line: context.lines });
+    const options: Options = {
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true, // checked below, with a clearer message
+      on_record: toRow as unknown as Options['on_record'],
+    };
+    records = parse(text, options) as unknown as CsvRow[];
+  } catch (error) {
+    throw new Error(`${file}: malformed CSV: ${(error as Error).message}`);
+  }
+  if (records.length === 0) throw new Error(`${file}: empty file; expected a header line ${spec.required.join(',')}`);
+  const header = records[0].fields.map((name) => name.trim());
+  const allowed = new Set([...spec.required, ...(spec.optional ?? [])]);
+  const expectedHeader = [...spec.required, ...(spec.optional ?? []).map((name) => `[${name}]`)].join(',');
+  const columns = new Map<string, number>();
+  header.forEach((name, index) => {
+    if (!allowed.has(name)) throw csvError(file, records[0].line, `unknown column "${name}"; expected header ${expectedHeader}`);
+    if (columns.has(name)) throw csvError(file, records[0].line, `column "${name}" appears twice`);
+    columns.set(name, index);
+  });
+  for (const name of spec.required) {
+    if (!columns.has(name)) throw csvError(file, records[0].line, `missing column "${name}"; expected header ${expectedHeader}, found ${header.join(',')}`);
+  }
+  const rows = records.slice(1);
+  for (const row of rows) {
+    if (row.fields.length !== header.length) {
+      throw csvError(file, row.line, `expected ${header.length} fields (${header.join(',')}), found ${row.fields.length}`);
+    }
+  }
+  return { file, columns, header, rows };
+}
+
+/** The field of `row` in column `name`, or undefined when the file has no such column. */
+export function field(table: CsvTable, row: CsvRow, name: string): string | undefined {
+  const index = table.columns.get(name);
+  return index === undefined ? undefined : row.fields[index];
+}
+
+/** A required, non-empty identifier field (surrounding spaces removed). */
+export function idField(table: CsvTable, row: CsvRow, name: string): string {
+  const value = (field(table, row, name) ?? '').trim();
+  if (value.length === 0) throw csvError(table.file, row.line, 'expected a non-empty id, found an empty field', name);
+  return value;
+}
+
+/** A finite number field. */
+export function numberField(table: CsvTable, row: CsvRow, name: string): number {
+  const raw = (field(table, row, name) ?? '').trim();
+  const value = raw.length === 0 ? NaN : Number(raw);
+  if (!Number.isFinite(value)) throw csvError(table.file, row.line, `expected a number, found ${JSON.stringify(raw)}`, name);
+  return value;
+}
+
+/** Quotes a field when it contains a separator, quote or line break. */
+export function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One CSV line, newline-terminated. */
+export function csvLine(fields: Array<string | number>): string {
+  return fields.map(csvField).join(',') + '\n';
+}

@@ -1,0 +1,237 @@
+// The standard data set layout: interactions.csv, items.csv, features.npy (+ optional ground truth
+// truth_users.npy/.csv and truth_items.npy from the generator). Loading validates everything and
+// merges duplicate (user, item) pairs; writing produces the same layout atomically.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
+import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
+import { encodeNpy, readNpy } from './npy.js';
+import { writeDirectoryAtomic, type FileData } from './atomic.js';
+import { silentProgress, type Progress } from '../progress.js';
+
+export const DATASET_FILES = {
+  interactions: 'interactions.csv',
+  items: 'items.csv',
+  features: 'features.npy',
+  truthUsers: 'truth_users.npy',
+  truthUserIds: 'truth_users.csv',
+  truthItems: 'truth_items.npy',
+} as const;
+
+export interface LoadReport {
+  /** Interaction lines read (before merging duplicates). */
+  lines: number;
+  /** Lines that repeated an earlier (user, item) pair and were merged into it (max rating, latest timestamp). */
+  mergedDuplicates: number;
+  interactions: number;
+  users: number;
+  items: number;
+  featureDim: number;
+  hasTruth: boolean;
+  /** Remarks such as dtype conversions. */
+  notes: string[];
+}
+
+interface ItemTable {
+  ids: string[];
+  meta: ItemMeta[];
+  index: Map<string, number>;
+}
+
+function readItems(file: string): ItemTable {
+  const table = readCsv(file, { required: ['item_id'], optional: ['title', 'category', 'image_url'] });
+  const ids: string[] = [];
+  const meta: ItemMeta[] = [];
+  const index = new Map<string, number>();
+  const firstLine: number[] = [];
+  for (const row of table.rows) {
+    const id = idField(table, row, 'item_id');
+    const previous = index.get(id);
+    if (previous !== undefined) {
+      throw csvError(file, row.line, `duplicate item id "${id}" (first at line ${firstLine[previous]}); each row must describe a distinct item`, 'item_id');
+    }
+    index.set(id, ids.length);
+    firstLine.push(row.line);
+    ids.push(id);
+    meta.push({
+      title: field(table, row, 'title') ?? '',
+      category: field(table, row, 'category') ?? '',
+      imageUrl: field(table, row, 'image_url') ?? '',
+    });
+  }
+  return { ids, meta, index };
+}
+
+/** Seconds since the epoch from a number of seconds or an ISO-8601 date; NaN for an empty field. */
+function parseTimestamp(table: CsvTable, row: CsvRow): number {
+  const raw = (field(table, row, 'timestamp') ?? '').trim();
+  if (raw.length === 0) return NaN;
+  const asNumber = Number(raw);
+  if (Number.isFinite(asNumber)) return asNumber;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(ms)) throw csvError(table.file, row.line, `expected seconds since the epoch or an ISO date, found ${JSON.stringify(raw)}`, 'timestamp');
+  return ms / 1000;
+}
+
+interface UserIndex {
+  ids: string[];
+  index: Map<string, number>;
+  /** Fixed by truth_users.csv: unknown users are errors instead of new rows. */
+  fixed: boolean;
+}
+
+function readInteractions(file: string, items: ItemTable, users: UserIndex, report: LoadReport): Dataset['interactions'] {
+  const table = readCsv(file, { required: ['user_id', 'item_id'], optional: ['rating', 'timestamp'] });
+  const hasRating = table.columns.has('rating');
+  const u: number[] = [];
+  const it: number[] = [];
+  const ratings: number[] = [];
+  const times: number[] = [];
+  const pairIndex = new Map<number, number>();
+  for (const row of table.rows) {
+    const userId = idField(table, row, 'user_id');
+    const itemId = idField(table, row, 'item_id');
+    const item = items.index.get(itemId);
+    if (item === undefined) throw csvError(file, row.line, `unknown item "${itemId}" (not in ${DATASET_FILES.items})`, 'item_id');
+    let user = users.index.get(userId);
+    if (user === undefined) {
+      if (users.fixed) throw csvError(file, row.line, `unknown user "${userId}" (not in ${DATASET_FILES.truthUserIds})`, 'user_id');
+      user = users.ids.length;
+      users.index.set(userId, user);
+      users.ids.push(userId);
+    }
+    const rating = hasRating ? numberField(table, row, 'rating') : 1;
+    const time = parseTimestamp(table, row);
+    // user · nItems + item stays below 2^53 for any realistic size.
+    const key = user * items.ids.length + item;
+    const existing = pairIndex.get(key);
+    if (existing !== undefined) {
+      report.mergedDuplicates += 1;
+      ratings[existing] = Math.max(ratings[existing], rating);
+      if (!(times[existing] >= time)) times[existing] = Number.isNaN(time) ? times[existing] : time;
+      continue;
+    }
+    pairIndex.set(key, u.length);
+    u.push(user);
+    it.push(item);
+    ratings.push(rating);
+    times.push(time);
+  }
+  report.lines = table.rows.length;
+  return {
+    users: Int32Array.from(u),
+    items: Int32Array.from(it),
+    ratings: Float32Array.from(ratings),
+    timestamps: Float64Array.from(times),
+  };
+}
+
+/** Throws on the first NaN/±Inf, naming its row (and item id). */
+function checkFinite(file: string, matrix: Matrix, rowNames?: string[]): void {
+  const { data, cols } = matrix;
+  for (let k = 0; k < data.length; k++) {
+    if (!Number.isFinite(data[k])) {
+      const row = Math.floor(k / cols);
+      const name = rowNames ? ` (item "${rowNames[row]}")` : '';
+      throw new Error(`${file}: row ${row}${name}, column ${k % cols}: expected a finite value, found ${data[k]}`);
+    }
+  }
+}
+
+function readTruth(dir: string, items: ItemTable, report: LoadReport): { truth: GroundTruth; userIds: string[] } | undefined {
+  const files = [DATASET_FILES.truthUsers, DATASET_FILES.truthUserIds, DATASET_FILES.truthItems].map((name) => path.join(dir, name));
+  const present = files.filter((file) => fs.existsSync(file));
+  if (present.length === 0) return undefined;
+  if (present.length < files.length) {
+    throw new Error(`${dir}: ground truth is incomplete: found ${present.map((f) => path.basename(f)).join(', ')}; expected all of ${files.map((f) => path.basename(f)).join(', ')} or none`);
+  }
+  const [usersNpy, usersCsv, itemsNpy] = files;
+  const note = (message: string) => report.notes.push(message);
+  const users = readNpy(usersNpy, note);
+  const itemsTruth = readNpy(itemsNpy, note);
+  const table = readCsv(usersCsv, { required: ['user_id'] });
+  const userIds = table.rows.map((row) => idField(table, row, 'user_id'));
+  if (users.rows !== userIds.length) throw new Error(`${usersNpy}: has ${users.rows} rows but ${usersCsv} lists ${userIds.length} users (rows must align)`);
+  if (itemsTruth.rows !== items.ids.length) throw new Error(`${itemsNpy}: has ${itemsTruth.rows} rows but ${DATASET_FILES.items} lists ${items.ids.length} items (rows must align)`);
+  if (users.cols !== itemsTruth.cols) throw new Error(`${itemsNpy}: has ${itemsTruth.cols} columns but ${usersNpy} has ${users.cols}; the oracle score is their dot product`);
+  checkFinite(usersNpy, users);
+  checkFinite(itemsNpy, itemsTruth, items.ids);
+  return { truth: { users, items: itemsTruth }, userIds };
+}
+
+function userIndexFrom(ids: string[], file: string): UserIndex {
+  const index = new Map<string, number>();
+  ids.forEach((id, k) => {
+    if (index.has(id)) throw csvError(file, k + 2, `duplicate user id "${id}"`, 'user_id');
+    index.set(id, k);
+  });
+  return { ids, index, fixed: true };
+}
+
+/** Loads and validates a data set directory in the standard layout. */
+export function loadDataset(dir: string, progress: Progress = silentProgress): { dataset: Dataset; report: LoadReport } {
+  const report: LoadReport = { lines: 0, mergedDuplicates: 0, interactions: 0, users: 0, items: 0, featureDim: 0, hasTruth: false, notes: [] };
+  progress.start(`load ${dir}`, 4);
+  const items = readItems(path.join(dir, DATASET_FILES.items));
+  progress.update(1, 'items');
+  const featuresFile = path.join(dir, DATASET_FILES.features);
+  const features = readNpy(featuresFile, (message) => report.notes.push(message));
+  if (features.rows !== items.ids.length) {
+    throw new Error(`${featuresFile}: has ${features.rows} rows but ${DATASET_FILES.items} has ${items.ids.length} items (row i of features.npy must describe data row i of items.csv)`);
+  }
+  checkFinite(featuresFile, features, items.ids);
+  progress.update(2, 'features');
+  const truth = readTruth(dir, items, report);
+  const users: UserIndex = truth ? userIndexFrom(truth.userIds, path.join(dir, DATASET_FILES.truthUserIds)) : { ids: [], index: new Map(), fixed: false };
+  progress.update(3, 'truth');
+  const interactions = readInteractions(path.join(dir, DATASET_FILES.interactions), items, users, report);
+  Object.assign(report, {
+    interactions: interactions.users.length,
+    users: users.ids.length,
+    items: items.ids.length,
+    featureDim: features.cols,
+    hasTruth: truth !== undefined,
+  });
+  progress.finish(`${report.users} users, ${report.items} items, ${report.interactions} interactions, ${report.mergedDuplicates} duplicates merged`);
+  const dataset: Dataset = { userIds: users.ids, itemIds: items.ids, items: items.meta, interactions, features };
+  if (truth) dataset.truth = truth.truth;
+  return { dataset, report };
+}
+
+/** Formats a number for CSV; NaN (unknown) becomes an empty field. */
+function formatNumber(value: number): string {
+  return Number.isNaN(value) ? '' : String(value);
+}
+
+function interactionsCsv(dataset: Dataset): string {
+  const { users, items, ratings, timestamps } = dataset.interactions;
+  const lines: string[] = [csvLine(['user_id', 'item_id', 'rating', 'timestamp'])];
+  for (let k = 0; k < users.length; k++) {
+    lines.push(csvLine([dataset.userIds[users[k]], dataset.itemIds[items[k]], formatNumber(ratings[k]), formatNumber(timestamps[k])]));
+  }
+  return lines.join('');
+}
+
+function itemsCsv(dataset: Dataset): string {
+  const lines: string[] = [csvLine(['item_id', 'title', 'category', 'image_url'])];
+  dataset.itemIds.forEach((id, k) => {
+    const meta = dataset.items[k];
+    lines.push(csvLine([id, meta.title, meta.category, meta.imageUrl]));
+  });
+  return lines.join('');
+}
+
+/** Writes a data set in the standard layout (all files atomically; see writeDirectoryAtomic). */
+export function writeDataset(dir: string, dataset: Dataset): void {
+  const files: Array<[string, FileData | (() => FileData)]> = [
+    [DATASET_FILES.items, () => itemsCsv(dataset)],
+    [DATASET_FILES.features, encodeNpy(dataset.features)],
+    [DATASET_FILES.interactions, () => interactionsCsv(dataset)],
+  ];
+  if (dataset.truth) {
+    files.push([DATASET_FILES.truthUsers, encodeNpy(dataset.truth.users)]);
+    files.push([DATASET_FILES.truthUserIds, () => csvLine(['user_id']) + dataset.userIds.map((id) => csvLine([id])).join('')]);
+    files.push([DATASET_FILES.truthItems, encodeNpy(dataset.truth.items)]);
+  }
+  writeDirectoryAtomic(dir, files);
+}
