@@ -50,7 +50,7 @@ const MODEL_DEFAULTS = {
   extraUsersFraction: 0.12,
   styleDim: 16,
   nonVisualDim: 8,
-  nuisanceDim: 24,
+  nuisanceDim: 12,
   styleWeight: 0.3,
   nonVisualWeight: 0.34,
   categoryWeight: 0.8,
@@ -58,7 +58,7 @@ const MODEL_DEFAULTS = {
   categorySpread: 0.8,
   withinCategorySpread: 0.6,
   categoryVisibility: 1.5,
-  featureNoise: 0.8,
+  featureNoise: 0.5,
   zeroFraction: 0.7,
   activitySigma: 1.0,
   maxActivityFraction: 0.2,
@@ -236,6 +236,9 @@ function truthUsers(o: GenerateOptions, rng: Rng, nUsers: number): Matrix {
   return { data, rows: nUsers, cols: D };
 }
 
+/** 2^16 fixed standard-normal draws, a cheap source of feature noise. */
+const NOISE_TABLE = new Rng(0x5eed).fillNormal(new Float32Array(1 << 16));
+
 /** The empirical `q`-quantile of a sample of values (sorted copy). */
 function quantile(values: Float32Array, q: number): number {
   const sorted = Float32Array.from(values).sort();
@@ -274,7 +277,6 @@ function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Prog
   const block = 1024;
   const x = new Float32Array(block * Din);
   const h = new Float32Array(block * H);
-  const noise = new Float32Array(block * I);
   let bias: Float32Array | undefined;
   let scale = 1;
   let noiseSd = 0;
@@ -301,12 +303,17 @@ function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Prog
       scale = 1 / Math.hypot(signalSd, noiseSd);
       bias = featureBias(out, noiseSd, scale, o.zeroFraction, biasSpread);
     }
-    rng.fillNormal(noise, noiseSd);
-    for (let r = 0; r < rows; r++) {
-      const base = r * I;
-      for (let j = 0; j < I; j++) {
-        const v = scale * (out[base + j] + noise[base + j]) + bias[j];
-        out[base + j] = v > 0 ? v : 0;
+    // Noise from a table of 2^16 normal draws indexed by 16-bit halves of one random word: ~10×
+    // cheaper than Box–Muller, and the hot loop of the big presets (n × 4096 values).
+    const noiseScale = scale * noiseSd;
+    const count = rows * I;
+    for (let k = 0; k < count; k += 2) {
+      const word = rng.uint32();
+      const a = scale * out[k] + noiseScale * NOISE_TABLE[word >>> 16] + bias[k % I];
+      out[k] = a > 0 ? a : 0;
+      if (k + 1 < count) {
+        const b = scale * out[k + 1] + noiseScale * NOISE_TABLE[word & 0xffff] + bias[(k + 1) % I];
+        out[k + 1] = b > 0 ? b : 0;
       }
     }
     progress.update(start + rows);

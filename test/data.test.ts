@@ -1,0 +1,242 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readNpy, writeNpy } from '../src/data/npy.js';
+import { writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
+import { loadDataset, writeDataset } from '../src/data/dataset.js';
+import { generate, PRESETS } from '../src/data/generate.js';
+import { loadSplit, prepareSplit, writeSplit } from '../src/data/split.js';
+import { Rng } from '../src/data/random.js';
+import type { Dataset, Split } from '../src/data/types.js';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-data-'));
+}
+
+/** A .npy file as numpy writes it: magic, version, header length, padded dict, raw data. */
+function npyBytes(dict: string, data: Buffer, version = 1, align = 64): Buffer {
+  const preamble = version === 1 ? 10 : 12;
+  const total = Math.ceil((preamble + dict.length + 1) / align) * align;
+  const header = Buffer.alloc(total, 0x20);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]).copy(header);
+  if (version === 1) header.writeUInt16LE(total - preamble, 8);
+  else header.writeUInt32LE(total - preamble, 8);
+  header.write(dict, preamble, 'latin1');
+  header[total - 1] = 0x0a;
+  return Buffer.concat([header, data]);
+}
+
+const F32_2x3 = Buffer.from(Float32Array.from([1, 2, 3, 4.5, -5, 6]).buffer);
+
+test('npy: numpy-made 2×3 float32 file reads as a matrix', () => {
+  const file = path.join(tempDir(), 'a.npy');
+  fs.writeFileSync(file, npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", F32_2x3));
+  const m = readNpy(file);
+  assert.equal(m.rows, 2);
+  assert.equal(m.cols, 3);
+  assert.deepEqual(Array.from(m.data), [1, 2, 3, 4.5, -5, 6]);
+});
+
+test('npy: write → read round trip (byte layout as numpy, 1-D, v2, unaligned, f8/i4 conversion)', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'm.npy');
+  const data = new Rng(1).fillNormal(new Float32Array(7 * 5));
+  writeNpy(file, { data, rows: 7, cols: 5 });
+  const bytes = fs.readFileSync(file);
+  assert.equal(bytes.readUInt16LE(8) + 10, 128); // header padded to a multiple of 64
+  assert.deepEqual(readNpy(file), { data, rows: 7, cols: 5 });
+  assert.deepEqual(fs.readdirSync(dir), ['m.npy']); // no temporary files left
+
+  fs.writeFileSync(file, npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", F32_2x3, 2));
+  assert.deepEqual({ ...readNpy(file), data: Array.from(readNpy(file).data) }, { data: [1, 2, 3, 4.5, -5, 6], rows: 6, cols: 1 });
+
+  // A header of odd length puts the data at an unaligned offset: must be copied, not viewed.
+  fs.writeFileSync(file, npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", F32_2x3, 1, 7));
+  assert.deepEqual(Array.from(readNpy(file).data), [1, 2, 3, 4.5, -5, 6]);
+
+  const notes: string[] = [];
+  fs.writeFileSync(file, npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", Buffer.from(Float64Array.from([1, 2, 3, 4.5, -5, 6]).buffer)));
+  assert.deepEqual(Array.from(readNpy(file, (n) => notes.push(n)).data), [1, 2, 3, 4.5, -5, 6]);
+  fs.writeFileSync(file, npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", Buffer.from(Int32Array.from([7, -8, 9]).buffer)));
+  assert.deepEqual(Array.from(readNpy(file, (n) => notes.push(n)).data), [7, -8, 9]);
+  assert.equal(notes.length, 2);
+  assert.match(notes[0], /converted <f8 to float32/);
+});
+
+test('npy: bad files give errors naming the file and the problem', () => {
+  const file = path.join(tempDir(), 'bad.npy');
+  const cases: Array<[Buffer, RegExp]> = [
+    [Buffer.from('not an npy file at all'), /bad magic/],
+    [npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", F32_2x3), /fortran_order/],
+    [npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", F32_2x3), /dtype ">f4"/],
+    [npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }", F32_2x3), /needs 32 data bytes but the file has 24/],
+    [npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 3), }", F32_2x3), /3 dimensions/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    fs.writeFileSync(file, bytes);
+    assert.throws(() => readNpy(file), (error: Error) => error.message.includes(file) && pattern.test(error.message));
+  }
+});
+
+test('atomic: a failing directory write leaves neither temporary nor half-written files', () => {
+  const dir = tempDir();
+  writeFileAtomic(path.join(dir, 'keep.txt'), 'old');
+  assert.throws(() => writeDirectoryAtomic(dir, [['a.txt', 'new a'], ['keep.txt', 'new'], ['b.txt', () => { throw new Error('boom'); }]]), /boom/);
+  assert.deepEqual(fs.readdirSync(dir), ['keep.txt']);
+  assert.equal(fs.readFileSync(path.join(dir, 'keep.txt'), 'utf8'), 'old');
+  writeDirectoryAtomic(dir, [['a.txt', ['x', Buffer.from('y')]], ['keep.txt', 'new']]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['a.txt', 'keep.txt']);
+  assert.equal(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8'), 'xy');
+});
+
+/** A hand-made data set directory: 3 items with 2-d features and the given interaction lines. */
+function handDataset(interactions: string, items = 'item_id,title,category,image_url\np1,Shirt,Tops,\np2,"Dress, red",Dresses,\np3,Jeans,Bottoms,\n',
+  features: number[] = [1, 0, 0, 1, 0.5, 0.5]): string {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'items.csv'), items);
+  writeNpy(path.join(dir, 'features.npy'), { data: Float32Array.from(features), rows: features.length / 2, cols: 2 });
+  fs.writeFileSync(path.join(dir, 'interactions.csv'), interactions);
+  return dir;
+}
+
+test('dataset: loads, merges duplicate pairs (max rating, latest time), parses ISO dates', () => {
+  const dir = handDataset('user_id,item_id,rating,timestamp\nu1,p1,3,100\nu2,p2,4,2012-01-01T00:00:00Z\nu1,p1,5,50\nu1,p3,2,\nu1,p1,1,200\n');
+  const { dataset, report } = loadDataset(dir);
+  assert.equal(report.mergedDuplicates, 2);
+  assert.equal(report.lines, 5);
+  assert.deepEqual(dataset.userIds, ['u1', 'u2']);
+  assert.deepEqual(dataset.itemIds, ['p1', 'p2', 'p3']);
+  assert.equal(dataset.items[1].title, 'Dress, red');
+  assert.deepEqual(Array.from(dataset.interactions.items), [0, 1, 2]);
+  assert.deepEqual(Array.from(dataset.interactions.ratings), [5, 4, 2]);
+  assert.deepEqual(Array.from(dataset.interactions.timestamps), [200, Date.UTC(2012, 0, 1) / 1000, NaN]);
+  const plain = loadDataset(handDataset('user_id,item_id\nu1,p2\n')).dataset;
+  assert.deepEqual(Array.from(plain.interactions.ratings), [1]);
+});
+
+test('dataset: errors name the file, the line and the field', () => {
+  const expectError = (dir: string, file: string, pattern: RegExp) =>
+    assert.throws(() => loadDataset(dir), (error: Error) => error.message.includes(path.join(dir, file)) && pattern.test(error.message), pattern.source);
+  expectError(handDataset('user_id,item_id,rating\nu1,p1,1\nu1,p2,1\nu2,p9,1\n'), 'interactions.csv', /interactions\.csv:4: field "item_id": unknown item "p9"/);
+  expectError(handDataset('user_id,item_id,rating\nu1,p1,1\nu1,p2\n'), 'interactions.csv', /interactions\.csv:3: expected 3 fields/);
+  expectError(handDataset('user_id,item_id,rating\nu1,p1,good\n'), 'interactions.csv', /interactions\.csv:2: field "rating": expected a number, found "good"/);
+  expectError(handDataset('user_id,item_id\n,p1\n'), 'interactions.csv', /interactions\.csv:2: field "user_id": expected a non-empty id/);
+  expectError(handDataset('user_id,item_id,timestamp\nu1,p1,yesterday\n'), 'interactions.csv', /interactions\.csv:2: field "timestamp"/);
+  expectError(handDataset('user_id,item_id\nu1,p1\n', 'item_id,title\np1,a\np2,b\np1,c\n'), 'items.csv', /items\.csv:4: field "item_id": duplicate item id "p1" \(first at line 2\)/);
+  expectError(handDataset('user_id,item_id\nu1,p1\n', undefined, [1, 0, NaN, 1, 0, 0]), 'features.npy', /row 1 \(item "p2"\)/);
+  expectError(handDataset('user_id,item_id\nu1,p1\n', undefined, [1, 0, 0, 1]), 'features.npy', /has 2 rows but items\.csv has 3 items/);
+  expectError(handDataset('user,item_id\nu1,p1\n'), 'interactions.csv', /interactions\.csv:1: unknown column "user"/);
+});
+
+function datasetBytes(dataset: Dataset): Map<string, Buffer> {
+  const dir = tempDir();
+  writeDataset(dir, dataset);
+  return new Map(fs.readdirSync(dir).sort().map((name) => [name, fs.readFileSync(path.join(dir, name))]));
+}
+
+test('generate: deterministic for a seed, sparse non-negative features, tiny counts', () => {
+  const a = generate('tiny', 11);
+  const bytesA = datasetBytes(a);
+  assert.deepEqual([...bytesA.keys()], ['features.npy', 'interactions.csv', 'items.csv', 'truth_items.npy', 'truth_users.csv', 'truth_users.npy']);
+  assert.deepEqual(datasetBytes(generate('tiny', 11)), bytesA);
+  const other = datasetBytes(generate('tiny', 12));
+  for (const name of ['features.npy', 'interactions.csv', 'truth_users.npy']) assert.notDeepEqual(other.get(name), bytesA.get(name));
+
+  let zeros = 0;
+  for (const v of a.features.data) {
+    assert.ok(v >= 0 && Number.isFinite(v));
+    if (v === 0) zeros++;
+  }
+  const zeroFraction = zeros / a.features.data.length;
+  assert.ok(zeroFraction > 0.6 && zeroFraction < 0.8, `zero fraction ${zeroFraction}`);
+  assert.equal(a.features.cols, PRESETS.tiny.featureDim);
+
+  const perUser = new Int32Array(a.userIds.length);
+  for (const u of a.interactions.users) perUser[u]++;
+  const kept = Array.from(perUser).filter((c) => c >= 5);
+  assert.equal(kept.length, PRESETS.tiny.users);
+  assert.equal(kept.reduce((s, c) => s + c, 0), PRESETS.tiny.ratings);
+  const light = Array.from(perUser).filter((c) => c < 5);
+  assert.equal(light.length, Math.round(PRESETS.tiny.users * PRESETS.tiny.extraUsersFraction));
+  assert.ok(light.every((c) => c >= 1));
+  const seen = new Set<number>();
+  for (let k = 0; k < a.interactions.users.length; k++) {
+    const key = a.interactions.users[k] * a.itemIds.length + a.interactions.items[k];
+    assert.ok(!seen.has(key), 'no repeated (user, item) pair');
+    seen.add(key);
+    assert.ok(a.interactions.ratings[k] >= 1 && a.interactions.ratings[k] <= 5);
+  }
+  assert.equal(a.truth?.users.rows, a.userIds.length);
+  assert.equal(a.truth?.items.rows, a.itemIds.length);
+
+  const reloaded = loadDataset((() => { const dir = tempDir(); writeDataset(dir, a); return dir; })()).dataset;
+  assert.deepEqual(reloaded, a);
+});
+
+function checkSplit(split: Split, dataset: Dataset): void {
+  const s = split.summary;
+  const trainItems = new Set(split.train.items);
+  const trainUsers = new Int32Array(split.userIds.length);
+  for (const u of split.train.users) trainUsers[u]++;
+  for (const i of split.train.items) assert.equal(split.warm[i], 1, 'no cold item in training');
+  split.warm.forEach((w, i) => assert.equal(w === 1, trainItems.has(i), 'warm ⇔ in training'));
+  assert.equal(new Set(split.test.users).size, split.test.users.length, 'at most one test pair per user');
+  for (const u of split.test.users) assert.ok(trainUsers[u] >= 1, 'test user has training interactions');
+  assert.ok(trainUsers.every((c) => c >= 1), 'every user keeps training interactions');
+  const trainPairs = new Set(Array.from(split.train.users, (u, k) => u * split.itemIds.length + split.train.items[k]));
+  split.test.users.forEach((u, k) => assert.ok(!trainPairs.has(u * split.itemIds.length + split.test.items[k]), 'test pair not in training'));
+  assert.equal(s.testWarm + s.testCold, split.test.users.length);
+  assert.equal(s.warmItems + s.coldItems, s.items);
+  const f = s.filtered;
+  assert.equal(s.users + f.usersBelowMinInteractions + f.usersWithoutWarmInteraction, dataset.userIds.length);
+  assert.equal(s.items + f.itemsWithoutInteractions, dataset.itemIds.length);
+  assert.equal(s.trainPairs + s.testWarm + s.testCold + f.interactionsOfUsersBelowMin + f.interactionsOfUsersWithoutWarmInteraction + f.otherColdInteractionsRemoved,
+    dataset.interactions.users.length);
+  assert.equal(s.users - f.usersWithoutTestItem, split.test.users.length);
+}
+
+test('split: cold products never in training, T_cold ≈ T_warm, counts add up', () => {
+  const dataset = generate('tiny', 5);
+  const split = prepareSplit(dataset, { seed: 3 });
+  checkSplit(split, dataset);
+  const s = split.summary;
+  assert.equal(s.users, PRESETS.tiny.users);
+  assert.ok(Math.abs(s.testCold - s.testWarm) <= 0.15 * s.testWarm, `cold ${s.testCold} vs warm ${s.testWarm}`);
+  assert.ok(s.coldItems > 0);
+  assert.equal(s.coldPolicy, 'balanced');
+  assert.deepEqual(prepareSplit(dataset, { seed: 3 }), split, 'deterministic');
+
+  const byFraction = prepareSplit(dataset, { seed: 3, coldPolicy: { fraction: 0.3 } });
+  checkSplit(byFraction, dataset);
+  assert.ok(byFraction.summary.coldItems >= Math.round(0.3 * byFraction.summary.items));
+  assert.ok(byFraction.summary.testCold > byFraction.summary.testWarm);
+});
+
+test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
+  const dataset = generate('tiny', 2);
+  const split = prepareSplit(dataset, { seed: 9 });
+  const dir = tempDir();
+  writeSplit(dir, split);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['features.npy', 'items.csv', 'summary.json', 'test.csv', 'train.csv', 'truth_items.npy', 'truth_users.npy', 'users.csv']);
+  assert.deepEqual(loadSplit(dir), split);
+
+  const trainFile = path.join(dir, 'train.csv');
+  const coldId = split.itemIds[split.warm.indexOf(0)];
+  const lines = fs.readFileSync(trainFile, 'utf8').split('\n');
+  lines[3] = lines[3].replace(/^([^,]*),[^,]*,/, `$1,${coldId},`);
+  fs.writeFileSync(trainFile, lines.join('\n'));
+  assert.throws(() => loadSplit(dir), (e: Error) => e.message.includes(`${trainFile}:4: field "item_id": item is marked cold`));
+
+  writeSplit(dir, split);
+  const testFile = path.join(dir, 'test.csv');
+  const testLines = fs.readFileSync(testFile, 'utf8').split('\n');
+  testLines.splice(3, 0, testLines[1]);
+  fs.writeFileSync(testFile, testLines.join('\n'));
+  assert.throws(() => loadSplit(dir), (e: Error) => e.message.includes(`${testFile}:4: field "user_id": second test pair`));
+
+  writeSplit(dir, split);
+  fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ ...split.summary, trainPairs: 1 }));
+  assert.throws(() => loadSplit(dir), /summary\.json: field "trainPairs"/);
+});
