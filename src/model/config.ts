@@ -17,6 +17,8 @@ export interface TrainConfig {
   window: number;
   /** Negative samples per pair; 0 = the paper's positive-only σ(X_c·X_v). */
   negatives: number;
+  /** Negatives are drawn ∝ frequency^power (word2vec: 0.75; 0 = uniform, which leaves popularity in the scores). */
+  negativePower: number;
   /** Passes over a fresh walk corpus. */
   epochs: number;
   /** Skip-gram SGD learning rate, decayed linearly to lr·1e-4 over training. */
@@ -33,7 +35,7 @@ export interface TrainConfig {
   minMaxScale: boolean;
   /** Std of Gaussian noise added to embeddings before the decoder during joint training. */
   decoderNoise: number;
-  /** Pre-train an autoencoder on image features and start product vectors from its codes. */
+  /** Pre-train an autoencoder on image features (encoderEpochs epochs) and start product vectors and decoder from it. */
   pretrain: boolean;
   /** How M(f) is learned: the paper's autoencoder through the frozen decoder, or regression onto the warm embeddings. */
   encoderObjective: EncoderObjective;
@@ -53,6 +55,7 @@ export const defaultConfig: TrainConfig = {
   weightedWalks: false,
   window: 7,
   negatives: 5,
+  negativePower: 0.75,
   epochs: 5,
   skipgramLr: 0.025,
   decoder: true,
@@ -89,6 +92,7 @@ const checks: Check[] = [
   ['walkLength', isInt(2, 10000), 'an integer in [2, 10000]'],
   ['window', (v: number) => isInt(3, 101)(v) && v % 2 === 1, 'an odd integer in [3, 101]'],
   ['negatives', isInt(0, 100), 'an integer in [0, 100]'],
+  ['negativePower', isNum(0, 2), 'a number in [0, 2]'],
   ['epochs', isInt(1, 1000), 'an integer in [1, 1000]'],
   ['skipgramLr', isNum(1e-6, 10), 'a number in [1e-6, 10]'],
   ['hidden', (v: number[]) => Array.isArray(v) && v.every(isInt(1, 65536)), 'a list of positive integers'],

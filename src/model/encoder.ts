@@ -1,6 +1,7 @@
 // The encoder M (§3.3): image features → embedding space, to embed cold products.
 // 'autoencoder' is the paper's objective: f → M(f) → M⁻¹(M(f)) ≈ f with the decoder frozen.
 // 'regress' fits M(f_p) ≈ X_p on the warm products directly (same network, same noise).
+// `pretrainAutoencoder` is the reference implementation's warm start: M and M⁻¹ trained together.
 import { native, type Mlp } from '../native.js';
 import type { Matrix } from '../data/types.js';
 import { Rng } from '../data/random.js';
@@ -14,58 +15,93 @@ export interface EncoderResult {
   log: number[];
 }
 
+/** The reference implementation pre-trains its autoencoder with Adam at 1e-4. */
+const PRETRAIN_LR = 1e-4;
+
+/** Loss and gradient with respect to the encoder's output, for one batch. */
+type CodeLoss = (code: Float32Array, clean: Float32Array, rows: Int32Array) => { loss: number; gradCode: Float32Array };
+
 export function encoderSizes(config: TrainConfig, featureDim: number): number[] {
   return [featureDim, ...[...config.hidden].reverse(), config.dim];
+}
+
+function createEncoder(config: TrainConfig, featureDim: number): Mlp {
+  return new native.Mlp(encoderSizes(config, featureDim), { dropout: config.dropout, outputRelu: false, seed: config.seed + 29 });
 }
 
 /** Trains M on the warm products (cold products' features are never seen in training). */
 export async function trainEncoder(features: Matrix, warmItems: Int32Array, warmTargets: Matrix, decoder: Mlp | null,
   config: TrainConfig, progress: Progress): Promise<EncoderResult> {
-  const encoder = new native.Mlp(encoderSizes(config, features.cols), { dropout: config.dropout, outputRelu: false, seed: config.seed + 29 });
-  const objective = decoder ? config.encoderObjective : 'regress';
-  // A dropout-free copy of the decoder: frozen, it only passes gradients back to M's output.
-  const frozen = objective === 'autoencoder' && decoder ? frozenCopy(decoder, config.minMaxScale) : null;
+  const encoder = createEncoder(config, features.cols);
+  let loss: CodeLoss;
+  if (decoder && config.encoderObjective === 'autoencoder') {
+    // A dropout-free copy of the decoder: frozen, it only passes gradients back to M's output.
+    const frozen = new native.Mlp(decoder.sizes, { dropout: 0, outputRelu: config.minMaxScale, seed: 0 });
+    frozen.setParams(decoder.getParams());
+    loss = reconstructionLoss(frozen, false);
+  } else {
+    loss = (code, _clean, rows) => {
+      const gradCode = new Float32Array(code.length);
+      const target = gatherRows(warmTargets, rows);
+      return { loss: native.mse(code, target, null, rows.length, warmTargets.cols, gradCode) / rows.length, gradCode };
+    };
+  }
+  const log = await fit(encoder, features, warmItems, loss, config.encoderEpochs, 'encoder', config, progress);
+  return { encoder, log };
+}
+
+/**
+ * Pre-trains M and M⁻¹ together as an autoencoder on the warm products' features; returns the
+ * codes M(f) of the warm products (to initialise their vectors). Updates `decoder` in place.
+ */
+export async function pretrainAutoencoder(features: Matrix, warmItems: Int32Array, decoder: Mlp, config: TrainConfig,
+  progress: Progress): Promise<Matrix> {
+  const encoder = createEncoder(config, features.cols);
+  await fit(encoder, features, warmItems, reconstructionLoss(decoder, true), config.encoderEpochs, 'pretrain', config, progress);
+  return encode(encoder, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols });
+}
+
+/** MSE between M⁻¹(code) and the clean features; `train` also steps the decoder, otherwise its gradients are dropped. */
+function reconstructionLoss(decoder: Mlp, train: boolean): CodeLoss {
+  return (code, clean, rows) => {
+    const output = decoder.forward(code, rows.length, true);
+    const grad = new Float32Array(output.length);
+    const loss = native.mse(output, clean, null, rows.length, decoder.sizes[decoder.sizes.length - 1], grad) / rows.length;
+    const gradCode = decoder.backward(grad, rows.length);
+    if (train) decoder.adamStep(PRETRAIN_LR, 0.9, 0.999, 1e-8);
+    else decoder.zeroGrad();
+    return { loss, gradCode };
+  };
+}
+
+/** Minibatch Adam epochs over the warm products, with Gaussian noise on the encoder's input. */
+async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLoss: CodeLoss, epochs: number, label: string,
+  config: TrainConfig, progress: Progress): Promise<number[]> {
   const rng = new Rng(config.seed + 31);
   const order = Int32Array.from(warmItems.keys());
-  const log: number[] = [];
   const batches = Math.ceil(order.length / config.batchSize);
-  for (let epoch = 0; epoch < config.encoderEpochs; epoch++) {
+  const log: number[] = [];
+  for (let epoch = 0; epoch < epochs; epoch++) {
     rng.shuffle(order);
-    progress.start(`encoder ${epoch + 1}/${config.encoderEpochs}`, batches);
+    progress.start(`${label} ${epoch + 1}/${epochs}`, batches);
     let lossSum = 0;
     for (let b = 0; b < batches; b++) {
       const rows = order.subarray(b * config.batchSize, Math.min(order.length, (b + 1) * config.batchSize));
-      const input = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
-      const clean = frozen ? input.slice() : input;
+      const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
+      const input = config.encoderNoise > 0 ? clean.slice() : clean;
       if (config.encoderNoise > 0) for (let k = 0; k < input.length; k++) input[k] += config.encoderNoise * rng.normal();
       const code = encoder.forward(input, rows.length, true);
-      let gradCode: Float32Array;
-      if (frozen) {
-        const output = frozen.forward(code, rows.length, true);
-        const grad = new Float32Array(output.length);
-        lossSum += native.mse(output, clean, null, rows.length, features.cols, grad) / rows.length;
-        gradCode = frozen.backward(grad, rows.length);
-        frozen.zeroGrad();
-      } else {
-        const target = gatherRows(warmTargets, rows);
-        gradCode = new Float32Array(code.length);
-        lossSum += native.mse(code, target, null, rows.length, warmTargets.cols, gradCode) / rows.length;
-      }
+      const { loss, gradCode } = codeLoss(code, clean, rows);
+      lossSum += loss;
       encoder.backward(gradCode, rows.length);
       encoder.adamStep(config.lr, 0.9, 0.999, 1e-8);
-      progress.update(b + 1);
+      progress.update(b + 1, `loss ${(lossSum / (b + 1)).toFixed(5)}`);
       if (b % 8 === 7) await new Promise((resolve) => setImmediate(resolve)); // let the progress bar draw
     }
     log.push(lossSum / Math.max(1, batches));
     progress.finish(`loss ${log[log.length - 1].toFixed(5)}`);
   }
-  return { encoder, log };
-}
-
-function frozenCopy(decoder: Mlp, outputRelu: boolean): Mlp {
-  const copy = new native.Mlp(decoder.sizes, { dropout: 0, outputRelu, seed: 0 });
-  copy.setParams(decoder.getParams());
-  return copy;
+  return log;
 }
 
 /** Embeds feature rows (already scaled like the training features) with M, in batches. */

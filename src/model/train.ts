@@ -15,7 +15,7 @@ import { generateWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
 import { gatherRows, minMaxRows } from './matrix.js';
-import { trainEncoder, encode } from './encoder.js';
+import { encode, pretrainAutoencoder, trainEncoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
 
 /** One line of the per-epoch training log. */
@@ -55,6 +55,10 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
   const vectors = new Float32Array(graph.nNodes * config.dim);
   for (let k = 0; k < vectors.length; k++) vectors[k] = (rng.next() - 0.5) / config.dim;
   const decoder = config.decoder ? createDecoder(config, features.cols) : null;
+  if (config.pretrain && decoder) {
+    const codes = await pretrainAutoencoder(features, graph.nodeItem, decoder, config, progress);
+    vectors.set(codes.data, nUsers * config.dim);
+  }
   const joint = new JointTrainer(graph, vectors, features, decoder, config, rng);
 
   const log: EpochLog[] = [];
@@ -149,7 +153,7 @@ class JointTrainer {
   async epoch(corpus: Int32Array, epoch: number, progress: Progress): Promise<EpochLog> {
     const { config, graph } = this;
     if (this.negTable === null && config.negatives > 0) {
-      this.negTable = negativeTable(nodeFrequencies(corpus, graph.nNodes));
+      this.negTable = negativeTable(nodeFrequencies(corpus, graph.nNodes), config.negativePower);
     }
     const walkLength = config.walkLength;
     const nWalks = corpus.length / walkLength;

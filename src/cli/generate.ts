@@ -1,0 +1,29 @@
+// `vasg generate`: a synthetic fashion-purchase data set in the standard layout (docs/synthetic-data.md).
+import { Command, Option } from 'commander';
+import { generate, PRESETS, type PresetName } from '../data/generate.js';
+import { writeDataset } from '../data/dataset.js';
+import { int, oneOf, progressFor } from './options.js';
+
+export function generateCommand(): Command {
+  const presets = Object.keys(PRESETS) as PresetName[];
+  return new Command('generate')
+    .description('generate a synthetic data set (interactions.csv, items.csv, features.npy, ground truth)')
+    .addOption(new Option('--preset <name>', `size preset: ${presets.join(', ')}`).argParser(oneOf(...presets)).default('small'))
+    .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(1))
+    .requiredOption('--out <dir>', 'directory to write')
+    .option('--json', 'print a JSON summary only')
+    .action((options) => {
+      const progress = progressFor(options);
+      const dataset = generate(options.preset, options.seed, progress);
+      writeDataset(options.out, dataset);
+      const summary = {
+        out: options.out,
+        users: dataset.userIds.length,
+        items: dataset.itemIds.length,
+        interactions: dataset.interactions.users.length,
+        featureDim: dataset.features.cols,
+      };
+      if (options.json) console.log(JSON.stringify(summary));
+      else console.log(`wrote ${summary.users} users, ${summary.items} products, ${summary.interactions} interactions (I = ${summary.featureDim}) to ${options.out}`);
+    });
+}

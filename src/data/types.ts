@@ -1,0 +1,73 @@
+// Typed records passed between pipeline stages (data → graph → training → evaluation).
+// Users and items are addressed by dense indices; the string ids live in `userIds`/`itemIds`.
+
+/** A dense row-major float32 matrix. */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** Interactions as parallel arrays of user/item indices. */
+export interface Interactions {
+  users: Int32Array;
+  items: Int32Array;
+  ratings: Float32Array;
+  /** Seconds since the epoch; NaN when unknown. */
+  timestamps: Float64Array;
+}
+
+export interface ItemMeta {
+  title: string;
+  category: string;
+  imageUrl: string;
+}
+
+/** Ground truth of a generated data set: the true preference score of (u, i) is users[u]·items[i]. */
+export interface GroundTruth {
+  users: Matrix;
+  items: Matrix;
+}
+
+/** A data set in the standard layout (interactions.csv, items.csv, features.npy), loaded and validated. */
+export interface Dataset {
+  userIds: string[];
+  itemIds: string[];
+  items: ItemMeta[];
+  interactions: Interactions;
+  /** [itemIds.length × I] image features, row i ↔ item i. */
+  features: Matrix;
+  truth?: GroundTruth;
+}
+
+/** Counts reported by `prepare`. */
+export interface SplitSummary {
+  users: number;
+  items: number;
+  warmItems: number;
+  coldItems: number;
+  trainPairs: number;
+  testWarm: number;
+  testCold: number;
+  featureDim: number;
+  /** What was removed, and why: reason → count. */
+  filtered: Record<string, number>;
+  seed: number;
+  minInteractions: number;
+  coldPolicy: string;
+}
+
+/** A prepared train/test split (output of `prepare`, input of `train` and `evaluate`). */
+export interface Split {
+  userIds: string[];
+  itemIds: string[];
+  items: ItemMeta[];
+  /** 1 for products seen in training, 0 for cold products (never in training). */
+  warm: Uint8Array;
+  train: Interactions;
+  /** One leave-one-out test pair per user (users without one are counted in the summary). */
+  test: { users: Int32Array; items: Int32Array };
+  features: Matrix;
+  truth?: GroundTruth;
+  summary: SplitSummary;
+}
