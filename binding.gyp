@@ -4,13 +4,17 @@
       "target_name": "vasg_native",
       "sources": [
         "native/src/addon.cc",
-        "native/src/blas.cc"
+        "native/src/blas.cc",
+        "native/src/walks.cc",
+        "native/src/skipgram.cc",
+        "native/src/mlp.cc",
+        "native/src/score.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fexceptions", "-fopenmp-simd"],
       "libraries": ["-lopenblas", "-lpthread"]
     }
   ]

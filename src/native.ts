@@ -45,13 +45,17 @@ export interface Mlp {
   readonly sizes: number[];
   /** Forward pass over `rows` row-major inputs; with train=true applies dropout and keeps activations for backward. */
   forward(x: Float32Array, rows: number, train: boolean): Float32Array;
-  /** Backward pass of the last train forward; accumulates parameter gradients, returns d loss / d input. */
+  /**
+   * Backward pass of the last train forward (forward with train=false leaves it intact); accumulates parameter
+   * gradients, returns d loss / d input. Throws when no train forward was made or rows differ from it.
+   */
   backward(gradOut: Float32Array, rows: number): Float32Array;
-  /** One Adam update with the accumulated gradients, then zeroes them. */
+  /** One Adam update with the accumulated gradients, then zeroes them: p -= lr·m̂/(√v̂ + eps), bias-corrected. */
   adamStep(lr: number, beta1: number, beta2: number, eps: number): void;
   zeroGrad(): void;
   /** Copies of [W0, b0, W1, b1, ...]; W_l is [sizes[l] × sizes[l+1]] row-major. */
   getParams(): Float32Array[];
+  /** Copies params in (same layout as getParams); Adam moments and step count are kept. */
   setParams(params: Float32Array[]): void;
 }
 
@@ -77,13 +81,18 @@ export interface NativeCore {
   /**
    * [async] Random walks on a CSR graph: `walksPerNode` rounds, each starting once from every node
    * (node order shuffled per round), `walkLength` tokens each. Next node uniform among neighbours,
-   * or proportional to `weights` when given. Deterministic for a seed whatever the thread count.
+   * or proportional to `weights` when given (a node whose weights sum to 0 falls back to uniform).
+   * Deterministic for a seed whatever the thread count (walk i draws from its own stream (seed, i)).
    * Nodes without neighbours give walks that repeat the start node.
    */
   randomWalks(indptr: Int32Array, indices: Int32Array, weights: Float32Array | null,
     walksPerNode: number, walkLength: number, seed: number, threads: number): Promise<Int32Array>;
 
-  /** [async] One Hogwild skip-gram pass; see SkipgramArgs. */
+  /**
+   * [async] One Hogwild skip-gram pass; see SkipgramArgs (and native/src/skipgram.h for the exact update).
+   * Logits are clamped to ±30 for σ and the loss; pair counts count positive pairs only. Rejects when a
+   * corpus or negTable id is not a node id (nothing is updated then).
+   */
   skipgram(args: SkipgramArgs): Promise<SkipgramStats>;
 
   /** [sync] Weighted MSE: loss = Σ_r w_r · mean_c (pred-target)²; writes d loss / d pred into grad. */
@@ -96,11 +105,15 @@ export interface NativeCore {
    * [async] Per test pair the paper's AUC (eq. 4): the fraction of candidate items scoring below the test
    * item (ties count ½), score = U[u]·V[i]. Candidates: all items except the test item and
    * the items in the user's exclusion list (CSR over users). Blocked GEMM over users.
+   * NaN for a pair with no candidates.
    */
   pairAuc(U: Float32Array, V: Float32Array, dim: number, testUsers: Int32Array, testItems: Int32Array,
     excludeIndptr: Int32Array, excludeIndices: Int32Array, threads: number): Promise<Float64Array>;
 
-  /** [sync] Top-k items by U[u]·V[i] for each of the given users, skipping excluded items. Rows of k (padded with -1). */
+  /**
+   * [sync] Top-k items by U[u]·V[i] for each of the given users, skipping excluded items. Rows of k, best first
+   * (equal scores: lower item id first), padded with item -1 and score -Infinity.
+   */
   topK(U: Float32Array, V: Float32Array, dim: number, users: Int32Array, k: number,
     excludeIndptr: Int32Array, excludeIndices: Int32Array): TopK;
 }

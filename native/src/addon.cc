@@ -1,9 +1,17 @@
 // Entry point of the native core: exports only. Each module registers its own functions.
 #include <napi.h>
 #include "blas.h"
+#include "mlp.h"
+#include "score.h"
+#include "skipgram.h"
+#include "walks.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   vasg::InitBlas(env, exports);
+  vasg::InitWalks(env, exports);
+  vasg::InitSkipgram(env, exports);
+  vasg::InitMlp(env, exports);
+  vasg::InitScore(env, exports);
   return exports;
 }
 

@@ -1,0 +1,397 @@
+#include "mlp.h"
+#include <cblas.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+#include "rng.h"
+#include "worker.h"
+
+namespace vasg {
+namespace {
+
+constexpr int64_t kGrain = 16384;  // elements per part of an elementwise pass
+
+// Parts for an elementwise pass over n elements: bounded by the BLAS thread setting and the pool.
+int PartsFor(int64_t n) {
+  const int64_t cap = std::min<int64_t>(std::max(1, openblas_get_num_threads()), ThreadPool::Get().Size());
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(cap, n / kGrain)));
+}
+
+void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+              static_cast<int>(N), static_cast<int>(K), 1.0f, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta,
+              C, static_cast<int>(ldc));
+}
+
+class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Mlp",
+                       {InstanceMethod<&MlpWrap::Forward>("forward"), InstanceMethod<&MlpWrap::Backward>("backward"),
+                        InstanceMethod<&MlpWrap::AdamStep>("adamStep"), InstanceMethod<&MlpWrap::ZeroGrad>("zeroGrad"),
+                        InstanceMethod<&MlpWrap::GetParams>("getParams"),
+                        InstanceMethod<&MlpWrap::SetParams>("setParams"),
+                        InstanceAccessor<&MlpWrap::Sizes>("sizes")});
+  }
+
+  explicit MlpWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MlpWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info.IsConstructCall()) ThrowType(env, "Mlp must be called with new");
+    if (info.Length() < 1 || !info[0].IsArray()) ThrowType(env, "sizes must be an array of numbers");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      const int64_t s = IntValue(env, arr.Get(i), "sizes[i]");
+      RequireRange(env, s >= 1 && s <= (1 << 24), "sizes[" + std::to_string(i) + "] must be in [1, 2^24]");
+      sizes_.push_back(static_cast<int>(s));
+    }
+    RequireRange(env, sizes_.size() >= 2, "sizes must have at least 2 entries (input and output width)");
+    if (info.Length() < 2 || !info[1].IsObject()) ThrowType(env, "options must be an object");
+    Napi::Object o = info[1].As<Napi::Object>();
+    const double dropout = NumValue(env, o.Get("dropout"), "options.dropout");
+    RequireRange(env, dropout >= 0 && dropout < 1, "options.dropout must be in [0, 1)");
+    if (!o.Get("outputRelu").IsBoolean()) ThrowType(env, "options.outputRelu must be a boolean");
+    outputRelu_ = o.Get("outputRelu").As<Napi::Boolean>().Value();
+    seed_ = static_cast<uint64_t>(static_cast<int64_t>(NumValue(env, o.Get("seed"), "options.seed")));
+    dropout_ = static_cast<float>(dropout);
+
+    const int L = Layers();
+    W_.resize(L);
+    b_.resize(L);
+    gW_.resize(L);
+    gb_.resize(L);
+    mW_.resize(L);
+    vW_.resize(L);
+    mb_.resize(L);
+    vb_.resize(L);
+    for (int l = 0; l < L; ++l) {
+      const int64_t in = sizes_[l], out = sizes_[l + 1];
+      W_[l].resize(in * out);
+      b_[l].assign(out, 0.0f);
+      gW_[l].assign(in * out, 0.0f);
+      gb_[l].assign(out, 0.0f);
+      mW_[l].assign(in * out, 0.0f);
+      vW_[l].assign(in * out, 0.0f);
+      mb_[l].assign(out, 0.0f);
+      vb_[l].assign(out, 0.0f);
+      Rng rng(StreamSeed(seed_, 0x494e4954ULL, static_cast<uint64_t>(l)));
+      const double limit = std::sqrt(6.0 / static_cast<double>(in));
+      for (auto& w : W_[l]) w = static_cast<float>((2.0 * rng.Uniform() - 1.0) * limit);
+    }
+    acts_.resize(L + 1);
+  }
+
+ private:
+  int Layers() const { return static_cast<int>(sizes_.size()) - 1; }
+  int MaxWidth() const { return *std::max_element(sizes_.begin(), sizes_.end()); }
+
+  static void Grow(std::vector<float>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  }
+
+  // out[r,c] = act(out[r,c] + b[c]) (· dropout mask·scale for hidden layers in training), in one pass.
+  void Epilogue(float* out, int64_t rows, int64_t cols, const float* b, bool relu, bool drop, int layer) {
+    const float p = dropout_;
+    const float scale = 1.0f / (1.0f - p);
+    const uint32_t threshold = static_cast<uint32_t>(std::min(4294967295.0, std::ldexp(static_cast<double>(p), 32)));
+    const uint64_t fwd = trainForwards_;
+    PoolFor(rows, PartsFor(rows * cols), [&](int64_t r0, int64_t r1, int) {
+      std::vector<float> mask(drop ? cols + 1 : 0);
+      for (int64_t r = r0; r < r1; ++r) {
+        float* __restrict z = out + r * cols;
+        if (drop) {
+          Rng rng(StreamSeed(seed_, fwd, static_cast<uint64_t>(layer), static_cast<uint64_t>(r)));
+          for (int64_t c = 0; c < cols; c += 2) {
+            const uint64_t x = rng.Next();
+            mask[c] = static_cast<uint32_t>(x) >= threshold ? scale : 0.0f;
+            mask[c + 1] = static_cast<uint32_t>(x >> 32) >= threshold ? scale : 0.0f;
+          }
+          const float* __restrict m = mask.data();
+#pragma omp simd
+          for (int64_t c = 0; c < cols; ++c) z[c] = std::max(z[c] + b[c], 0.0f) * m[c];
+        } else if (relu) {
+#pragma omp simd
+          for (int64_t c = 0; c < cols; ++c) z[c] = std::max(z[c] + b[c], 0.0f);
+        } else {
+#pragma omp simd
+          for (int64_t c = 0; c < cols; ++c) z[c] += b[c];
+        }
+      }
+    });
+  }
+
+  // dz = g ⊙ (a > 0 ? scale : 0) (or dz = g when !relu, dz may equal g), and db (+)= Σ_r dz, in one pass.
+  void GradEpilogue(const float* g, const float* a, float* dz, int64_t rows, int64_t cols, bool relu, float scale,
+                    float* db, bool accumulate) {
+    const int64_t blocks = (cols + 15) / 16;
+    const int parts = static_cast<int>(std::min<int64_t>(PartsFor(rows * cols), std::max<int64_t>(1, cols / 64)));
+    PoolFor(blocks, parts, [&](int64_t k0, int64_t k1, int) {
+      const int64_t c0 = k0 * 16, c1 = std::min(cols, k1 * 16), w = c1 - c0;
+      std::vector<float> acc(w, 0.0f);
+      float* __restrict s = acc.data();
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* gr = g + r * cols + c0;
+        float* dr = dz + r * cols + c0;
+        if (relu) {
+          const float* __restrict ar = a + r * cols + c0;
+#pragma omp simd
+          for (int64_t c = 0; c < w; ++c) {
+            const float v = ar[c] > 0.0f ? gr[c] * scale : 0.0f;
+            dr[c] = v;
+            s[c] += v;
+          }
+        } else {
+          if (dr != gr) std::memcpy(dr, gr, w * sizeof(float));
+#pragma omp simd
+          for (int64_t c = 0; c < w; ++c) s[c] += gr[c];
+        }
+      }
+      if (accumulate) {
+        for (int64_t c = 0; c < w; ++c) db[c0 + c] += s[c];
+      } else {
+        std::memcpy(db + c0, s, w * sizeof(float));
+      }
+    });
+  }
+
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto x = TypedArg<float>(info, 0, "x");
+    const int64_t rows = IntArg(info, 1, "rows");
+    const bool train = BoolArg(info, 2, "train");
+    RequireRange(env, rows >= 0, "rows must be >= 0");
+    const int L = Layers();
+    const int64_t in0 = sizes_[0], outL = sizes_[L];
+    CheckLength(env, x.length, static_cast<size_t>(rows * in0), "x");
+    auto result = Napi::Float32Array::New(env, static_cast<size_t>(rows * outL));
+    if (train) {
+      trainRows_ = -1;
+      ++trainForwards_;
+    }
+    if (rows == 0) {
+      if (train) trainRows_ = 0;
+      return result;
+    }
+    const float* in = x.data;
+    if (train) {
+      Grow(acts_[0], rows * in0);
+      std::memcpy(acts_[0].data(), x.data, rows * in0 * sizeof(float));
+      in = acts_[0].data();
+    } else {
+      Grow(evalA_, rows * MaxWidth());
+      Grow(evalB_, rows * MaxWidth());
+    }
+    for (int l = 0; l < L; ++l) {
+      const int64_t nIn = sizes_[l], nOut = sizes_[l + 1];
+      const bool last = l == L - 1;
+      float* out;
+      if (last && !(train && outputRelu_)) {
+        out = result.Data();  // not needed by backward: write straight into the result
+      } else if (train) {
+        Grow(acts_[l + 1], rows * nOut);
+        out = acts_[l + 1].data();
+      } else {
+        out = (l % 2 == 0) ? evalA_.data() : evalB_.data();
+      }
+      Gemm(false, false, rows, nOut, nIn, in, nIn, W_[l].data(), nOut, 0.0f, out, nOut);
+      Epilogue(out, rows, nOut, b_[l].data(), !last || outputRelu_, train && !last && dropout_ > 0, l);
+      in = out;
+    }
+    if (in != result.Data()) std::memcpy(result.Data(), in, rows * outL * sizeof(float));
+    if (train) {
+      trainRows_ = rows;
+      trainScale_ = dropout_ > 0 ? 1.0f / (1.0f - dropout_) : 1.0f;
+    }
+    return result;
+  }
+
+  Napi::Value Backward(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto gradOut = TypedArg<float>(info, 0, "gradOut");
+    const int64_t rows = IntArg(info, 1, "rows");
+    if (trainRows_ < 0) throw Napi::Error::New(env, "backward needs a forward(x, rows, true) first");
+    RequireRange(env, rows == trainRows_,
+                 "rows (" + std::to_string(rows) + ") differs from the last train forward's (" +
+                     std::to_string(trainRows_) + ")");
+    const int L = Layers();
+    const int64_t in0 = sizes_[0], outL = sizes_[L];
+    CheckLength(env, gradOut.length, static_cast<size_t>(rows * outL), "gradOut");
+    auto result = Napi::Float32Array::New(env, static_cast<size_t>(rows * in0));
+    if (rows == 0) return result;
+    const bool accumulate = !gradsZero_;
+    const float beta = accumulate ? 1.0f : 0.0f;
+    Grow(bufA_, rows * MaxWidth());
+    Grow(bufB_, rows * MaxWidth());
+
+    // dZ of the last layer.
+    const float* dz;
+    if (outputRelu_) {
+      GradEpilogue(gradOut.data, acts_[L].data(), bufA_.data(), rows, outL, true, 1.0f, gb_[L - 1].data(), accumulate);
+      dz = bufA_.data();
+    } else {
+      GradEpilogue(gradOut.data, nullptr, const_cast<float*>(gradOut.data), rows, outL, false, 1.0f,
+                   gb_[L - 1].data(), accumulate);
+      dz = gradOut.data;
+    }
+    for (int l = L - 1; l >= 0; --l) {
+      const int64_t nIn = sizes_[l], nOut = sizes_[l + 1];
+      // dW_l (+)= A_l^T · dZ_l
+      Gemm(true, false, nIn, nOut, rows, acts_[l].data(), nIn, dz, nOut, beta, gW_[l].data(), nOut);
+      // dA_l = dZ_l · W_l^T
+      float* da = l == 0 ? result.Data() : (dz == bufA_.data() ? bufB_.data() : bufA_.data());
+      Gemm(false, true, rows, nIn, nOut, dz, nOut, W_[l].data(), nOut, 0.0f, da, nIn);
+      if (l > 0) {
+        // dZ_{l-1} = dA_l ⊙ ∂a/∂z (ReLU and dropout of hidden layer l−1), db_{l−1} (+)= Σ_r dZ_{l−1}
+        GradEpilogue(da, acts_[l].data(), da, rows, nIn, true, trainScale_, gb_[l - 1].data(), accumulate);
+        dz = da;
+      }
+    }
+    gradsZero_ = false;
+    return result;
+  }
+
+  void AdamStep(const Napi::CallbackInfo& info) {
+    const float lr = static_cast<float>(NumArg(info, 0, "lr"));
+    const double b1 = NumArg(info, 1, "beta1"), b2 = NumArg(info, 2, "beta2");
+    const float eps = static_cast<float>(NumArg(info, 3, "eps"));
+    ++step_;
+    const double bc1 = 1.0 - std::pow(b1, static_cast<double>(step_));
+    const double bc2 = 1.0 - std::pow(b2, static_cast<double>(step_));
+    const float stepSize = static_cast<float>(lr / bc1);
+    const float invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+    const float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
+    const float cb1 = static_cast<float>(1.0 - b1), cb2 = static_cast<float>(1.0 - b2);
+    const bool zero = gradsZero_;
+    auto update = [&](std::vector<float>& p, std::vector<float>& g, std::vector<float>& m, std::vector<float>& v) {
+      const int64_t n = static_cast<int64_t>(p.size());
+      PoolFor(n, PartsFor(n / 4), [&](int64_t i0, int64_t i1, int) {
+        float* __restrict pp = p.data();
+        const float* __restrict gg = g.data();
+        float* __restrict mm = m.data();
+        float* __restrict vv = v.data();
+#pragma omp simd
+        for (int64_t i = i0; i < i1; ++i) {
+          const float gi = zero ? 0.0f : gg[i];
+          const float mi = fb1 * mm[i] + cb1 * gi;
+          const float vi = fb2 * vv[i] + cb2 * gi * gi;
+          mm[i] = mi;
+          vv[i] = vi;
+          pp[i] -= stepSize * mi / (std::sqrt(vi) * invSqrtBc2 + eps);
+        }
+      });
+    };
+    for (int l = 0; l < Layers(); ++l) {
+      update(W_[l], gW_[l], mW_[l], vW_[l]);
+      update(b_[l], gb_[l], mb_[l], vb_[l]);
+    }
+    gradsZero_ = true;  // the next backward overwrites instead of accumulating
+  }
+
+  void ZeroGrad(const Napi::CallbackInfo&) { gradsZero_ = true; }
+
+  Napi::Value GetParams(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env, 2 * Layers());
+    for (int l = 0; l < Layers(); ++l) {
+      auto w = Napi::Float32Array::New(env, W_[l].size());
+      std::memcpy(w.Data(), W_[l].data(), W_[l].size() * sizeof(float));
+      auto b = Napi::Float32Array::New(env, b_[l].size());
+      std::memcpy(b.Data(), b_[l].data(), b_[l].size() * sizeof(float));
+      out.Set(2 * l, w);
+      out.Set(2 * l + 1, b);
+    }
+    return out;
+  }
+
+  void SetParams(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) ThrowType(env, "params must be an array of Float32Array");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    const int L = Layers();
+    RequireRange(env, arr.Length() == static_cast<uint32_t>(2 * L),
+                 "params must have " + std::to_string(2 * L) + " entries [W0, b0, ...]");
+    std::vector<View<float>> views;
+    for (int i = 0; i < 2 * L; ++i) {
+      const std::string name = "params[" + std::to_string(i) + "]";
+      auto v = TypedValue<float>(env, arr.Get(i), name.c_str());
+      const size_t need = (i % 2 == 0) ? W_[i / 2].size() : b_[i / 2].size();
+      RequireRange(env, v.length == need, name + " must have " + std::to_string(need) + " elements");
+      views.push_back(v);
+    }
+    for (int l = 0; l < L; ++l) {
+      std::memcpy(W_[l].data(), views[2 * l].data, W_[l].size() * sizeof(float));
+      std::memcpy(b_[l].data(), views[2 * l + 1].data, b_[l].size() * sizeof(float));
+    }
+  }
+
+  Napi::Value Sizes(const Napi::CallbackInfo& info) {
+    Napi::Array out = Napi::Array::New(info.Env(), sizes_.size());
+    for (size_t i = 0; i < sizes_.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), sizes_[i]));
+    return out;
+  }
+
+  std::vector<int> sizes_;
+  float dropout_ = 0;
+  bool outputRelu_ = false;
+  uint64_t seed_ = 0;
+  std::vector<std::vector<float>> W_, b_, gW_, gb_, mW_, vW_, mb_, vb_;
+  bool gradsZero_ = true;
+  int64_t step_ = 0;
+  uint64_t trainForwards_ = 0;
+  int64_t trainRows_ = -1;
+  float trainScale_ = 1.0f;
+  std::vector<std::vector<float>> acts_;  // acts_[0] = input copy, acts_[l] = output of layer l−1 (train)
+  std::vector<float> evalA_, evalB_, bufA_, bufB_;
+};
+
+Napi::Value Mse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto pred = TypedArg<float>(info, 0, "pred");
+  auto target = TypedArg<float>(info, 1, "target");
+  auto weights = TypedValue<float>(env, info[2], "rowWeights", true);
+  const int64_t rows = IntArg(info, 3, "rows"), cols = IntArg(info, 4, "cols");
+  auto grad = TypedArg<float>(info, 5, "grad");
+  RequireRange(env, rows >= 0 && cols >= 1, "rows must be >= 0 and cols >= 1");
+  const size_t n = static_cast<size_t>(rows * cols);
+  CheckLength(env, pred.length, n, "pred");
+  CheckLength(env, target.length, n, "target");
+  CheckLength(env, grad.length, n, "grad");
+  if (weights.data != nullptr) CheckLength(env, weights.length, static_cast<size_t>(rows), "rowWeights");
+  const int parts = PartsFor(rows * cols);
+  std::vector<double> partial(parts, 0.0);
+  const float invCols = 1.0f / static_cast<float>(cols);
+  PoolFor(rows, parts, [&](int64_t r0, int64_t r1, int part) {
+    double loss = 0;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float w = weights.data ? weights.data[r] : 1.0f;
+      const float* __restrict p = pred.data + r * cols;
+      const float* __restrict t = target.data + r * cols;
+      float* __restrict g = grad.data + r * cols;
+      const float gs = 2.0f * w * invCols;
+      float sq = 0;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t c = 0; c < cols; ++c) {
+        const float d = p[c] - t[c];
+        sq += d * d;
+        g[c] = gs * d;
+      }
+      loss += static_cast<double>(w) * sq / static_cast<double>(cols);
+    }
+    partial[part] = loss;
+  });
+  double loss = 0;
+  for (double v : partial) loss += v;
+  return Napi::Number::New(env, loss);
+}
+
+}  // namespace
+
+void InitMlp(Napi::Env env, Napi::Object exports) {
+  exports.Set("Mlp", MlpWrap::Define(env));
+  exports.Set("mse", Napi::Function::New(env, Mse, "mse"));
+}
+
+}  // namespace vasg

@@ -1,0 +1,247 @@
+#include "score.h"
+#include <cblas.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+#include "worker.h"
+
+namespace vasg {
+namespace {
+
+constexpr int64_t kBlock = 512;             // users (pairs) per GEMM block
+constexpr int64_t kMaxBlockScores = 1 << 25;  // cap on a block's score matrix (floats)
+
+int64_t BlockRows(int64_t nItems) {
+  return std::max<int64_t>(1, std::min<int64_t>(kBlock, kMaxBlockScores / std::max<int64_t>(1, nItems)));
+}
+
+struct Tables {
+  const float* U;
+  const float* V;
+  int64_t dim, nUsers, nItems;
+  const int32_t* indptr;
+  const int32_t* indices;
+};
+
+// Checks U, V, dim and the exclusion CSR; every entry of `users` must be a row of U with a CSR row.
+Tables CheckTables(Napi::Env env, View<float> U, View<float> V, int64_t dim, View<int32_t> users, const char* usersName,
+                   View<int32_t> indptr, View<int32_t> indices) {
+  RequireRange(env, dim >= 1, "dim must be >= 1");
+  RequireRange(env, U.length % dim == 0, "U.length must be a multiple of dim");
+  RequireRange(env, V.length % dim == 0, "V.length must be a multiple of dim");
+  Tables t{U.data, V.data, dim, static_cast<int64_t>(U.length) / dim, static_cast<int64_t>(V.length) / dim,
+           indptr.data, indices.data};
+  RequireRange(env, t.nItems <= INT32_MAX, "V has more than 2^31 - 1 rows");
+  RequireRange(env, indptr.length >= 1, "excludeIndptr must have at least one element");
+  const int64_t rowsCsr = static_cast<int64_t>(indptr.length) - 1;
+  for (int64_t u = 0; u < rowsCsr; ++u) {
+    if (indptr.data[u + 1] < indptr.data[u]) throw Napi::RangeError::New(env, "excludeIndptr must be non-decreasing");
+  }
+  RequireRange(env, indptr.data[0] >= 0 && static_cast<size_t>(indptr.data[rowsCsr]) <= indices.length,
+               "excludeIndptr must index within excludeIndices");
+  for (int64_t k = indptr.data[0]; k < indptr.data[rowsCsr]; ++k) {
+    if (indices.data[k] < 0 || indices.data[k] >= t.nItems) {
+      throw Napi::RangeError::New(env, "excludeIndices[" + std::to_string(k) + "] = " +
+                                           std::to_string(indices.data[k]) + " is not an item in [0, " +
+                                           std::to_string(t.nItems) + ")");
+    }
+  }
+  const int64_t limit = std::min(t.nUsers, rowsCsr);
+  for (size_t j = 0; j < users.length; ++j) {
+    if (users.data[j] < 0 || users.data[j] >= limit) {
+      throw Napi::RangeError::New(env, std::string(usersName) + "[" + std::to_string(j) + "] = " +
+                                           std::to_string(users.data[j]) + " is not a user in [0, " +
+                                           std::to_string(limit) + ")");
+    }
+  }
+  return t;
+}
+
+// Scores of `rows` users (ids in users[0..rows)) against all items: S [rows × nItems].
+void ScoreBlock(const Tables& t, const int32_t* users, int64_t rows, float* gathered, float* S) {
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(gathered + r * t.dim, t.U + static_cast<int64_t>(users[r]) * t.dim, t.dim * sizeof(float));
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(t.nItems),
+              static_cast<int>(t.dim), 1.0f, gathered, static_cast<int>(t.dim), t.V, static_cast<int>(t.dim), 0.0f, S,
+              static_cast<int>(t.nItems));
+}
+
+class PairAucWorker : public PromiseWorker {
+ public:
+  PairAucWorker(Napi::Env env, const Tables& t, const int32_t* users, const int32_t* items, int64_t nPairs,
+                int threads, Napi::Float64Array out)
+      : PromiseWorker(env, "vasg.pairAuc"), t_(t), users_(users), items_(items), nPairs_(nPairs), threads_(threads),
+        out_(out.Data()), outRef_(Napi::Persistent(out)) {}
+
+ protected:
+  void Execute() override {
+    if (nPairs_ == 0) return;
+    const int64_t n = t_.nItems;
+    if (n == 0) {
+      for (int64_t j = 0; j < nPairs_; ++j) out_[j] = std::numeric_limits<double>::quiet_NaN();
+      return;
+    }
+    const int64_t B = BlockRows(n);
+    std::vector<float> gathered(static_cast<size_t>(B * t_.dim)), S(static_cast<size_t>(B * n));
+    for (int64_t j0 = 0; j0 < nPairs_; j0 += B) {
+      const int64_t rows = std::min(B, nPairs_ - j0);
+      ScoreBlock(t_, users_ + j0, rows, gathered.data(), S.data());
+      ParallelFor(rows, threads_, [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r) out_[j0 + r] = Auc(S.data() + r * n, users_[j0 + r], items_[j0 + r]);
+      });
+    }
+  }
+
+  Napi::Value Result(Napi::Env) override { return outRef_.Value(); }
+
+ private:
+  double Auc(const float* __restrict s, int32_t user, int32_t item) const {
+    const int64_t n = t_.nItems;
+    const float st = s[item];
+    uint32_t less = 0, equal = 0;
+#pragma omp simd reduction(+ : less, equal)
+    for (int64_t i = 0; i < n; ++i) {
+      less += s[i] < st ? 1u : 0u;
+      equal += s[i] == st ? 1u : 0u;
+    }
+    double below = static_cast<double>(less), ties = static_cast<double>(equal);
+    if (st == st) ties -= 1;  // the test item itself
+    int64_t excluded = 0;
+    for (int32_t k = t_.indptr[user]; k < t_.indptr[user + 1]; ++k) {
+      const int32_t e = t_.indices[k];
+      if (e == item) continue;
+      ++excluded;
+      if (s[e] < st) below -= 1;
+      else if (s[e] == st) ties -= 1;
+    }
+    const int64_t candidates = n - 1 - excluded;
+    if (candidates <= 0) return std::numeric_limits<double>::quiet_NaN();
+    return (below + 0.5 * ties) / static_cast<double>(candidates);
+  }
+
+  Tables t_;
+  const int32_t* users_;
+  const int32_t* items_;
+  int64_t nPairs_;
+  int threads_;
+  double* out_;
+  Napi::Reference<Napi::Float64Array> outRef_;
+};
+
+Napi::Value PairAuc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto U = TypedArg<float>(info, 0, "U");
+  auto V = TypedArg<float>(info, 1, "V");
+  const int64_t dim = IntArg(info, 2, "dim");
+  auto users = TypedArg<int32_t>(info, 3, "testUsers");
+  auto items = TypedArg<int32_t>(info, 4, "testItems");
+  auto indptr = TypedArg<int32_t>(info, 5, "excludeIndptr");
+  auto indices = TypedArg<int32_t>(info, 6, "excludeIndices");
+  const int64_t threads = IntArg(info, 7, "threads");
+  Tables t = CheckTables(env, U, V, dim, users, "testUsers", indptr, indices);
+  RequireRange(env, items.length == users.length, "testItems must have the same length as testUsers");
+  for (size_t j = 0; j < items.length; ++j) {
+    if (items.data[j] < 0 || items.data[j] >= t.nItems) {
+      throw Napi::RangeError::New(env, "testItems[" + std::to_string(j) + "] = " + std::to_string(items.data[j]) +
+                                           " is not an item in [0, " + std::to_string(t.nItems) + ")");
+    }
+  }
+  RequireRange(env, threads >= 1, "threads must be >= 1");
+  auto out = Napi::Float64Array::New(env, users.length);
+  auto* worker = new PairAucWorker(env, t, users.data, items.data, static_cast<int64_t>(users.length),
+                                   static_cast<int>(std::min<int64_t>(threads, 1024)), out);
+  for (size_t i = 0; i < 7; ++i) worker->Keep(info[i]);
+  return worker->Start();
+}
+
+struct Cand {
+  float score;
+  int32_t item;
+};
+// a ranks before b: higher score, then lower id.
+inline bool Before(const Cand& a, const Cand& b) {
+  return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
+
+Napi::Value TopK(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto U = TypedArg<float>(info, 0, "U");
+  auto V = TypedArg<float>(info, 1, "V");
+  const int64_t dim = IntArg(info, 2, "dim");
+  auto users = TypedArg<int32_t>(info, 3, "users");
+  const int64_t k = IntArg(info, 4, "k");
+  auto indptr = TypedArg<int32_t>(info, 5, "excludeIndptr");
+  auto indices = TypedArg<int32_t>(info, 6, "excludeIndices");
+  Tables t = CheckTables(env, U, V, dim, users, "users", indptr, indices);
+  RequireRange(env, k >= 0, "k must be >= 0");
+  const int64_t nUsersOut = static_cast<int64_t>(users.length);
+  RequireRange(env, static_cast<double>(nUsersOut) * static_cast<double>(k) < 2147483647.0, "users.length · k is too large");
+  auto outItems = Napi::Int32Array::New(env, static_cast<size_t>(nUsersOut * k));
+  auto outScores = Napi::Float32Array::New(env, static_cast<size_t>(nUsersOut * k));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("items", outItems);
+  result.Set("scores", outScores);
+  if (nUsersOut == 0 || k == 0) return result;
+  int32_t* items = outItems.Data();
+  float* scores = outScores.Data();
+  const int64_t n = t.nItems;
+  if (n == 0) {
+    std::fill(items, items + nUsersOut * k, -1);
+    std::fill(scores, scores + nUsersOut * k, -std::numeric_limits<float>::infinity());
+    return result;
+  }
+  const int64_t B = BlockRows(n);
+  std::vector<float> gathered(static_cast<size_t>(B * dim)), S(static_cast<size_t>(B * n));
+  const int parts = std::min(std::max(1, openblas_get_num_threads()), ThreadPool::Get().Size());
+  for (int64_t j0 = 0; j0 < nUsersOut; j0 += B) {
+    const int64_t rows = std::min(B, nUsersOut - j0);
+    ScoreBlock(t, users.data + j0, rows, gathered.data(), S.data());
+    PoolFor(rows, parts, [&](int64_t r0, int64_t r1, int) {
+      std::vector<Cand> heap;
+      heap.reserve(static_cast<size_t>(std::min(k, n)));
+      auto worse = [](const Cand& a, const Cand& b) { return Before(a, b); };  // heap top = worst kept
+      for (int64_t r = r0; r < r1; ++r) {
+        float* s = S.data() + r * n;
+        const int32_t u = users.data[j0 + r];
+        for (int32_t q = t.indptr[u]; q < t.indptr[u + 1]; ++q) s[t.indices[q]] = std::numeric_limits<float>::quiet_NaN();
+        heap.clear();
+        for (int64_t i = 0; i < n; ++i) {
+          const float v = s[i];
+          if (v != v) continue;  // excluded (or a NaN score)
+          const Cand c{v, static_cast<int32_t>(i)};
+          if (static_cast<int64_t>(heap.size()) < k) {
+            heap.push_back(c);
+            std::push_heap(heap.begin(), heap.end(), worse);
+          } else if (Before(c, heap.front())) {
+            std::pop_heap(heap.begin(), heap.end(), worse);
+            heap.back() = c;
+            std::push_heap(heap.begin(), heap.end(), worse);
+          }
+        }
+        std::sort(heap.begin(), heap.end(), Before);
+        int32_t* oi = items + (j0 + r) * k;
+        float* os = scores + (j0 + r) * k;
+        for (int64_t q = 0; q < k; ++q) {
+          const bool have = q < static_cast<int64_t>(heap.size());
+          oi[q] = have ? heap[q].item : -1;
+          os[q] = have ? heap[q].score : -std::numeric_limits<float>::infinity();
+        }
+      }
+    });
+  }
+  return result;
+}
+
+}  // namespace
+
+void InitScore(Napi::Env env, Napi::Object exports) {
+  exports.Set("pairAuc", Napi::Function::New(env, PairAuc, "pairAuc"));
+  exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
+}
+
+}  // namespace vasg
