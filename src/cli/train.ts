@@ -29,6 +29,8 @@ export function addTrainOptions(command: Command): Command {
     .addOption(new Option('--encoder-objective <name>', 'autoencoder: the paper\'s f → M(f) → frozen M⁻¹; regress: M(f) ≈ warm embeddings')
       .argParser(oneOf('autoencoder', 'regress')).default(d.encoderObjective))
     .addOption(new Option('--encoder-epochs <n>', 'encoder training epochs').argParser(int(0, 1000)).default(d.encoderEpochs))
+    .addOption(new Option('--encoder-dropout <p>', 'dropout on the encoder\'s hidden layers').argParser(num(0, 0.95)).default(d.encoderDropout))
+    .option('--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors')
     .addOption(new Option('--encoder-noise <sd>', 'Gaussian noise on encoder input features').argParser(num(0)).default(d.encoderNoise))
     .addOption(new Option('--scoring <rule>', 'rank by cosine (paper) or dot product').argParser(oneOf('cosine', 'dot')).default(d.scoring))
     .option('--paper', 'the paper\'s formulation: --negatives 0 --scoring cosine --encoder-objective autoencoder (explicit flags still win)')
@@ -40,7 +42,7 @@ export function addTrainOptions(command: Command): Command {
 export function configFromOptions(command: Command, options: Record<string, unknown>): TrainConfig {
   const keys = Object.keys(defaultConfig) as Array<keyof TrainConfig>;
   const fromFlags: Partial<TrainConfig> = {};
-  const flagName: Partial<Record<keyof TrainConfig, string>> = { decoder: 'decoder', minMaxScale: 'minMax' };
+  const flagName: Partial<Record<keyof TrainConfig, string>> = { minMaxScale: 'minMax' };
   for (const key of keys) {
     const name = flagName[key] ?? key;
     if (options[name] === undefined) continue;

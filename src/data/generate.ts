@@ -40,6 +40,9 @@ export interface GenerateOptions {
   featureNoise: number;
   /** Target fraction of exact zeros in the features (ReLU sparsity). */
   zeroFraction: number;
+  /** Number of shopper segments whose centres users' tastes vary around, and the individual share of taste variance. */
+  personas: number;
+  personaNoise: number;
   /** Log-normal σ of user activity above the minimum of 5. */
   activitySigma: number;
   /** Cap on a user's interactions as a fraction of the catalogue. */
@@ -51,15 +54,17 @@ const MODEL_DEFAULTS = {
   styleDim: 16,
   nonVisualDim: 8,
   nuisanceDim: 12,
-  styleWeight: 0.3,
-  nonVisualWeight: 0.34,
-  categoryWeight: 0.8,
+  styleWeight: 0.6,
+  nonVisualWeight: 0.6,
+  categoryWeight: 1.5,
   popularitySigma: 0.85,
   categorySpread: 0.8,
   withinCategorySpread: 0.6,
   categoryVisibility: 1.5,
   featureNoise: 0.5,
   zeroFraction: 0.7,
+  personas: 12,
+  personaNoise: 0.2,
   activitySigma: 1.0,
   maxActivityFraction: 0.2,
 };
@@ -225,12 +230,20 @@ function truthItems(o: GenerateOptions, p: Products): Matrix {
   return { data, rows: p.n, cols: D };
 }
 
-/** Ground-truth user rows [taste, nonVisual taste, category preference, 1], all standard normal. */
+/**
+ * Ground-truth user rows [taste, nonVisual taste, category preference, 1]. Shoppers fall into
+ * `personas` segments: a user's tastes are their persona's centre plus individual variation
+ * (share `personaNoise` of the variance), every entry standard normal overall.
+ */
 function truthUsers(o: GenerateOptions, rng: Rng, nUsers: number): Matrix {
   const D = o.styleDim + o.nonVisualDim + o.categories.length + 1;
+  const centres = rng.fillNormal(new Float32Array(o.personas * (D - 1)));
+  const shared = Math.sqrt(1 - o.personaNoise);
+  const own = Math.sqrt(o.personaNoise);
   const data = new Float32Array(nUsers * D);
   for (let u = 0; u < nUsers; u++) {
-    for (let d = 0; d < D - 1; d++) data[u * D + d] = rng.normal();
+    const persona = rng.int(o.personas) * (D - 1);
+    for (let d = 0; d < D - 1; d++) data[u * D + d] = shared * centres[persona + d] + own * rng.normal();
     data[u * D + D - 1] = 1;
   }
   return { data, rows: nUsers, cols: D };

@@ -9,8 +9,19 @@ import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
 import { gatherRows } from './matrix.js';
 
+/**
+ * M plus a per-dimension affine map (scale, offset) that moves its outputs onto the distribution
+ * of the learned warm vectors: a regression's outputs shrink towards the mean, which would rank
+ * every cold product below the warm ones when both compete for a user.
+ */
+export interface Encoder {
+  network: Mlp;
+  /** [scale (D), offset (D)]; identity when calibration is off. */
+  calibration: Float32Array;
+}
+
 export interface EncoderResult {
-  encoder: Mlp;
+  encoder: Encoder;
   /** Mean training loss per epoch. */
   log: number[];
 }
@@ -26,7 +37,7 @@ export function encoderSizes(config: TrainConfig, featureDim: number): number[] 
 }
 
 function createEncoder(config: TrainConfig, featureDim: number): Mlp {
-  return new native.Mlp(encoderSizes(config, featureDim), { dropout: config.dropout, outputRelu: false, seed: config.seed + 29 });
+  return new native.Mlp(encoderSizes(config, featureDim), { dropout: config.encoderDropout, outputRelu: false, seed: config.seed + 29 });
 }
 
 /** Trains M on the warm products (cold products' features are never seen in training). */
@@ -47,7 +58,40 @@ export async function trainEncoder(features: Matrix, warmItems: Int32Array, warm
     };
   }
   const log = await fit(encoder, features, warmItems, loss, config.encoderEpochs, 'encoder', config, progress);
-  return { encoder, log };
+  const identity = { network: encoder, calibration: identityCalibration(config.dim) };
+  const calibration = config.calibrateCold
+    ? momentMatching(encode(identity, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols }), warmTargets)
+    : identity.calibration;
+  return { encoder: { network: encoder, calibration }, log };
+}
+
+export function identityCalibration(dim: number): Float32Array {
+  return new Float32Array(2 * dim).fill(1, 0, dim);
+}
+
+/** Per dimension: scale and offset mapping the mean and sd of `from` onto those of `to`. */
+function momentMatching(from: Matrix, to: Matrix): Float32Array {
+  const dim = from.cols;
+  const out = new Float32Array(2 * dim);
+  const moments = (m: Matrix, d: number) => {
+    let sum = 0;
+    let sq = 0;
+    for (let r = 0; r < m.rows; r++) {
+      const v = m.data[r * dim + d];
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / Math.max(1, m.rows);
+    return { mean, sd: Math.sqrt(Math.max(0, sq / Math.max(1, m.rows) - mean * mean)) };
+  };
+  for (let d = 0; d < dim; d++) {
+    const a = moments(from, d);
+    const b = moments(to, d);
+    const scale = a.sd > 1e-12 ? b.sd / a.sd : 1;
+    out[d] = scale;
+    out[dim + d] = b.mean - scale * a.mean;
+  }
+  return out;
 }
 
 /**
@@ -58,7 +102,8 @@ export async function pretrainAutoencoder(features: Matrix, warmItems: Int32Arra
   progress: Progress): Promise<Matrix> {
   const encoder = createEncoder(config, features.cols);
   await fit(encoder, features, warmItems, reconstructionLoss(decoder, true), config.encoderEpochs, 'pretrain', config, progress);
-  return encode(encoder, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols });
+  const identity = { network: encoder, calibration: identityCalibration(config.dim) };
+  return encode(identity, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols });
 }
 
 /** MSE between M⁻¹(code) and the clean features; `train` also steps the decoder, otherwise its gradients are dropped. */
@@ -104,14 +149,19 @@ async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLo
   return log;
 }
 
-/** Embeds feature rows (already scaled like the training features) with M, in batches. */
-export function encode(encoder: Mlp, features: Matrix, batchSize = 1024): Matrix {
-  const dim = encoder.sizes[encoder.sizes.length - 1];
+/** Embeds feature rows (already scaled like the training features) with M and its calibration, in batches. */
+export function encode(encoder: Encoder, features: Matrix, batchSize = 1024): Matrix {
+  const { network, calibration } = encoder;
+  const dim = network.sizes[network.sizes.length - 1];
   const out = new Float32Array(features.rows * dim);
   for (let start = 0; start < features.rows; start += batchSize) {
     const rows = Math.min(batchSize, features.rows - start);
     const input = features.data.subarray(start * features.cols, (start + rows) * features.cols);
-    out.set(encoder.forward(input, rows, false), start * dim);
+    out.set(network.forward(input, rows, false), start * dim);
+  }
+  for (let k = 0; k < out.length; k++) {
+    const d = k % dim;
+    out[k] = out[k] * calibration[d] + calibration[dim + d];
   }
   return { data: out, rows: features.rows, cols: dim };
 }

@@ -271,11 +271,26 @@ class JointTrainer {
       for (let k = 0; k < grad.length; k++) grad[k] *= weightScale;
       const gradInput = decoder.backward(grad, rows);
       decoder.adamStep(config.lr, 0.9, 0.999, 1e-8);
-      for (let r = 0; r < rows; r++) {
-        const row = nodes[r] * dim;
-        for (let k = 0; k < dim; k++) vectors[row + k] -= lr * gradInput[r * dim + k];
-      }
+      for (let r = 0; r < rows; r++) applyClippedStep(vectors.subarray(nodes[r] * dim, (nodes[r] + 1) * dim), gradInput.subarray(r * dim, (r + 1) * dim), lr);
     }
     return { loss: lossSum, weight: weightSum };
   }
+}
+
+/**
+ * x -= lr·g, with the step's norm capped at a tenth of |x| (plus lr): one product's decoder
+ * gradient carries all its pairs of an epoch at once, which would otherwise throw popular
+ * products far out of the skip-gram geometry.
+ */
+function applyClippedStep(x: Float32Array, g: Float32Array, lr: number): void {
+  let xNorm = 0;
+  let gNorm = 0;
+  for (let k = 0; k < x.length; k++) {
+    xNorm += x[k] * x[k];
+    gNorm += g[k] * g[k];
+  }
+  const step = lr * Math.sqrt(gNorm);
+  const cap = 0.1 * Math.sqrt(xNorm) + lr;
+  const scale = step > cap ? (lr * cap) / step : lr;
+  for (let k = 0; k < x.length; k++) x[k] -= scale * g[k];
 }

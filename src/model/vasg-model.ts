@@ -8,7 +8,7 @@ import type { Interactions, Matrix } from '../data/types.js';
 import { readNpy, encodeNpy } from '../data/npy.js';
 import { writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type TrainConfig } from './config.js';
-import { encode } from './encoder.js';
+import { encode, type Encoder } from './encoder.js';
 import { minMaxRows, normalizeRows } from './matrix.js';
 
 export const MODEL_FORMAT = 'vasg-model';
@@ -32,7 +32,7 @@ export interface VasgModelParts {
   /** Per user, sorted item indices seen in training (excluded from recommendations). */
   seenIndptr: Int32Array;
   seenIndices: Int32Array;
-  encoder: Mlp;
+  encoder: Encoder;
   decoder: Mlp | null;
   featureDim: number;
 }
@@ -119,7 +119,8 @@ export class VasgModel {
       ['item_embeddings.npy', () => encodeNpy(parts.items)],
       ['seen_indptr.npy', () => encodeNpy(intMatrix(parts.seenIndptr))],
       ['seen_indices.npy', () => encodeNpy(intMatrix(parts.seenIndices))],
-      ...mlpFiles('encoder', parts.encoder),
+      ...mlpFiles('encoder', parts.encoder.network),
+      ['encoder_calibration.npy', () => encodeNpy({ data: parts.encoder.calibration, rows: 2, cols: parts.config.dim })],
       ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
     ];
     const manifest: Manifest = {
@@ -131,7 +132,7 @@ export class VasgModel {
       users: parts.userIds,
       items: parts.itemIds,
       coldItems: Array.from(parts.cold.keys()).filter((i) => parts.cold[i] === 1),
-      encoderSizes: parts.encoder.sizes,
+      encoderSizes: parts.encoder.network.sizes,
       decoderSizes: parts.decoder ? parts.decoder.sizes : null,
       files: {
         'user_embeddings.npy': 'float32 [users × dim], row order of "users"',
@@ -139,6 +140,7 @@ export class VasgModel {
         'seen_indptr.npy': 'CSR row pointers (float32-stored integers) of items each user saw in training',
         'seen_indices.npy': 'CSR item indices of items each user saw in training',
         'encoder_<l>_W.npy / encoder_<l>_b.npy': 'encoder layer l: y = relu(x·W + b), W [in × out]; last layer linear',
+        'encoder_calibration.npy': '[2 × dim]: cold embedding = encoder output · row 0 + row 1',
         'decoder_<l>_W.npy / decoder_<l>_b.npy': 'decoder layer l (absent when trained without decoder)',
       },
       info,
@@ -166,7 +168,9 @@ export class VasgModel {
     }
     const cold = new Uint8Array(manifest.items.length);
     for (const i of manifest.coldItems) cold[i] = 1;
-    const encoder = loadMlp(dir, 'encoder', manifest.encoderSizes, false);
+    const calibration = array('encoder_calibration.npy');
+    if (calibration.rows * calibration.cols !== 2 * config.dim) throw new Error(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`);
+    const encoder = { network: loadMlp(dir, 'encoder', manifest.encoderSizes, false), calibration: calibration.data };
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     return new VasgModel({
       config,
