@@ -40,7 +40,8 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
       label = newLabel;
       total = newTotal;
       started = Date.now();
-      lastDraw = 0;
+      // A TTY bar draws at once; plain logs wait for the first 5 s interval.
+      lastDraw = tty ? 0 : started;
       if (tty) stream.write(line(0));
     },
     update(done, detail) {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { embedCommand } from './embed.js';
 import { evaluateCommand } from './evaluate.js';
+import { experimentCommand } from './experiment.js';
 import { generateCommand } from './generate.js';
 import { prepareCommand } from './prepare.js';
 import { recommendCommand } from './recommend.js';
@@ -13,7 +14,7 @@ const program = new Command('vasg')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const command of [demoCommand(), generateCommand(), prepareCommand(), trainCommand(), evaluateCommand(), recommendCommand(), embedCommand()]) {
+for (const command of [demoCommand(), generateCommand(), prepareCommand(), trainCommand(), evaluateCommand(), recommendCommand(), embedCommand(), experimentCommand()]) {
   program.addCommand(command);
 }
 

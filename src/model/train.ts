@@ -29,7 +29,9 @@ export interface EpochLog {
   /** Uncertainty weights exp(-s) of the product tasks. */
   weightSkipgram: number;
   weightReconstruction: number;
+  /** Wall time of the epoch, and the part spent in the decoder. */
   seconds: number;
+  decoderSeconds: number;
 }
 
 export interface TrainResult {
@@ -121,7 +123,7 @@ function createDecoder(config: TrainConfig, featureDim: number): Mlp {
 }
 
 function formatEpoch(e: EpochLog, epochs: number): string {
-  const recon = Number.isNaN(e.reconstruction) ? '' : `  recon ${e.reconstruction.toFixed(5)} (w ${e.weightReconstruction.toFixed(2)})`;
+  const recon = Number.isNaN(e.reconstruction) ? '' : `  recon ${e.reconstruction.toFixed(5)} (w ${e.weightReconstruction.toFixed(2)}, ${e.decoderSeconds.toFixed(1)}s)`;
   return `epoch ${e.epoch + 1}/${epochs}  skip-gram users ${e.skipgramUsers.toFixed(4)} products ${e.skipgramProducts.toFixed(4)}` +
     ` (w ${e.weightSkipgram.toFixed(2)})${recon}  ${e.seconds.toFixed(1)}s`;
 }
@@ -136,6 +138,7 @@ class JointTrainer {
   private tokensDone = 0;
   private readonly batchInput: Float32Array;
   private readonly gradBuffer: Float32Array;
+  private readonly pairCountBuffer: Float64Array;
 
   constructor(
     private readonly graph: BipartiteGraph,
@@ -148,6 +151,7 @@ class JointTrainer {
     this.centreScale = new Float32Array(graph.nNodes).fill(1);
     this.batchInput = new Float32Array(config.batchSize * config.dim);
     this.gradBuffer = new Float32Array(config.batchSize * features.cols);
+    this.pairCountBuffer = new Float64Array(graph.nNodes);
   }
 
   async epoch(corpus: Int32Array, epoch: number, progress: Progress): Promise<EpochLog> {
@@ -160,6 +164,7 @@ class JointTrainer {
     const totalTokens = corpus.length * config.epochs;
     const products = this.rng.shuffle(Int32Array.from({ length: graph.nNodes - graph.nUsers }, (_, k) => graph.nUsers + k));
     const chunks = Math.min(CHUNKS_PER_EPOCH, nWalks);
+    let decoderSeconds = 0;
     const sums = { lossUsers: 0, lossProducts: 0, pairsUsers: 0, pairsProducts: 0, recon: 0, reconWeight: 0 };
     progress.start(`epoch ${epoch + 1}/${config.epochs}`, chunks);
     for (let c = 0; c < chunks; c++) {
@@ -191,12 +196,14 @@ class JointTrainer {
       const meanSkipgram = stats.pairsProducts > 0 ? stats.lossProducts / stats.pairsProducts : 0;
       this.sSkipgram -= UNCERTAINTY_LR * (1 - Math.exp(-this.sSkipgram) * meanSkipgram);
       if (this.decoder) {
+        const decoderStart = Date.now();
         const slice = products.subarray(Math.floor((c * products.length) / chunks), Math.floor(((c + 1) * products.length) / chunks));
-        const pairCounts = this.pairCounts(chunk, slice);
+        const pairCounts = this.pairCounts(chunk);
         const { loss, weight } = this.decoderPass(slice, pairCounts, lrEnd);
         sums.recon += loss;
         sums.reconWeight += weight;
         if (weight > 0) this.sRecon -= UNCERTAINTY_LR * (1 - Math.exp(-this.sRecon) * (loss / weight));
+        decoderSeconds += (Date.now() - decoderStart) / 1000;
       }
       progress.update(c + 1, `loss ${(sums.lossProducts / Math.max(1, sums.pairsProducts)).toFixed(4)}`);
     }
@@ -209,6 +216,7 @@ class JointTrainer {
       weightSkipgram: Math.exp(-this.sSkipgram),
       weightReconstruction: Math.exp(-this.sRecon),
       seconds: 0,
+      decoderSeconds,
     };
   }
 
@@ -217,30 +225,26 @@ class JointTrainer {
   }
 
   /**
-   * How many (centre, context) pairs each product of `slice` has as centre in `chunk`, scaled so that
-   * every product of the slice stands for all chunks of the epoch (it sees the decoder once per epoch).
+   * How many (centre, context) pairs each node has as centre in `chunk`. Each product sees the
+   * decoder once per epoch, in one chunk, so its count there stands for all chunks of the epoch.
    */
-  private pairCounts(chunk: Int32Array, slice: Int32Array): Map<number, number> {
-    const wanted = new Map<number, number>();
-    for (const node of slice) wanted.set(node, 0);
+  private pairCounts(chunk: Int32Array): Float64Array {
+    const counts = this.pairCountBuffer.fill(0);
     const { walkLength, window } = this.config;
     const radius = (window - 1) / 2;
     for (let start = 0; start < chunk.length; start += walkLength) {
       for (let pos = 0; pos < walkLength; pos++) {
-        const count = wanted.get(chunk[start + pos]);
-        if (count === undefined) continue;
-        const contexts = Math.min(walkLength - 1, pos + radius) - Math.max(0, pos - radius);
-        wanted.set(chunk[start + pos], count + contexts);
+        counts[chunk[start + pos]] += Math.min(walkLength - 1, pos + radius) - Math.max(0, pos - radius);
       }
     }
-    return wanted;
+    return counts;
   }
 
   /**
    * Decoder steps over the products of one slice, each weighted by its pair count and the
    * uncertainty weight exp(-s_recon); product vectors take the same SGD step size as skip-gram.
    */
-  private decoderPass(slice: Int32Array, pairCounts: Map<number, number>, lr: number): { loss: number; weight: number } {
+  private decoderPass(slice: Int32Array, pairCounts: Float64Array, lr: number): { loss: number; weight: number } {
     const decoder = this.decoder!;
     const { config, features, vectors } = this;
     const dim = config.dim;
@@ -256,7 +260,7 @@ class JointTrainer {
       const rowWeights = new Float32Array(rows);
       for (let r = 0; r < rows; r++) {
         input.set(vectors.subarray(nodes[r] * dim, (nodes[r] + 1) * dim), r * dim);
-        rowWeights[r] = pairCounts.get(nodes[r])!;
+        rowWeights[r] = pairCounts[nodes[r]];
       }
       if (config.decoderNoise > 0) {
         for (let k = 0; k < input.length; k++) input[k] += config.decoderNoise * this.rng.normal();

@@ -1,0 +1,108 @@
+// `npm run bench [-- --preset men]`: throughput of the native kernels and the whole pipeline,
+// printed as one JSON object. Not a test: targets are checked by reading the numbers.
+//   walks/skipgram: tokens per second on the preset's training graph (default settings);
+//   dense: decoder forward+backward GFLOP/s next to the machine's sgemm peak measured now;
+//   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { native } from '../src/native.js';
+import { loadSplit } from '../src/data/split.js';
+import { buildGraph, negativeTable, nodeFrequencies } from '../src/graph/graph.js';
+import { generateWalks } from '../src/graph/walks.js';
+import { defaultConfig } from '../src/model/config.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.join(here, '../../bin/vasg.js');
+const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1] : 'men';
+const threads = Math.max(1, os.availableParallelism());
+
+function vasg(args: string[]): string {
+  const run = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (run.status !== 0) throw new Error(`vasg ${args.join(' ')} failed:\n${run.stderr}`);
+  return run.stdout;
+}
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function sgemmPeak(): number {
+  const n = 2048;
+  const a = new Float32Array(n * n).fill(0.5);
+  const c = new Float32Array(n * n);
+  native.sgemm(false, false, n, n, n, 1, a, n, a, n, 0, c, n); // warm-up
+  const reps = 5;
+  const start = process.hrtime.bigint();
+  for (let r = 0; r < reps; r++) native.sgemm(false, false, n, n, n, 1, a, n, a, n, 0, c, n);
+  return (2 * n ** 3 * reps) / seconds(start) / 1e9;
+}
+
+function denseTraining(featureDim: number): number {
+  const sizes = [defaultConfig.dim, ...defaultConfig.hidden, featureDim];
+  const batch = defaultConfig.batchSize;
+  const mlp = new native.Mlp(sizes, { dropout: defaultConfig.dropout, outputRelu: true, seed: 1 });
+  const x = new Float32Array(batch * sizes[0]).fill(0.1);
+  const target = new Float32Array(batch * featureDim).fill(0.2);
+  const grad = new Float32Array(batch * featureDim);
+  let flops = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) flops += 2 * batch * sizes[l] * sizes[l + 1];
+  const step = () => {
+    const y = mlp.forward(x, batch, true);
+    native.mse(y, target, null, batch, featureDim, grad);
+    mlp.backward(grad, batch);
+    mlp.adamStep(1e-3, 0.9, 0.999, 1e-8);
+  };
+  step();
+  const reps = 10;
+  const start = process.hrtime.bigint();
+  for (let r = 0; r < reps; r++) step();
+  // forward + backward (input and weight gradients) = 3 GEMMs per layer; Adam counted as overhead.
+  return (3 * flops * reps) / seconds(start) / 1e9;
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-'));
+try {
+  process.stderr.write(`bench: generating ${preset} (not timed)\n`);
+  vasg(['generate', '--preset', preset, '--seed', '1', '--out', path.join(work, 'data'), '--json']);
+  vasg(['prepare', '--data', path.join(work, 'data'), '--out', path.join(work, 'split'), '--json']);
+  const split = loadSplit(path.join(work, 'split'));
+  const graph = buildGraph(split.train, split.userIds.length, split.itemIds.length);
+
+  process.stderr.write('bench: kernels\n');
+  let start = process.hrtime.bigint();
+  const corpus = await generateWalks(graph, { walksPerNode: defaultConfig.walksPerNode, walkLength: defaultConfig.walkLength, weighted: false, seed: 1, threads });
+  const walkSeconds = seconds(start);
+  const vectors = new Float32Array(graph.nNodes * defaultConfig.dim).map((_, k) => ((k * 2654435761) % 1000) / 1000 / defaultConfig.dim - 0.5 / defaultConfig.dim);
+  const skipgramRun = async (negatives: number) => {
+    const begin = process.hrtime.bigint();
+    await native.skipgram({
+      vectors, contexts: null, dim: defaultConfig.dim, corpus, walkLength: defaultConfig.walkLength, radius: (defaultConfig.window - 1) / 2,
+      negatives, negTable: negativeTable(nodeFrequencies(corpus, graph.nNodes), defaultConfig.negativePower),
+      lrStart: 0.025, lrEnd: 0.0001, centreScale: null, nUsers: graph.nUsers, threads, seed: 1,
+    });
+    return corpus.length / seconds(begin);
+  };
+  const skipgramTokens = await skipgramRun(defaultConfig.negatives);
+  const skipgramTokensNoNegatives = await skipgramRun(0);
+  const peak = sgemmPeak();
+  const dense = denseTraining(split.features.cols);
+
+  process.stderr.write(`bench: pipeline on ${preset} (prepare → train → evaluate)\n`);
+  const pipeline = JSON.parse(spawnSync(process.execPath, [path.join(here, 'pipeline.js'), path.join(work, 'data'), path.join(work, 'run')], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
+  }).stdout);
+
+  console.log(JSON.stringify({
+    preset,
+    threads,
+    walks: { tokens_per_s: Math.round(corpus.length / walkSeconds), tokens: corpus.length },
+    skipgram: { tokens_per_s: Math.round(skipgramTokens), negatives: defaultConfig.negatives, tokens_per_s_no_negatives: Math.round(skipgramTokensNoNegatives), window: defaultConfig.window, dim: defaultConfig.dim },
+    dense: { gflops: +dense.toFixed(1), sgemm_peak_gflops: +peak.toFixed(1), ratio: +(dense / peak).toFixed(3), layers: [defaultConfig.dim, ...defaultConfig.hidden, split.features.cols], batch: defaultConfig.batchSize },
+    [`pipeline_${preset}`]: pipeline,
+  }));
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,89 @@
+// `vasg experiment <name>`: the paper's experiments on a prepared split, averaged over runs,
+// written as a Markdown report (+ SVG figures) into --out, or as JSON with --json.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadSplit } from '../data/split.js';
+import type { Split } from '../data/types.js';
+import { writeFileAtomic } from '../data/atomic.js';
+import { aucExperiment, tableMethods, type ExperimentOptions } from '../experiments/auc.js';
+import { sensitivityExperiment } from '../experiments/sensitivity.js';
+import { relationsExperiment } from '../experiments/relations.js';
+import { analysisExperiment } from '../experiments/analysis.js';
+import { lineFigure } from '../eval/figures.js';
+import { analysisSection, aucSection, relationsSection, sensitivitySection } from '../experiments/report.js';
+import { addTrainOptions, configFromOptions } from './train.js';
+import { int, oneOf, progressFor } from './options.js';
+
+const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all'] as const;
+type ExperimentName = (typeof EXPERIMENTS)[number];
+
+interface Section {
+  markdown: string;
+  json: unknown;
+  figures: Map<string, string>;
+}
+
+async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split, options: ExperimentOptions): Promise<Section> {
+  switch (name) {
+    case 'auc': {
+      const result = await aucExperiment(split, tableMethods, options);
+      return { markdown: aucSection(result.rows, options.runs), json: result, figures: new Map() };
+    }
+    case 'relations': {
+      const result = await relationsExperiment(split, options);
+      return { markdown: relationsSection(result.rows, result.pairs, options.runs), json: result, figures: new Map() };
+    }
+    case 'analysis': {
+      const { figures, ...result } = await analysisExperiment(split, options);
+      return { markdown: analysisSection(result), json: result, figures };
+    }
+    case 'sensitivity': {
+      const result = await sensitivityExperiment(split, options);
+      const figures = new Map<string, string>();
+      for (const s of result.series) {
+        const x = s.points.map((p) => Number(p.value));
+        figures.set(`sensitivity-${s.parameter}.svg`, await lineFigure([
+          { name: 'warm', x, y: s.points.map((p) => p.warm.mean) },
+          { name: 'cold', x, y: s.points.map((p) => p.cold.mean) },
+        ], { title: `AUC vs ${s.parameter}`, xTitle: s.parameter, yTitle: 'AUC' }));
+      }
+      const links = new Map(result.series.map((s) => [s.parameter as string, `sensitivity-${s.parameter}.svg`]));
+      return { markdown: sensitivitySection(result.series, options.runs, links), json: result, figures };
+    }
+  }
+}
+
+export function experimentCommand(): Command {
+  const command = new Command('experiment')
+    .description('reproduce the paper\'s experiments on a prepared split: auc (Table 2), relations (Table 3), analysis and sensitivity (§6), all')
+    .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, oneOf(...EXPERIMENTS))
+    .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
+    .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
+    .option('--out <dir>', 'directory for report.md, results.json and figures', '')
+    .option('--json', 'print the results as JSON');
+  addTrainOptions(command);
+  return command.action(async (name: ExperimentName, options) => {
+    const config = configFromOptions(command, options);
+    const progress = progressFor(options);
+    const split = loadSplit(options.data);
+    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress };
+    const names = name === 'all' ? EXPERIMENTS.filter((n): n is Exclude<ExperimentName, 'all'> => n !== 'all') : [name];
+    const started = Date.now();
+    const sections: Record<string, Section> = {};
+    for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions);
+    const seconds = (Date.now() - started) / 1000;
+    const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    const markdown = [`# vasg experiment ${name}`, '', `Data: \`${options.data}\` (${split.userIds.length} users, ${split.itemIds.length} products); ` +
+      `${options.runs} run(s); ${seconds.toFixed(0)} s.`, '', names.map((n) => sections[n].markdown).join('\n\n')].join('\n');
+    if (options.out) {
+      fs.mkdirSync(options.out, { recursive: true });
+      for (const section of Object.values(sections)) {
+        for (const [file, svg] of section.figures) writeFileAtomic(path.join(options.out, file), svg);
+      }
+      writeFileAtomic(path.join(options.out, 'report.md'), markdown + '\n');
+      writeFileAtomic(path.join(options.out, 'results.json'), JSON.stringify(json, null, 1));
+    }
+    console.log(options.json ? JSON.stringify(json) : markdown);
+  });
+}

@@ -1,0 +1,42 @@
+// §6 analyses of one trained VASG model (the first seed): PCA of 200 products, t-SNE of 4 users'
+// products, cosine-similarity distributions (VASG vs image features, with kurtosis) and the
+// linear relation X_p1 − X_u1 + X_u2, each with its figure.
+import type { Split } from '../data/types.js';
+import { resolveConfig } from '../model/config.js';
+import { linearRelations, pcaProducts, similarityDistributions, tsneUserProducts, type LinearRelationResult, type Moments } from '../eval/analysis.js';
+import { histogramFigure, scatterFigure } from '../eval/figures.js';
+import { trainedModel, type ExperimentOptions } from './auc.js';
+
+export interface AnalysisResult {
+  pca: { explained: number[]; points: number };
+  tsne: { users: number[]; perplexity: number; points: number };
+  kurtosis: { vasg: Moments; image: Moments };
+  linearRelations: LinearRelationResult;
+  /** File name → SVG. */
+  figures: Map<string, string>;
+}
+
+export async function analysisExperiment(split: Split, options: ExperimentOptions): Promise<AnalysisResult> {
+  const model = await trainedModel(split, resolveConfig({ ...options.config, threads: options.threads, seed: options.seed }), options.progress);
+  const { users, items } = model.parts;
+  options.progress.log('analysis: PCA, t-SNE, similarity distributions, linear relations');
+  const pca = pcaProducts(items, split, 200, options.seed);
+  const tsne = tsneUserProducts(items, split, 4, { seed: options.seed });
+  const distributions = similarityDistributions(items, split, 100000, options.seed);
+  const relations = linearRelations(users, items, split, 10000, options.seed);
+  const figures = new Map<string, string>([
+    ['pca.svg', await scatterFigure(pca.points, { title: 'PCA of 200 random product embeddings', xTitle: 'PC 1', yTitle: 'PC 2' })],
+    ['tsne.svg', await scatterFigure(tsne.points, { title: 't-SNE of the products of 4 random users', xTitle: 't-SNE 1', yTitle: 't-SNE 2' })],
+    ['cosine.svg', await histogramFigure([
+      { name: 'VASG embeddings', histogram: distributions.vasg.histogram },
+      { name: 'image features', histogram: distributions.image.histogram },
+    ], { title: 'Cosine similarity of random product pairs', xTitle: 'cosine similarity', yTitle: 'density' })],
+  ]);
+  return {
+    pca: { explained: pca.explained, points: pca.points.length },
+    tsne: { users: tsne.users, perplexity: tsne.perplexity, points: tsne.points.length },
+    kurtosis: { vasg: distributions.vasg.moments, image: distributions.image.moments },
+    linearRelations: relations,
+    figures,
+  };
+}

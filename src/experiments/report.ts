@@ -1,0 +1,76 @@
+// Markdown sections for the experiments' results (tables; figures are linked SVG files).
+import type { AucRow } from './auc.js';
+import type { SensitivitySeries } from './sensitivity.js';
+import { formatStat } from './stats.js';
+import type { RelationRow } from './relations.js';
+import type { AnalysisResult } from './analysis.js';
+
+export function aucSection(rows: AucRow[], runs: number): string {
+  const lines = [
+    '## Table 2: AUC on warm and cold test products',
+    '',
+    `Mean ± sd over ${runs} training seed(s) on one prepared split; methods without randomness ran once.`,
+    '',
+    '| method | warm AUC | cold AUC |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${formatStat(r.warm)} | ${formatStat(r.cold)} |`),
+  ];
+  return lines.join('\n');
+}
+
+export function sensitivitySection(series: SensitivitySeries[], runs: number, figures: Map<string, string>): string {
+  const lines = ['## Sensitivity', '', `VASG with one setting changed at a time (others at their defaults), ${runs} run(s) each.`, ''];
+  for (const s of series) {
+    lines.push(`### ${s.parameter}`, '');
+    const figure = figures.get(s.parameter);
+    if (figure) lines.push(`![AUC vs ${s.parameter}](${figure})`, '');
+    lines.push(`| ${s.parameter} | warm AUC | cold AUC |`, '|---|---|---|');
+    for (const p of s.points) lines.push(`| ${p.value} | ${formatStat(p.warm)} | ${formatStat(p.cold)} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function relationsSection(rows: RelationRow[], pairs: number, runs: number): string {
+  return [
+    '## Table 3: co-purchase relations',
+    '',
+    `Accuracy of "similarity > t" on held-out pairs (t chosen on a validation half); |R| = |Q| = ${pairs / 2} warm product pairs, ` +
+      `mean ± sd over ${runs} run(s). IBR is trained without the evaluation pairs; VASG's graph contains them (as in the paper).`,
+    '',
+    '| method | accuracy |',
+    '|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${formatStat(r.accuracy)} |`),
+  ].join('\n');
+}
+
+export function analysisSection(a: Omit<AnalysisResult, 'figures'>): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return [
+    '## Analyses (one model, first seed)',
+    '',
+    `![PCA](pca.svg)`,
+    '',
+    `PCA of ${a.pca.points} random products: the first two axes explain ${a.pca.explained.map(pct).join(' and ')} of the variance.`,
+    '',
+    `![t-SNE](tsne.svg)`,
+    '',
+    `t-SNE (perplexity ${a.tsne.perplexity}) of the ${a.tsne.points} products of users ${a.tsne.users.join(', ')}, coloured by user.`,
+    '',
+    `![cosine similarity](cosine.svg)`,
+    '',
+    '| representation | mean cosine | sd | excess kurtosis |',
+    '|---|---|---|---|',
+    `| VASG embeddings | ${a.kurtosis.vasg.mean.toFixed(3)} | ${a.kurtosis.vasg.sd.toFixed(3)} | ${a.kurtosis.vasg.excessKurtosis.toFixed(2)} |`,
+    `| image features | ${a.kurtosis.image.mean.toFixed(3)} | ${a.kurtosis.image.sd.toFixed(3)} | ${a.kurtosis.image.excessKurtosis.toFixed(2)} |`,
+    '',
+    `Linear relations over ${a.linearRelations.samples} samples (u1, p1 ∈ P_u1, u2 ≠ u1). precision@5 = fraction of samples where at least one ` +
+      'of the 5 products nearest (cosine) to the query, p1 excluded, was bought by u2 in training:',
+    '',
+    '| query | precision@5 |',
+    '|---|---|',
+    `| X_p1 − X_u1 + X_u2 | ${pct(a.linearRelations.precisionAt5)} (mean share of the 5 bought by u2: ${pct(a.linearRelations.meanHitsAt5)}) |`,
+    `| X_u2 alone | ${pct(a.linearRelations.userOnlyAt5)} |`,
+    `| X_p1 alone | ${pct(a.linearRelations.productOnlyAt5)} |`,
+  ].join('\n');
+}

@@ -1,0 +1,31 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { generate } from '../src/data/generate.js';
+import { prepareSplit } from '../src/data/split.js';
+import { aucExperiment, tableMethods } from '../src/experiments/auc.js';
+import { summarize, formatStat } from '../src/experiments/stats.js';
+import { aucSection } from '../src/experiments/report.js';
+import { silentProgress } from '../src/progress.js';
+
+test('summarize: mean and sample sd; non-finite values ignored', () => {
+  const s = summarize([1, 2, 3, 4, NaN]);
+  assert.equal(s.mean, 2.5);
+  assert.ok(Math.abs(s.sd - Math.sqrt(5 / 3)) < 1e-12);
+  assert.deepEqual(summarize([0.5]), { mean: 0.5, sd: 0 });
+  assert.equal(formatStat({ mean: 0.81234, sd: 0.01 }), '0.8123 ± 0.0100');
+});
+
+test('auc experiment on tiny: one row per method, seeded methods vary, VASG above RAND', async () => {
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  const { rows } = await aucExperiment(split, tableMethods, {
+    runs: 2, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 3, encoderEpochs: 3 },
+  });
+  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'Skip-Gram', 'VASG', 'Oracle']);
+  const row = (name: string) => rows.find((r) => r.method === name)!;
+  assert.equal(row('MostPop').warm.sd, 0, 'unseeded methods run once');
+  assert.ok(row('RAND').warm.sd > 0, 'RAND differs between seeds');
+  assert.ok(row('VASG').warm.mean > row('RAND').warm.mean + 0.2);
+  assert.ok(row('Oracle').warm.mean > row('VASG').warm.mean - 0.02);
+  const markdown = aucSection(rows, 2);
+  assert.match(markdown, /\| VASG \| 0\.\d{4} ± 0\.\d{4} \|/);
+});
