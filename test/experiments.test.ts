@@ -18,7 +18,7 @@ test('summarize: mean and sample sd; non-finite values ignored', () => {
 test('auc experiment on tiny: one row per method, seeded methods vary, VASG above RAND', async () => {
   const split = prepareSplit(generate('tiny', 1), { seed: 1 });
   const { rows } = await aucExperiment(split, tableMethods, {
-    runs: 2, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 3, encoderEpochs: 3 },
+    runs: 2, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 3, encoderSteps: 100 },
   });
   assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'Skip-Gram', 'VASG', 'Oracle']);
   const row = (name: string) => rows.find((r) => r.method === name)!;

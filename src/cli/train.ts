@@ -28,7 +28,7 @@ export function addTrainOptions(command: Command): Command {
     .addOption(new Option('--decoder-noise <sd>', 'Gaussian noise on embeddings before the decoder (reference implementation: 1)').argParser(num(0)).default(d.decoderNoise))
     .addOption(new Option('--encoder-objective <name>', 'autoencoder: the paper\'s f → M(f) → frozen M⁻¹; regress: M(f) ≈ warm embeddings')
       .argParser(oneOf('autoencoder', 'regress')).default(d.encoderObjective))
-    .addOption(new Option('--encoder-epochs <n>', 'encoder training epochs').argParser(int(0, 1000)).default(d.encoderEpochs))
+    .addOption(new Option('--encoder-steps <n>', 'encoder training steps (minibatches of --batch-size warm products)').argParser(int(0, 10_000_000)).default(d.encoderSteps))
     .addOption(new Option('--encoder-dropout <p>', 'dropout on the encoder\'s hidden layers').argParser(num(0, 0.95)).default(d.encoderDropout))
     .option('--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors')
     .addOption(new Option('--encoder-noise <sd>', 'Gaussian noise on encoder input features').argParser(num(0)).default(d.encoderNoise))

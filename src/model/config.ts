@@ -35,11 +35,12 @@ export interface TrainConfig {
   minMaxScale: boolean;
   /** Std of Gaussian noise added to embeddings before the decoder during joint training. */
   decoderNoise: number;
-  /** Pre-train an autoencoder on image features (encoderEpochs epochs) and start product vectors and decoder from it. */
+  /** Pre-train an autoencoder on image features (encoderSteps steps) and start product vectors and decoder from it. */
   pretrain: boolean;
   /** How M(f) is learned: the paper's autoencoder through the frozen decoder, or regression onto the warm embeddings. */
   encoderObjective: EncoderObjective;
-  encoderEpochs: number;
+  /** Adam steps (minibatches) of encoder training, and of autoencoder pre-training: a fixed budget whatever the catalogue size. */
+  encoderSteps: number;
   /** Dropout on the encoder's hidden layers (the paper's 0.5 measured far worse for cold products). */
   encoderDropout: number;
   /** Map encoder outputs onto the mean and spread of the warm vectors, per dimension. */
@@ -71,7 +72,7 @@ export const defaultConfig: TrainConfig = {
   decoderNoise: 0,
   pretrain: false,
   encoderObjective: 'regress',
-  encoderEpochs: 10,
+  encoderSteps: 1000,
   encoderDropout: 0.1,
   calibrateCold: true,
   encoderNoise: 0.05,
@@ -107,7 +108,7 @@ const checks: Check[] = [
   ['batchSize', isInt(1, 65536), 'an integer in [1, 65536]'],
   ['decoderNoise', isNum(0, 100), 'a number ≥ 0'],
   ['encoderObjective', (v: string) => v === 'autoencoder' || v === 'regress', '"autoencoder" or "regress"'],
-  ['encoderEpochs', isInt(0, 1000), 'an integer in [0, 1000]'],
+  ['encoderSteps', isInt(0, 10_000_000), 'an integer in [0, 10000000]'],
   ['encoderDropout', isNum(0, 0.95), 'a number in [0, 0.95]'],
   ['encoderNoise', isNum(0, 100), 'a number ≥ 0'],
   ['scoring', (v: string) => v === 'cosine' || v === 'dot', '"cosine" or "dot"'],

@@ -29,8 +29,11 @@ export interface EncoderResult {
 /** The reference implementation pre-trains its autoencoder with Adam at 1e-4. */
 const PRETRAIN_LR = 1e-4;
 
-/** Loss and gradient with respect to the encoder's output, for one batch. */
-type CodeLoss = (code: Float32Array, clean: Float32Array, rows: Int32Array) => { loss: number; gradCode: Float32Array };
+/**
+ * Loss of one batch of encoder outputs; with `train`, also its gradient with respect to them
+ * (and, when pre-training, the decoder's update). Without, nothing is changed.
+ */
+type CodeLoss = (code: Float32Array, clean: Float32Array, rows: Int32Array, train: boolean) => { loss: number; gradCode: Float32Array | null };
 
 export function encoderSizes(config: TrainConfig, featureDim: number): number[] {
   return [featureDim, ...[...config.hidden].reverse(), config.dim];
@@ -57,7 +60,7 @@ export async function trainEncoder(features: Matrix, warmItems: Int32Array, warm
       return { loss: native.mse(code, target, null, rows.length, warmTargets.cols, gradCode) / rows.length, gradCode };
     };
   }
-  const log = await fit(encoder, features, warmItems, loss, config.encoderEpochs, 'encoder', config, progress);
+  const log = await fit(encoder, features, warmItems, loss, 'encoder', config, progress);
   const identity = { network: encoder, calibration: identityCalibration(config.dim) };
   const calibration = config.calibrateCold
     ? momentMatching(encode(identity, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols }), warmTargets)
@@ -101,17 +104,18 @@ function momentMatching(from: Matrix, to: Matrix): Float32Array {
 export async function pretrainAutoencoder(features: Matrix, warmItems: Int32Array, decoder: Mlp, config: TrainConfig,
   progress: Progress): Promise<Matrix> {
   const encoder = createEncoder(config, features.cols);
-  await fit(encoder, features, warmItems, reconstructionLoss(decoder, true), config.encoderEpochs, 'pretrain', config, progress);
+  await fit(encoder, features, warmItems, reconstructionLoss(decoder, true), 'pretrain', config, progress);
   const identity = { network: encoder, calibration: identityCalibration(config.dim) };
   return encode(identity, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols });
 }
 
 /** MSE between M⁻¹(code) and the clean features; `train` also steps the decoder, otherwise its gradients are dropped. */
 function reconstructionLoss(decoder: Mlp, train: boolean): CodeLoss {
-  return (code, clean, rows) => {
-    const output = decoder.forward(code, rows.length, true);
+  return (code, clean, rows, trainStep) => {
+    const output = decoder.forward(code, rows.length, trainStep);
     const grad = new Float32Array(output.length);
     const loss = native.mse(output, clean, null, rows.length, decoder.sizes[decoder.sizes.length - 1], grad) / rows.length;
+    if (!trainStep) return { loss, gradCode: null };
     const gradCode = decoder.backward(grad, rows.length);
     if (train) decoder.adamStep(PRETRAIN_LR, 0.9, 0.999, 1e-8);
     else decoder.zeroGrad();
@@ -119,34 +123,69 @@ function reconstructionLoss(decoder: Mlp, train: boolean): CodeLoss {
   };
 }
 
-/** Minibatch Adam epochs over the warm products, with Gaussian noise on the encoder's input. */
-async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLoss: CodeLoss, epochs: number, label: string,
+/** Share of the warm products held out to decide when to stop, and how many passes without improvement end training. */
+const VALIDATION_SHARE = 0.1;
+const PATIENCE = 2;
+
+/**
+ * Minibatch Adam over reshuffled passes of the warm products, with Gaussian noise on the input,
+ * for at most `config.encoderSteps` steps. A tenth of the products is held out: training stops
+ * when their loss has not improved for PATIENCE passes, and the best parameters are kept (the
+ * regression otherwise overfits the warm products and embeds unseen ones worse).
+ * Returns the validation loss after each pass.
+ */
+async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLoss: CodeLoss, label: string,
   config: TrainConfig, progress: Progress): Promise<number[]> {
   const rng = new Rng(config.seed + 31);
-  const order = Int32Array.from(warmItems.keys());
-  const batches = Math.ceil(order.length / config.batchSize);
+  const shuffled = rng.shuffle(Int32Array.from(warmItems.keys()));
+  const nValidation = shuffled.length >= 20 ? Math.round(shuffled.length * VALIDATION_SHARE) : 0;
+  const validation = shuffled.subarray(0, nValidation);
+  const order = shuffled.slice(nValidation);
+  const batchesPerPass = Math.max(1, Math.ceil(order.length / config.batchSize));
   const log: number[] = [];
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    rng.shuffle(order);
-    progress.start(`${label} ${epoch + 1}/${epochs}`, batches);
-    let lossSum = 0;
-    for (let b = 0; b < batches; b++) {
-      const rows = order.subarray(b * config.batchSize, Math.min(order.length, (b + 1) * config.batchSize));
-      const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
-      const input = config.encoderNoise > 0 ? clean.slice() : clean;
-      if (config.encoderNoise > 0) for (let k = 0; k < input.length; k++) input[k] += config.encoderNoise * rng.normal();
-      const code = encoder.forward(input, rows.length, true);
-      const { loss, gradCode } = codeLoss(code, clean, rows);
-      lossSum += loss;
-      encoder.backward(gradCode, rows.length);
-      encoder.adamStep(config.lr, 0.9, 0.999, 1e-8);
-      progress.update(b + 1, `loss ${(lossSum / (b + 1)).toFixed(5)}`);
-      if (b % 8 === 7) await new Promise((resolve) => setImmediate(resolve)); // let the progress bar draw
+  let best = { loss: Infinity, params: encoder.getParams() };
+  let sinceBest = 0;
+  progress.start(label, config.encoderSteps);
+  for (let step = 0; step < config.encoderSteps && order.length > 0; step++) {
+    const b = step % batchesPerPass;
+    if (b === 0) rng.shuffle(order);
+    const rows = order.subarray(b * config.batchSize, Math.min(order.length, (b + 1) * config.batchSize));
+    const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
+    const input = config.encoderNoise > 0 ? clean.slice() : clean;
+    if (config.encoderNoise > 0) for (let k = 0; k < input.length; k++) input[k] += config.encoderNoise * rng.normal();
+    const code = encoder.forward(input, rows.length, true);
+    const { gradCode } = codeLoss(code, clean, rows, true);
+    encoder.backward(gradCode!, rows.length);
+    encoder.adamStep(config.lr, 0.9, 0.999, 1e-8);
+    if (nValidation > 0 && (b === batchesPerPass - 1 || step === config.encoderSteps - 1)) {
+      log.push(validationLoss(encoder, features, warmItems, validation, codeLoss, config.batchSize));
+      if (log[log.length - 1] < best.loss) {
+        best = { loss: log[log.length - 1], params: encoder.getParams() };
+        sinceBest = 0;
+      } else if (++sinceBest >= PATIENCE) {
+        break;
+      }
     }
-    log.push(lossSum / Math.max(1, batches));
-    progress.finish(`loss ${log[log.length - 1].toFixed(5)}`);
+    progress.update(step + 1, log.length ? `validation loss ${log[log.length - 1].toFixed(5)}` : undefined);
+    if (step % 8 === 7) await new Promise((resolve) => setImmediate(resolve)); // let the progress bar draw
   }
+  if (nValidation > 0) encoder.setParams(best.params);
+  progress.finish(log.length ? `best validation loss ${best.loss.toFixed(5)} after ${log.indexOf(best.loss) + 1} of ${log.length} passes` : undefined);
   return log;
+}
+
+/** Mean loss over the held-out products, without noise or dropout. */
+function validationLoss(encoder: Mlp, features: Matrix, warmItems: Int32Array, validation: Int32Array, codeLoss: CodeLoss, batchSize: number): number {
+  let sum = 0;
+  let batches = 0;
+  for (let start = 0; start < validation.length; start += batchSize) {
+    const rows = validation.subarray(start, Math.min(validation.length, start + batchSize));
+    const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
+    const code = encoder.forward(clean, rows.length, false);
+    sum += codeLoss(code, clean, rows, false).loss;
+    batches++;
+  }
+  return sum / Math.max(1, batches);
 }
 
 /** Embeds feature rows (already scaled like the training features) with M and its calibration, in batches. */
