@@ -449,6 +449,32 @@ export function resolveOptions(spec: PresetName | GenerateOptions): GenerateOpti
  * Generates a data set from the ground-truth model (docs/synthetic-data.md); the same
  * (options, seed) always gives identical data. Users with 1–4 interactions are included on purpose.
  */
+/** The bought products (in catalogue order) and the interactions renumbered to them. */
+function dropUnbought(products: Products, interactions: Dataset['interactions']): { kept: Products; interactions: Dataset['interactions'] } {
+  const newIndex = new Int32Array(products.n).fill(-1);
+  for (const i of interactions.items) newIndex[i] = 0;
+  let n = 0;
+  for (let i = 0; i < products.n; i++) if (newIndex[i] === 0) newIndex[i] = n++;
+  const S = products.style.length / products.n;
+  const B = products.nonVisual.length / products.n;
+  const kept: Products = {
+    n,
+    category: new Int32Array(n),
+    style: new Float32Array(n * S),
+    nonVisual: new Float32Array(n * B),
+    logPop: new Float32Array(n),
+  };
+  for (let i = 0; i < products.n; i++) {
+    const k = newIndex[i];
+    if (k < 0) continue;
+    kept.category[k] = products.category[i];
+    kept.logPop[k] = products.logPop[i];
+    kept.style.set(products.style.subarray(i * S, (i + 1) * S), k * S);
+    kept.nonVisual.set(products.nonVisual.subarray(i * B, (i + 1) * B), k * B);
+  }
+  return { kept, interactions: { ...interactions, items: interactions.items.map((i) => newIndex[i]) } };
+}
+
 export function generate(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): Dataset {
   const o = resolveOptions(spec);
   validate(o);
@@ -464,14 +490,17 @@ export function generate(spec: PresetName | GenerateOptions, seed: number, progr
   const order = userRng.permutation(activity.length); // interleave light users with the others
   const counts = Int32Array.from(order, (k) => activity[k]);
   const users = truthUsers(o, userRng, counts.length);
-  const items = truthItems(o, products);
-  const features = imageFeatures(o, products, featureRng, progress);
-  const interactions = drawPurchases(o, users, items, products.logPop, counts, purchaseRng, progress);
-  const itemIds = Array.from({ length: products.n }, (_, i) => paddedId('P', i, products.n));
+  const drawn = drawPurchases(o, users, truthItems(o, products), products.logPop, counts, purchaseRng, progress);
+  // Products nobody bought are not part of the data set (Table 1 counts bought products);
+  // dropping them before drawing images keeps files and memory at the size of the real catalogue.
+  const { kept, interactions } = dropUnbought(products, drawn);
+  const items = truthItems(o, kept);
+  const features = imageFeatures(o, kept, featureRng, progress);
+  const itemIds = Array.from({ length: kept.n }, (_, i) => paddedId('P', i, kept.n));
   return {
     userIds: Array.from({ length: counts.length }, (_, u) => paddedId('U', u, counts.length)),
     itemIds,
-    items: itemIds.map((_, i) => ({ title: `${o.categories[products.category[i]]} item ${i + 1}`, category: o.categories[products.category[i]], imageUrl: '' })),
+    items: itemIds.map((_, i) => ({ title: `${o.categories[kept.category[i]]} item ${i + 1}`, category: o.categories[kept.category[i]], imageUrl: '' })),
     interactions,
     features,
     truth: { users, items },

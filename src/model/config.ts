@@ -61,7 +61,7 @@ export const defaultConfig: TrainConfig = {
   window: 7,
   negatives: 5,
   negativePower: 0,
-  epochs: 5,
+  epochs: 3,
   skipgramLr: 0.025,
   decoder: true,
   hidden: [256, 512, 1024, 2048],
