@@ -1,7 +1,9 @@
 // `npm run bench [-- --preset men]`: throughput of the native kernels and the whole pipeline,
 // printed as one JSON object. Not a test: targets are checked by reading the numbers.
-//   walks/skipgram: tokens per second on the preset's training graph (default settings);
+//   walks/skipgram: tokens per second on the preset's training graph (default settings), and
+//     gensim's Word2Vec on the same corpus when python3-gensim is installed;
 //   dense: decoder forward+backward GFLOP/s next to the machine's sgemm peak measured now;
+//   vbpr: one VBPR epoch (issue 3's baseline) on the same split;
 //   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import { loadSplit } from '../src/data/split.js';
 import { buildGraph, negativeTable, nodeFrequencies } from '../src/graph/graph.js';
 import { generateWalks } from '../src/graph/walks.js';
 import { defaultConfig } from '../src/model/config.js';
+import { trainVbpr } from '../src/baselines/vbpr.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../../bin/vasg.js');
@@ -63,6 +66,23 @@ function denseTraining(featureDim: number): number {
   return (3 * flops * reps) / seconds(start) / 1e9;
 }
 
+/**
+ * gensim's Word2Vec on the same corpus and settings, when Debian's python3-gensim is installed
+ * (optional: null otherwise). Walks are written one per line.
+ */
+function gensimSkipgram(corpus: Int32Array, walkLength: number, dir: string): number | null {
+  const python = '/usr/bin/python3';
+  if (spawnSync(python, ['-c', 'import gensim'], { stdio: 'ignore' }).status !== 0) return null;
+  const file = path.join(dir, 'walks.txt');
+  const lines: string[] = [];
+  for (let start = 0; start < corpus.length; start += walkLength) lines.push(Array.from(corpus.subarray(start, start + walkLength)).join(' '));
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  const script = path.join(here, '../../bench/gensim_skipgram.py');
+  const run = spawnSync(python, [script, file, String(defaultConfig.dim), String((defaultConfig.window - 1) / 2), String(defaultConfig.negatives), String(threads), String(defaultConfig.negativePower)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`gensim benchmark failed:\n${run.stderr}`);
+  return JSON.parse(run.stdout).tokens_per_s;
+}
+
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-'));
 try {
   process.stderr.write(`bench: generating ${preset} (not timed)\n`);
@@ -87,8 +107,12 @@ try {
   };
   const skipgramTokens = await skipgramRun(defaultConfig.negatives);
   const skipgramTokensNoNegatives = await skipgramRun(0);
+  const gensim = gensimSkipgram(corpus, defaultConfig.walkLength, work);
   const peak = sgemmPeak();
   const dense = denseTraining(split.features.cols);
+  start = process.hrtime.bigint();
+  trainVbpr(split, { epochs: 1, threads });
+  const vbprEpochSeconds = seconds(start);
 
   process.stderr.write(`bench: pipeline on ${preset} (prepare → train → evaluate)\n`);
   const pipeline = JSON.parse(spawnSync(process.execPath, [path.join(here, 'pipeline.js'), path.join(work, 'data'), path.join(work, 'run')], {
@@ -99,8 +123,9 @@ try {
     preset,
     threads,
     walks: { tokens_per_s: Math.round(corpus.length / walkSeconds), tokens: corpus.length },
-    skipgram: { tokens_per_s: Math.round(skipgramTokens), negatives: defaultConfig.negatives, tokens_per_s_no_negatives: Math.round(skipgramTokensNoNegatives), window: defaultConfig.window, dim: defaultConfig.dim },
+    skipgram: { tokens_per_s: Math.round(skipgramTokens), gensim_tokens_per_s: gensim, negatives: defaultConfig.negatives, tokens_per_s_no_negatives: Math.round(skipgramTokensNoNegatives), window: defaultConfig.window, dim: defaultConfig.dim },
     dense: { gflops: +dense.toFixed(1), sgemm_peak_gflops: +peak.toFixed(1), ratio: +(dense / peak).toFixed(3), layers: [defaultConfig.dim, ...defaultConfig.hidden, split.features.cols], batch: defaultConfig.batchSize },
+    vbpr: { epoch_seconds: +vbprEpochSeconds.toFixed(1), note: 'one epoch incl. setup and the final item projection' },
     [`pipeline_${preset}`]: pipeline,
   }));
 } finally {

@@ -4,7 +4,9 @@ import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { aucExperiment, tableMethods } from '../src/experiments/auc.js';
 import { summarize, formatStat } from '../src/experiments/stats.js';
-import { aucSection } from '../src/experiments/report.js';
+import { analysisSection, aucSection } from '../src/experiments/report.js';
+import { relationsExperiment } from '../src/experiments/relations.js';
+import { analysisExperiment } from '../src/experiments/analysis.js';
 import { silentProgress } from '../src/progress.js';
 
 test('summarize: mean and sample sd; non-finite values ignored', () => {
@@ -28,4 +30,19 @@ test('auc experiment on tiny: one row per method, seeded methods vary, VASG abov
   assert.ok(row('Oracle').warm.mean > row('VASG').warm.mean - 0.02);
   const markdown = aucSection(rows, 2);
   assert.match(markdown, /\| VASG \| 0\.\d{4} ± 0\.\d{4} \|/);
+});
+
+test('relations and analysis experiments on tiny: rows per method, figures rendered', async () => {
+  const split = prepareSplit(generate('tiny', 2), { seed: 1 });
+  const options = { runs: 1, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 2, encoderSteps: 50 } };
+  const relations = await relationsExperiment(split, options);
+  assert.deepEqual(relations.rows.map((r) => r.method), ['VASG', 'INN', 'IBR']);
+  for (const row of relations.rows) assert.ok(row.accuracy.mean > 0.3 && row.accuracy.mean <= 1, `${row.method} ${row.accuracy.mean}`);
+  const analysis = await analysisExperiment(split, options);
+  assert.deepEqual([...analysis.figures.keys()].sort(), ['cosine.svg', 'pca.svg', 'recommendations.svg', 'tsne.svg']);
+  for (const svg of analysis.figures.values()) assert.match(svg, /^<svg/);
+  assert.ok(Number.isFinite(analysis.kurtosis.vasg.excessKurtosis) && Number.isFinite(analysis.kurtosis.image.excessKurtosis));
+  assert.ok(analysis.linearRelations.precisionAt5 >= 0 && analysis.linearRelations.precisionAt5 <= 1);
+  const markdown = analysisSection(analysis);
+  assert.match(markdown, /excess kurtosis/);
 });

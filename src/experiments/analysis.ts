@@ -4,7 +4,9 @@
 import type { Split } from '../data/types.js';
 import { resolveConfig } from '../model/config.js';
 import { linearRelations, pcaProducts, similarityDistributions, tsneUserProducts, type LinearRelationResult, type Moments } from '../eval/analysis.js';
-import { histogramFigure, scatterFigure } from '../eval/figures.js';
+import { histogramFigure, scatterFigure, type ScatterPoint } from '../eval/figures.js';
+import { Rng } from '../data/random.js';
+import type { VasgModel } from '../model/vasg-model.js';
 import { trainedModel, type ExperimentOptions } from './auc.js';
 
 export interface AnalysisResult {
@@ -14,6 +16,26 @@ export interface AnalysisResult {
   linearRelations: LinearRelationResult;
   /** File name → SVG. */
   figures: Map<string, string>;
+}
+
+/**
+ * Three random users as rows: up to 5 of their training products at x = 0..4, their top-5
+ * recommendations at x = 6..10 — drawn as thumbnails where products have an image_url.
+ */
+function recommendationGrid(model: VasgModel, split: Split, seed: number): ScatterPoint[] {
+  const rng = new Rng(seed + 5);
+  const points: ScatterPoint[] = [];
+  const bought = new Map<number, number[]>();
+  split.train.users.forEach((u, e) => bought.set(u, [...(bought.get(u) ?? []), split.train.items[e]]));
+  const users = rng.shuffle(Array.from(bought.keys())).slice(0, 3);
+  const itemIndex = new Map(split.itemIds.map((id, i) => [id, i]));
+  users.forEach((u, row) => {
+    bought.get(u)!.slice(0, 5).forEach((item, x) => points.push({ x, y: row, group: 'bought', imageUrl: split.items[item].imageUrl }));
+    model.recommend(split.userIds[u], 5).forEach((r, x) => points.push({
+      x: 6 + x, y: row, group: r.cold ? 'recommended (cold)' : 'recommended', imageUrl: split.items[itemIndex.get(r.itemId)!].imageUrl,
+    }));
+  });
+  return points;
 }
 
 export async function analysisExperiment(split: Split, options: ExperimentOptions): Promise<AnalysisResult> {
@@ -27,6 +49,9 @@ export async function analysisExperiment(split: Split, options: ExperimentOption
   const figures = new Map<string, string>([
     ['pca.svg', await scatterFigure(pca.points, { title: 'PCA of 200 random product embeddings', xTitle: 'PC 1', yTitle: 'PC 2' })],
     ['tsne.svg', await scatterFigure(tsne.points, { title: 't-SNE of the products of 4 random users', xTitle: 't-SNE 1', yTitle: 't-SNE 2' })],
+    ['recommendations.svg', await scatterFigure(recommendationGrid(model, split, options.seed), {
+      title: 'Bought (left) and top-5 recommended (right) products of 3 random users; rows are users', xTitle: 'position', yTitle: 'user',
+    })],
     ['cosine.svg', await histogramFigure([
       { name: 'VASG embeddings', histogram: distributions.vasg.histogram },
       { name: 'image features', histogram: distributions.image.histogram },
