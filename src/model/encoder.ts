@@ -35,7 +35,7 @@ const PRETRAIN_LR = 1e-4;
  */
 type CodeLoss = (code: Float32Array, clean: Float32Array, rows: Int32Array, train: boolean) => { loss: number; gradCode: Float32Array | null };
 
-export function encoderSizes(config: TrainConfig, featureDim: number): number[] {
+function encoderSizes(config: TrainConfig, featureDim: number): number[] {
   return [featureDim, ...[...config.hidden].reverse(), config.dim];
 }
 
@@ -68,7 +68,7 @@ export async function trainEncoder(features: Matrix, warmItems: Int32Array, warm
   return { encoder: { network: encoder, calibration }, log };
 }
 
-export function identityCalibration(dim: number): Float32Array {
+function identityCalibration(dim: number): Float32Array {
   return new Float32Array(2 * dim).fill(1, 0, dim);
 }
 
