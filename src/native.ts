@@ -43,13 +43,15 @@ export interface SkipgramArgs {
 export interface Mlp {
   /** Layer widths, input first: e.g. [100, 256, 512, 1024, 2048, 4096]. */
   readonly sizes: number[];
-  /** Forward pass over `rows` row-major inputs; with train=true applies dropout and keeps activations for backward. */
+  /** Forward pass over `rows` row-major inputs; with train=true adds input noise, applies dropout and keeps activations for backward. */
   forward(x: Float32Array, rows: number, train: boolean): Float32Array;
   /**
    * Backward pass of the last train forward (forward with train=false leaves it intact); accumulates parameter
    * gradients, returns d loss / d input. Throws when no train forward was made or rows differ from it.
    */
   backward(gradOut: Float32Array, rows: number): Float32Array;
+  /** As `backward`, without d loss / d input (the encoder's input is image features, which never learn). */
+  backwardParams(gradOut: Float32Array, rows: number): void;
   /** One Adam update with the accumulated gradients, then zeroes them: p -= lr·m̂/(√v̂ + eps), bias-corrected. */
   adamStep(lr: number, beta1: number, beta2: number, eps: number): void;
   zeroGrad(): void;
@@ -61,6 +63,8 @@ export interface Mlp {
 
 export interface MlpOptions {
   dropout: number;
+  /** Std of Gaussian noise added to the input in training forwards (default 0); drawn natively, seeded like dropout. */
+  inputNoise?: number;
   /** true: ReLU on the last layer too; false: linear output. */
   outputRelu: boolean;
   seed: number;

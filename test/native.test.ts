@@ -475,6 +475,48 @@ test('Mlp: dropout zeroes about p of hidden units in training only; setParams(ge
   assert.throws(() => net.backward(new Float32Array(rows * width), rows - 1), RangeError);
 });
 
+test('Mlp: backwardParams accumulates the same parameter gradients as backward, without the input gradient', () => {
+  const sizes = [6, 5, 3], rows = 4;
+  const a = new native.Mlp(sizes, { dropout: 0, outputRelu: false, seed: 12 });
+  const b = new native.Mlp(sizes, { dropout: 0, outputRelu: false, seed: 12 });
+  const x = randomTable(rows * 6, 61, 2), gOut = randomTable(rows * 3, 62, 2);
+  a.forward(x, rows, true);
+  assert.equal(a.backward(gOut, rows).length, rows * 6);
+  b.forward(x, rows, true);
+  assert.equal(b.backwardParams(gOut, rows), undefined);
+  a.adamStep(1e-2, 0.9, 0.999, 1e-8);
+  b.adamStep(1e-2, 0.9, 0.999, 1e-8);
+  assert.deepEqual(b.getParams(), a.getParams());
+});
+
+test('Mlp: inputNoise adds seeded N(0, sd²) noise to the input of training forwards only', () => {
+  const width = 2000, rows = 8, sd = 0.3;
+  // Identity network: output = input (no hidden layer, linear output, zero bias).
+  const identity = () => {
+    const net = new native.Mlp([width, width], { dropout: 0, inputNoise: sd, outputRelu: false, seed: 5 });
+    const W = new Float32Array(width * width);
+    for (let i = 0; i < width; i++) W[i * width + i] = 1;
+    net.setParams([W, new Float32Array(width)]);
+    return net;
+  };
+  const net = identity();
+  const x = randomTable(rows * width, 71, 1);
+  assert.deepEqual(net.forward(x, rows, false), x, 'no noise in evaluation');
+  const noisy = net.forward(x, rows, true);
+  let sum = 0, sq = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = noisy[i] - x[i];
+    sum += d;
+    sq += d * d;
+  }
+  const mean = sum / x.length;
+  assert.ok(Math.abs(mean) < 0.01, `noise mean ≈ 0: ${mean}`);
+  assert.ok(Math.abs(Math.sqrt(sq / x.length - mean * mean) - sd) < 0.01, 'noise sd ≈ inputNoise');
+  assert.notDeepEqual(net.forward(x, rows, true), noisy, 'fresh noise per training forward');
+  assert.deepEqual(identity().forward(x, rows, true), noisy, 'same seed, same noise');
+  assert.throws(() => new native.Mlp([3, 2], { dropout: 0, inputNoise: -1, outputRelu: false, seed: 1 }), RangeError);
+});
+
 test('Mlp: seeded initialisation is reproducible and He-uniform bounded', () => {
   const a = new native.Mlp([50, 20, 10], { dropout: 0.1, outputRelu: true, seed: 4 });
   const b = new native.Mlp([50, 20, 10], { dropout: 0.1, outputRelu: true, seed: 4 });

@@ -32,6 +32,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Mlp",
                        {InstanceMethod<&MlpWrap::Forward>("forward"), InstanceMethod<&MlpWrap::Backward>("backward"),
+                        InstanceMethod<&MlpWrap::BackwardParams>("backwardParams"),
                         InstanceMethod<&MlpWrap::AdamStep>("adamStep"), InstanceMethod<&MlpWrap::ZeroGrad>("zeroGrad"),
                         InstanceMethod<&MlpWrap::GetParams>("getParams"),
                         InstanceMethod<&MlpWrap::SetParams>("setParams"),
@@ -57,6 +58,11 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     outputRelu_ = o.Get("outputRelu").As<Napi::Boolean>().Value();
     seed_ = static_cast<uint64_t>(static_cast<int64_t>(NumValue(env, o.Get("seed"), "options.seed")));
     dropout_ = static_cast<float>(dropout);
+    if (!o.Get("inputNoise").IsUndefined()) {
+      const double noise = NumValue(env, o.Get("inputNoise"), "options.inputNoise");
+      RequireRange(env, noise >= 0 && std::isfinite(noise), "options.inputNoise must be a finite number >= 0");
+      inputNoise_ = static_cast<float>(noise);
+    }
 
     const int L = Layers();
     W_.resize(L);
@@ -123,6 +129,24 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     });
   }
 
+  // x[r,c] += N(0, inputNoise²), one stream per (train forward, row) like the dropout masks.
+  void AddInputNoise(float* x, int64_t rows, int64_t cols) {
+    const uint64_t fwd = trainForwards_;
+    const float sd = inputNoise_;
+    PoolFor(rows, PartsFor(rows * cols), [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r) {
+        Rng rng(StreamSeed(seed_, fwd, kNoiseStream, static_cast<uint64_t>(r)));
+        float* z = x + r * cols;
+        for (int64_t c = 0; c < cols; c += 2) {  // Box–Muller: two normals per pair of uniforms
+          const double u = 1.0 - rng.Uniform(), t = 6.283185307179586 * rng.Uniform();
+          const double radius = sd * std::sqrt(-2.0 * std::log(u));
+          z[c] += static_cast<float>(radius * std::cos(t));
+          if (c + 1 < cols) z[c + 1] += static_cast<float>(radius * std::sin(t));
+        }
+      }
+    });
+  }
+
   // dz = g ⊙ (a > 0 ? scale : 0) (or dz = g when !relu, dz may equal g), and db (+)= Σ_r dz, in one pass.
   void GradEpilogue(const float* g, const float* a, float* dz, int64_t rows, int64_t cols, bool relu, float scale,
                     float* db, bool accumulate) {
@@ -179,6 +203,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     if (train) {
       Grow(acts_[0], rows * in0);
       std::memcpy(acts_[0].data(), x.data, rows * in0 * sizeof(float));
+      if (inputNoise_ > 0) AddInputNoise(acts_[0].data(), rows, in0);
       in = acts_[0].data();
     } else {
       Grow(evalA_, rows * MaxWidth());
@@ -208,7 +233,12 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     return result;
   }
 
-  Napi::Value Backward(const Napi::CallbackInfo& info) {
+  Napi::Value Backward(const Napi::CallbackInfo& info) { return RunBackward(info, true); }
+
+  // Parameter gradients only: skips d loss / d input, the widest GEMM of a network fed with image features.
+  void BackwardParams(const Napi::CallbackInfo& info) { RunBackward(info, false); }
+
+  Napi::Value RunBackward(const Napi::CallbackInfo& info, bool inputGradient) {
     Napi::Env env = info.Env();
     auto gradOut = TypedArg<float>(info, 0, "gradOut");
     const int64_t rows = IntArg(info, 1, "rows");
@@ -219,7 +249,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     const int L = Layers();
     const int64_t in0 = sizes_[0], outL = sizes_[L];
     CheckLength(env, gradOut.length, static_cast<size_t>(rows * outL), "gradOut");
-    auto result = Napi::Float32Array::New(env, static_cast<size_t>(rows * in0));
+    auto result = Napi::Float32Array::New(env, inputGradient ? static_cast<size_t>(rows * in0) : 0);
     if (rows == 0) return result;
     const bool accumulate = !gradsZero_;
     const float beta = accumulate ? 1.0f : 0.0f;
@@ -240,6 +270,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
       const int64_t nIn = sizes_[l], nOut = sizes_[l + 1];
       // dW_l (+)= A_l^T · dZ_l
       Gemm(true, false, nIn, nOut, rows, acts_[l].data(), nIn, dz, nOut, beta, gW_[l].data(), nOut);
+      if (l == 0 && !inputGradient) break;
       // dA_l = dZ_l · W_l^T
       float* da = l == 0 ? result.Data() : (dz == bufA_.data() ? bufB_.data() : bufA_.data());
       Gemm(false, true, rows, nIn, nOut, dz, nOut, W_[l].data(), nOut, 0.0f, da, nIn);
@@ -335,6 +366,8 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
 
   std::vector<int> sizes_;
   float dropout_ = 0;
+  float inputNoise_ = 0;
+  static constexpr uint64_t kNoiseStream = 0x4e4f495345ULL;  // keeps noise streams apart from layers' dropout
   bool outputRelu_ = false;
   uint64_t seed_ = 0;
   std::vector<std::vector<float>> W_, b_, gW_, gb_, mW_, vW_, mb_, vb_;

@@ -1,6 +1,6 @@
 // VBPR (He & McAuley 2016): score(u, i) = β_i + γ_u·γ_i + θ_u·(E f_i) + β'·f_i, BPR-trained, with f_i the
 // product's image features — the visual baseline of Table 2. Each batch crosses into BLAS twice: one GEMM
-// projects the batch's positive and negative features through [E; β'], one accumulates the gradient wrt [E; β'].
+// projects the batch's feature differences f_i − f_j through [E; β'], one accumulates the gradient wrt [E; β'].
 // Cold products are never sampled, so β_i = 0 and γ_i = 0 for them and only the visual terms score them.
 import type { Matrix, Split } from '../data/types.js';
 import { native } from '../native.js';
@@ -55,11 +55,11 @@ export interface VbprParams extends BprMfParams {
 
 /** Scratch buffers of one batch size, allocated once per training run. */
 export interface VbprScratch {
-  /** Features of the batch: B positive rows, then B negative rows, [2B × I]. */
-  feats: Float32Array;
-  /** featureScale·feats·[E; β']ᵀ, [2B × (K' + 1)]. */
+  /** Feature differences d_b = f_i − f_j of the batch, [B × I]. */
+  diffs: Float32Array;
+  /** featureScale·diffs·[E; β']ᵀ, [B × (K' + 1)]. */
   projected: Float32Array;
-  /** d Σ ln σ(x) / d (projected rows), [2B × (K' + 1)]. */
+  /** d ln σ(x_b) / d (projected row b) = g_b·[θ_u; 1], [B × (K' + 1)]. */
   grads: Float32Array;
   weights: Float64Array;
 }
@@ -67,15 +67,16 @@ export interface VbprScratch {
 export function vbprScratch(batchSize: number, visual: number, featureDim: number): VbprScratch {
   const w = visual + 1;
   return {
-    feats: new Float32Array(2 * batchSize * featureDim),
-    projected: new Float32Array(2 * batchSize * w),
-    grads: new Float32Array(2 * batchSize * w),
+    diffs: new Float32Array(batchSize * featureDim),
+    projected: new Float32Array(batchSize * w),
+    grads: new Float32Array(batchSize * w),
     weights: new Float64Array(batchSize),
   };
 }
 
 /**
- * One minibatch of VBPR. With d = f_i − f_j: x_uij = β_i − β_j + γ_u·(γ_i − γ_j) + θ_u·(E d) + β'·d.
+ * One minibatch of VBPR. With d = f_i − f_j: x_uij = β_i − β_j + γ_u·(γ_i − γ_j) + θ_u·(E d) + β'·d, so
+ * only the difference of the two products' features is ever projected (half the work of projecting both).
  * Scores and weights g = σ(−x) come from the batch's starting parameters; then
  * θ_u += lr·(g·E d − λθ_u), the BPR-MF part as in `bprMfUpdate`, and
  * [E; β'] ← (1 − lr·B·regVisual)·[E; β'] + lr·Σ_b g_b·[θ_u; 1]·d_bᵀ (a GEMM over the batch). Returns Σ −ln σ(x).
@@ -86,44 +87,40 @@ export function vbprStep(p: VbprParams, features: Matrix, batch: BprBatch, lr: n
   const I = features.cols;
   const V = p.visual;
   const W = V + 1;
-  const { feats, projected, grads, weights } = scratch;
+  const { diffs, projected, grads, weights } = scratch;
+  const f = features.data;
   for (let b = 0; b < B; b++) {
-    feats.set(features.data.subarray(pos[b] * I, (pos[b] + 1) * I), b * I);
-    feats.set(features.data.subarray(neg[b] * I, (neg[b] + 1) * I), (B + b) * I);
+    const i = pos[b] * I;
+    const j = neg[b] * I;
+    const row = b * I;
+    for (let c = 0; c < I; c++) diffs[row + c] = f[i + c] - f[j + c];
   }
-  native.sgemm(false, true, 2 * B, W, I, p.featureScale, feats, I, p.proj, I, 0, projected, W);
+  native.sgemm(false, true, B, W, I, p.featureScale, diffs, I, p.proj, I, 0, projected, W);
 
   let loss = 0;
   for (let b = 0; b < B; b++) {
     const u = users[b];
-    const rowI = b * W;
-    const rowJ = (B + b) * W;
-    let x = bprMfDiff(p, u, pos[b], neg[b]) + projected[rowI + V] - projected[rowJ + V];
-    for (let k = 0; k < V; k++) x += p.theta[u * V + k] * (projected[rowI + k] - projected[rowJ + k]);
+    const row = b * W;
+    let x = bprMfDiff(p, u, pos[b], neg[b]) + projected[row + V];
+    for (let k = 0; k < V; k++) x += p.theta[u * V + k] * projected[row + k];
     loss += bprLoss(x);
     const g = (weights[b] = bprWeight(x));
-    for (let k = 0; k < V; k++) {
-      const t = g * p.theta[u * V + k];
-      grads[rowI + k] = t;
-      grads[rowJ + k] = -t;
-    }
-    grads[rowI + V] = g;
-    grads[rowJ + V] = -g;
+    for (let k = 0; k < V; k++) grads[row + k] = g * p.theta[u * V + k];
+    grads[row + V] = g;
   }
 
   for (let b = 0; b < B; b++) {
     const u = users[b];
     const g = weights[b];
     bprMfUpdate(p, u, pos[b], neg[b], g, lr, reg);
-    const rowI = b * W;
-    const rowJ = (B + b) * W;
+    const row = b * W;
     for (let k = 0; k < V; k++) {
       const t = p.theta[u * V + k];
-      p.theta[u * V + k] += lr * (g * (projected[rowI + k] - projected[rowJ + k]) - reg * t);
+      p.theta[u * V + k] += lr * (g * projected[row + k] - reg * t);
     }
   }
-  // d x / d [E; β'] = [θ_u; 1]·(s·d)ᵀ, so the batch's gradient is gradsᵀ·feats scaled by s.
-  native.sgemm(true, false, W, I, 2 * B, lr * p.featureScale, grads, W, feats, I, 1 - lr * B * regVisual, p.proj, I);
+  // d x_b / d [E; β'] = [θ_u; 1]·(s·d_b)ᵀ, so the batch's gradient is gradsᵀ·diffs scaled by s.
+  native.sgemm(true, false, W, I, B, lr * p.featureScale, grads, W, diffs, I, 1 - lr * B * regVisual, p.proj, I);
   return loss;
 }
 

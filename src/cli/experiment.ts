@@ -1,5 +1,6 @@
-// `vasg experiment <name>`: the paper's experiments on a prepared split, averaged over runs,
-// written as a Markdown report (+ SVG figures) into --out, or as JSON with --json.
+// `vasg experiment <names...>`: the paper's experiments on a prepared split, averaged over runs,
+// written as one Markdown report (+ SVG figures) into --out, or as JSON with --json. Experiments
+// named together share their trained VASG models.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -28,7 +29,7 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
   switch (name) {
     case 'auc': {
       const result = await aucExperiment(split, tableMethods, options);
-      return { markdown: aucSection(result.rows, options.runs), json: result, figures: new Map() };
+      return { markdown: aucSection(result, options.runs), json: result, figures: new Map() };
     }
     case 'relations': {
       const result = await relationsExperiment(split, options);
@@ -57,24 +58,25 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
 export function experimentCommand(): Command {
   const command = new Command('experiment')
     .description('reproduce the paper\'s experiments on a prepared split: auc (Table 2), relations (Table 3), analysis and sensitivity (§6), all')
-    .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, oneOf(...EXPERIMENTS))
+    .argument('<names...>', `one or more of ${EXPERIMENTS.join(', ')} (together they share trained models)`,
+      (value: string, previous: ExperimentName[] | undefined) => [...(previous ?? []), oneOf(...EXPERIMENTS)(value)])
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
     .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
-  return command.action(async (name: ExperimentName, options) => {
+  return command.action(async (asked: ExperimentName[], options) => {
+    const names = EXPERIMENTS.filter((n): n is Exclude<ExperimentName, 'all'> => n !== 'all' && (asked.includes(n) || asked.includes('all')));
     const config = configFromOptions(command, options);
     const progress = progressFor(options);
     const split = loadSplit(options.data);
     const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress };
-    const names = name === 'all' ? EXPERIMENTS.filter((n): n is Exclude<ExperimentName, 'all'> => n !== 'all') : [name];
     const started = Date.now();
     const sections: Record<string, Section> = {};
     for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions);
     const seconds = (Date.now() - started) / 1000;
     const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
-    const markdown = [`# vasg experiment ${name}`, '', `Data: \`${options.data}\` (${split.userIds.length} users, ${split.itemIds.length} products); ` +
+    const markdown = [`# vasg experiment ${names.join(' ')}`, '', `Data: \`${options.data}\` (${split.userIds.length} users, ${split.itemIds.length} products); ` +
       `${options.runs} run(s); ${seconds.toFixed(0)} s.`, '', names.map((n) => sections[n].markdown).join('\n\n')].join('\n');
     if (options.out) {
       fs.mkdirSync(options.out, { recursive: true });

@@ -10,6 +10,8 @@ export interface FactorScorer {
   name: string;
   users: Matrix;
   items: Matrix;
+  /** The method has nothing of its own for cold products (they still compete as candidates): no cold AUC. */
+  warmOnly?: boolean;
 }
 
 export interface AucResult {
@@ -32,7 +34,8 @@ export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: n
   }
   const { seenIndptr, seenIndices } = seenLists(split.train, split.userIds.length);
   const perPair = await native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
-  return splitByWarmth(perPair, split);
+  const result = splitByWarmth(perPair, split);
+  return scorer.warmOnly ? { ...result, cold: NaN } : result;
 }
 
 function splitByWarmth(perPair: Float64Array, split: Split): AucResult {

@@ -3,7 +3,8 @@
 import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { resolveConfig, type TrainConfig } from '../model/config.js';
-import { trainVasg } from '../model/train.js';
+import { trainEmbeddings, trainVasg } from '../model/train.js';
+import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
 import { evaluateAuc, type FactorScorer } from '../eval/auc.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from '../eval/baselines.js';
@@ -53,6 +54,27 @@ export async function vasgScorer(split: Split, config: TrainConfig, progress: Pr
   return { name, users, items };
 }
 
+/**
+ * The paper's ablation (§6, evaluated there on warm products only): skip-gram without the decoder, hence
+ * without an M for cold products. Cold candidates stand in as the mean warm product vector.
+ */
+async function skipGramScorer(split: Split, config: TrainConfig, progress: Progress): Promise<FactorScorer> {
+  const { graph, vectors } = await trainEmbeddings(split, { ...config, decoder: false }, progress);
+  const dim = config.dim;
+  const mean = new Float32Array(dim);
+  for (let node = graph.nUsers; node < graph.nNodes; node++) {
+    for (let d = 0; d < dim; d++) mean[d] += vectors[node * dim + d] / (graph.nNodes - graph.nUsers);
+  }
+  const items = new Float32Array(split.itemIds.length * dim);
+  for (let i = 0; i < split.itemIds.length; i++) {
+    const node = graph.itemNode[i];
+    items.set(node >= 0 ? vectors.subarray(node * dim, (node + 1) * dim) : mean, i * dim);
+  }
+  const factors = { users: { data: vectors.slice(0, graph.nUsers * dim), rows: graph.nUsers, cols: dim }, items: { data: items, rows: split.itemIds.length, cols: dim } };
+  const scored = config.scoring === 'cosine' ? { users: normalizeRows(factors.users), items: normalizeRows(factors.items) } : factors;
+  return { name: 'Skip-Gram', ...scored, warmOnly: true };
+}
+
 const vasgConfig = (o: ExperimentOptions, seed: number, extra: Partial<TrainConfig> = {}) =>
   resolveConfig({ ...o.config, threads: o.threads, seed, ...extra });
 
@@ -69,7 +91,7 @@ export const tableMethods: Method[] = [
     },
   },
   { name: 'BPR-MF', seeded: true, scorers: async (split, seed, o) => [trainBprMf(split, { seed, threads: o.threads }, o.progress)] },
-  { name: 'Skip-Gram', seeded: true, scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed, { decoder: false }), o.progress, 'Skip-Gram')] },
+  { name: 'Skip-Gram', seeded: true, scorers: async (split, seed, o) => [await skipGramScorer(split, vasgConfig(o, seed), o.progress)] },
   { name: 'VASG', seeded: true, scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed), o.progress, 'VASG')] },
   {
     name: 'Oracle', seeded: false,
@@ -80,11 +102,19 @@ export const tableMethods: Method[] = [
   },
 ];
 
+export interface AucResults {
+  rows: AucRow[];
+  /** Wall seconds per method, all its runs together (training and evaluation). */
+  seconds: Record<string, number>;
+}
+
 /** Runs every method `runs` times (once when unseeded) and summarises warm/cold AUC per row. */
-export async function aucExperiment(split: Split, methods: Method[], options: ExperimentOptions): Promise<{ rows: AucRow[] }> {
+export async function aucExperiment(split: Split, methods: Method[], options: ExperimentOptions): Promise<AucResults> {
   const results = new Map<string, { warm: number[]; cold: number[] }>();
+  const seconds: Record<string, number> = {};
   for (const method of methods) {
     const runs = method.seeded ? options.runs : 1;
+    const started = Date.now();
     for (let run = 0; run < runs; run++) {
       options.progress.log(`${method.name}: run ${run + 1}/${runs}`);
       for (const scorer of await method.scorers(split, options.seed + run, options)) {
@@ -95,6 +125,7 @@ export async function aucExperiment(split: Split, methods: Method[], options: Ex
         results.set(scorer.name, entry);
       }
     }
+    seconds[method.name] = (Date.now() - started) / 1000;
   }
-  return { rows: Array.from(results, ([method, r]) => ({ method, warm: summarize(r.warm), cold: summarize(r.cold) })) };
+  return { rows: Array.from(results, ([method, r]) => ({ method, warm: summarize(r.warm), cold: summarize(r.cold) })), seconds };
 }

@@ -1,11 +1,11 @@
 // Markdown sections for the experiments' results (tables; figures are linked SVG files).
-import type { AucRow } from './auc.js';
+import type { AucResults } from './auc.js';
 import type { SensitivitySeries } from './sensitivity.js';
 import { formatStat } from './stats.js';
 import type { RelationRow } from './relations.js';
 import type { AnalysisResult } from './analysis.js';
 
-export function aucSection(rows: AucRow[], runs: number): string {
+export function aucSection({ rows, seconds }: AucResults, runs: number): string {
   const lines = [
     '## Table 2: AUC on warm and cold test products',
     '',
@@ -14,6 +14,10 @@ export function aucSection(rows: AucRow[], runs: number): string {
     '| method | warm AUC | cold AUC |',
     '|---|---|---|',
     ...rows.map((r) => `| ${r.method} | ${formatStat(r.warm)} | ${formatStat(r.cold)} |`),
+    '',
+    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6.',
+    '',
+    `Wall time per method (all runs): ${Object.entries(seconds).map(([m, t]) => `${m} ${t.toFixed(0)} s`).join(', ')}.`,
   ];
   return lines.join('\n');
 }

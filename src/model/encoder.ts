@@ -40,7 +40,12 @@ function encoderSizes(config: TrainConfig, featureDim: number): number[] {
 }
 
 function createEncoder(config: TrainConfig, featureDim: number): Mlp {
-  return new native.Mlp(encoderSizes(config, featureDim), { dropout: config.encoderDropout, outputRelu: false, seed: config.seed + 29 });
+  return new native.Mlp(encoderSizes(config, featureDim), {
+    dropout: config.encoderDropout,
+    inputNoise: config.encoderNoise,
+    outputRelu: false,
+    seed: config.seed + 29,
+  });
 }
 
 /** Trains M on the warm products (cold products' features are never seen in training). */
@@ -151,11 +156,9 @@ async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLo
     if (b === 0) rng.shuffle(order);
     const rows = order.subarray(b * config.batchSize, Math.min(order.length, (b + 1) * config.batchSize));
     const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
-    const input = config.encoderNoise > 0 ? clean.slice() : clean;
-    if (config.encoderNoise > 0) for (let k = 0; k < input.length; k++) input[k] += config.encoderNoise * rng.normal();
-    const code = encoder.forward(input, rows.length, true);
+    const code = encoder.forward(clean, rows.length, true); // the network adds the input noise
     const { gradCode } = codeLoss(code, clean, rows, true);
-    encoder.backward(gradCode!, rows.length);
+    encoder.backwardParams(gradCode!, rows.length);
     encoder.adamStep(config.lr, 0.9, 0.999, 1e-8);
     if (nValidation > 0 && (b === batchesPerPass - 1 || step === config.encoderSteps - 1)) {
       log.push(validationLoss(encoder, features, warmItems, validation, codeLoss, config.batchSize));

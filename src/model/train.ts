@@ -46,8 +46,19 @@ const UNCERTAINTY_LR = 0.05;
 /** Walks per skip-gram chunk; between chunks the decoder sees a slice of the products. */
 const CHUNKS_PER_EPOCH = 20;
 
-export async function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
-  const started = Date.now();
+/** The joint stage's output: one vector per graph node (users, then warm products), and the decoder. */
+export interface Embeddings {
+  graph: BipartiteGraph;
+  /** [graph.nNodes × dim] row-major. */
+  vectors: Float32Array;
+  /** Image features as the decoder saw them (min–max scaled when configured). */
+  features: Matrix;
+  decoder: Mlp | null;
+  log: EpochLog[];
+}
+
+/** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
+export async function trainEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
   native.setBlasThreads(config.threads);
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
@@ -78,7 +89,14 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
     log.push(entry);
     progress.log(formatEpoch(entry, config.epochs));
   }
+  return { graph, vectors, features, decoder, log };
+}
 
+/** The whole of VASG: embeddings, then the encoder M (§3.3), which embeds the cold products. */
+export async function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
+  const started = Date.now();
+  const { graph, vectors, features, decoder, log } = await trainEmbeddings(split, config, progress);
+  const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
   const warmItems = graph.nodeItem;
   const warmTargets: Matrix = {
