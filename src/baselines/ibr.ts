@@ -9,6 +9,7 @@ import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { gatherRows } from '../model/matrix.js';
 import { coPurchasedPairs, pairKey, type PairSimilarity } from '../eval/relations.js';
+import { silentProgress, type Progress } from '../progress.js';
 
 export interface IbrConfig {
   /** Rank K of the projection Y (the paper uses 100 to match D). */
@@ -114,7 +115,8 @@ export function ibrLossGrad(projection: Matrix, offset: number, features: Matrix
  * `exclude`, e.g. the pairs a relation evaluation will score), negatives are fresh uniform pairs of
  * warm products never co-purchased (and not in `exclude`). Deterministic for config.seed.
  */
-export function trainIbr(split: Split, overrides: Partial<IbrConfig> = {}, exclude: Set<number> = new Set()): IbrModel {
+export function trainIbr(split: Split, overrides: Partial<IbrConfig> = {}, exclude: Set<number> = new Set(),
+  progress: Progress = silentProgress): IbrModel {
   const config = { ...defaultIbrConfig, ...overrides };
   validate(config);
   native.setBlasThreads(config.threads);
@@ -150,6 +152,7 @@ export function trainIbr(split: Split, overrides: Partial<IbrConfig> = {}, exclu
   const cParam = new Float32Array(1);
   const cGrad = new Float32Array(1);
   const log: number[] = [];
+  progress.start('IBR', config.epochs);
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     rng.shuffle(positives);
     let lossSum = 0;
@@ -183,7 +186,9 @@ export function trainIbr(split: Split, overrides: Partial<IbrConfig> = {}, exclu
       batches++;
     }
     log.push(lossSum / batches);
+    progress.update(epoch + 1, `loss ${log[epoch].toFixed(4)}`);
   }
+  progress.finish(log.length ? `loss ${log[log.length - 1].toFixed(4)}` : undefined);
   return { projection, offset, log };
 }
 

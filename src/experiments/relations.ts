@@ -24,7 +24,7 @@ export async function relationsExperiment(split: Split, options: ExperimentOptio
     pairs = relationPairs.first.length;
     const model = await trainedModel(split, resolveConfig({ ...options.config, threads: options.threads, seed }), options.progress);
     // IBR never trains on the pairs it is scored on.
-    const ibr = trainIbr(split, { seed, threads: options.threads }, relationPairKeys(relationPairs));
+    const ibr = trainIbr(split, { seed, threads: options.threads }, relationPairKeys(relationPairs), options.progress);
     const methods: Array<[string, PairSimilarity]> = [
       ['VASG', vasgSimilarity(model)],
       ['INN', innSimilarity(split)],
