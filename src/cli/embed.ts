@@ -3,19 +3,20 @@ import { Command } from 'commander';
 import { VasgModel } from '../model/vasg-model.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { readCsv, idField } from '../data/csv.js';
+import { ITEMS_CSV } from '../data/dataset.js';
 
 export function embedCommand(): Command {
   return new Command('embed')
     .description('embed new products from image features (rows of a .npy) into the model\'s space')
     .requiredOption('--model <dir>', 'model directory')
     .requiredOption('--features <file>', 'float32 .npy [n × I], I as in training')
-    .requiredOption('--ids <file>', 'CSV with header item_id, one row per feature row')
+    .requiredOption('--ids <file>', 'CSV in the items.csv layout (item_id, optional title, category, image_url), one row per feature row')
     .requiredOption('--out <file>', '.npy to write [n × D], rows aligned with --ids')
     .option('--json', 'print a JSON summary')
     .action((options) => {
       const model = VasgModel.load(options.model);
       const features = readNpy(options.features);
-      const ids = readCsv(options.ids, { required: ['item_id'] });
+      const ids = readCsv(options.ids, ITEMS_CSV);
       if (ids.rows.length !== features.rows) {
         throw new Error(`${options.ids}: ${ids.rows.length} ids, but ${options.features} has ${features.rows} rows`);
       }

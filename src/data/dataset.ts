@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
-import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
+import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
 import { encodeNpy, readNpy } from './npy.js';
 import { writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -38,8 +38,11 @@ interface ItemTable {
   index: Map<string, number>;
 }
 
+/** Columns of items.csv; `vasg embed` reads its ids in the same layout. */
+export const ITEMS_CSV: CsvSpec = { required: ['item_id'], optional: ['title', 'category', 'image_url'] };
+
 function readItems(file: string): ItemTable {
-  const table = readCsv(file, { required: ['item_id'], optional: ['title', 'category', 'image_url'] });
+  const table = readCsv(file, ITEMS_CSV);
   const ids: string[] = [];
   const meta: ItemMeta[] = [];
   const index = new Map<string, number>();

@@ -4,8 +4,7 @@ import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { resolveConfig, type TrainConfig } from '../model/config.js';
 import { trainEmbeddings, trainVasg } from '../model/train.js';
-import { normalizeRows } from '../model/matrix.js';
-import type { VasgModel } from '../model/vasg-model.js';
+import { scoringFactors, type VasgModel } from '../model/vasg-model.js';
 import { evaluateAuc, type FactorScorer } from '../eval/auc.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from '../eval/baselines.js';
 import { trainBprMf } from '../baselines/bpr.js';
@@ -70,8 +69,8 @@ async function skipGramScorer(split: Split, config: TrainConfig, progress: Progr
     const node = graph.itemNode[i];
     items.set(node >= 0 ? vectors.subarray(node * dim, (node + 1) * dim) : mean, i * dim);
   }
-  const factors = { users: { data: vectors.slice(0, graph.nUsers * dim), rows: graph.nUsers, cols: dim }, items: { data: items, rows: split.itemIds.length, cols: dim } };
-  const scored = config.scoring === 'cosine' ? { users: normalizeRows(factors.users), items: normalizeRows(factors.items) } : factors;
+  const users = { data: vectors.slice(0, graph.nUsers * dim), rows: graph.nUsers, cols: dim };
+  const scored = scoringFactors(users, { data: items, rows: split.itemIds.length, cols: dim }, config.scoring);
   return { name: 'Skip-Gram', ...scored, warmOnly: true };
 }
 

@@ -7,7 +7,7 @@ import { native, type Mlp } from '../native.js';
 import type { Interactions, Matrix } from '../data/types.js';
 import { readNpy, encodeNpy } from '../data/npy.js';
 import { writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
 import { minMaxRows, normalizeRows } from './matrix.js';
 
@@ -74,7 +74,7 @@ export class VasgModel {
   scoringMatrices(): { users: Matrix; items: Matrix } {
     if (!this.scoringCache) {
       const { users, items, config } = this.parts;
-      this.scoringCache = config.scoring === 'cosine' ? { users: normalizeRows(users), items: normalizeRows(items) } : { users, items };
+      this.scoringCache = scoringFactors(users, items, config.scoring);
     }
     return this.scoringCache;
   }
@@ -200,6 +200,11 @@ function readManifest(dir: string): Manifest {
   if (manifest.format !== MODEL_FORMAT) throw new Error(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`);
   if (manifest.version !== MODEL_VERSION) throw new Error(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`);
   return manifest;
+}
+
+/** Factors whose row dot products rank under `scoring`: rows normalised for cosine, unchanged for dot. */
+export function scoringFactors(users: Matrix, items: Matrix, scoring: Scoring): { users: Matrix; items: Matrix } {
+  return scoring === 'cosine' ? { users: normalizeRows(users), items: normalizeRows(items) } : { users, items };
 }
 
 /** CSR of the sorted, unique items each user interacted with in training. */
