@@ -27,6 +27,8 @@ console.log(JSON.stringify({
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   auc_warm: +report.auc.warm.toFixed(4),
   auc_cold: +report.auc.cold.toFixed(4),
+  auc_combined: +report.auc.combined.toFixed(4),
+  recall20_warm: +report['recall@20'].warm.toFixed(4),
   mostpop: report.baselines.mostpop,
   wboi: report.baselines.wboi,
   oracle: report.oracle,

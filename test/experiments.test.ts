@@ -23,18 +23,20 @@ test('auc experiment on tiny: one row per method, seeded methods vary, VASG abov
     runs: 2, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 3, encoderSteps: 100 },
   });
   const { rows } = result;
-  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'Skip-Gram', 'VASG', 'Oracle']);
+  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'Skip-Gram', 'VASG', 'VASG (paper)', 'Oracle']);
   const row = (name: string) => rows.find((r) => r.method === name)!;
   assert.equal(row('MostPop').warm.sd, 0, 'unseeded methods run once');
   assert.ok(row('RAND').warm.sd > 0, 'RAND differs between seeds');
   assert.ok(row('VASG').warm.mean > row('RAND').warm.mean + 0.2);
+  assert.ok(row('VASG').combined.mean > row('VASG (paper)').combined.mean, 'the visual term and the ranking stage improve on the paper\'s model');
+  assert.ok(Math.abs(row('VASG').combined.mean - (row('VASG').warm.mean + row('VASG').cold.mean) / 2) < 0.02, 'combined lies between warm and cold');
   assert.ok(row('Oracle').warm.mean > row('VASG').warm.mean - 0.02);
   assert.ok(row('Skip-Gram').warm.mean > row('RAND').warm.mean + 0.2, 'the ablation learns');
   assert.ok(Number.isNaN(row('Skip-Gram').cold.mean), 'the ablation has no cold AUC (no M without the decoder)');
   assert.deepEqual(Object.keys(result.seconds), tableMethods.map((m) => m.name));
   const markdown = aucSection(result, 2);
   assert.match(markdown, /\| VASG \| 0\.\d{4} ± 0\.\d{4} \|/);
-  assert.match(markdown, /\| Skip-Gram \| 0\.\d{4} ± 0\.\d{4} \| — \|/);
+  assert.match(markdown, /\| Skip-Gram \| 0\.\d{4} ± 0\.\d{4} \| — \| — \|/);
 });
 
 test('relations and analysis experiments on tiny: rows per method, figures rendered', async () => {

@@ -8,13 +8,14 @@ import { generateCommand } from './generate.js';
 import { prepareCommand } from './prepare.js';
 import { recommendCommand } from './recommend.js';
 import { trainCommand } from './train.js';
+import { tuneCommand } from './tune.js';
 
 const program = new Command('vasg')
   .description('Visually Aware Skip-Gram: users and products in one embedding space from purchases and product images, with cold-start products')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const command of [demoCommand(), generateCommand(), prepareCommand(), trainCommand(), evaluateCommand(), recommendCommand(), embedCommand(), experimentCommand()]) {
+for (const command of [demoCommand(), generateCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), experimentCommand()]) {
   program.addCommand(command);
 }
 

@@ -26,14 +26,20 @@ export function addTrainOptions(command: Command): Command {
     .option('--pretrain', 'pre-train an autoencoder and start product vectors and decoder from it (reference implementation)', d.pretrain)
     .option('--no-min-max', 'use raw image features instead of per-product min–max scaling to [0, 1]')
     .addOption(new Option('--decoder-noise <sd>', 'Gaussian noise on embeddings before the decoder (reference implementation: 1)').argParser(num(0)).default(d.decoderNoise))
-    .addOption(new Option('--encoder-objective <name>', 'autoencoder: the paper\'s f → M(f) → frozen M⁻¹; regress: M(f) ≈ warm embeddings')
-      .argParser(oneOf('autoencoder', 'regress')).default(d.encoderObjective))
+    .option('--no-visual', 'no joint visual term: product vectors are free skip-gram vectors (the paper\'s model)')
+    .addOption(new Option('--visual-lr <x>', 'Adam learning rate of the visual term\'s E').argParser(num(1e-8, 1)).default(d.visualLr))
+    .addOption(new Option('--rank-epochs <n>', 'BPR epochs of ranking refinement after the joint stage (0 = none, the paper\'s model)').argParser(int(0, 10000)).default(d.rankEpochs))
+    .addOption(new Option('--rank-lr <x>', 'SGD learning rate of the ranking refinement').argParser(num(1e-8, 10)).default(d.rankLr))
+    .addOption(new Option('--rank-reg <x>', 'L2 weight of the ranking refinement, per touched vector').argParser(num(0, 100)).default(d.rankReg))
+    .addOption(new Option('--encoder-objective <name>', 'joint: M is the visual term\'s E (default); regress: an MLP M(f) ≈ warm embeddings; ' +
+      'autoencoder: the paper\'s f → M(f) → frozen M⁻¹ (default with --no-visual: regress)')
+      .argParser(oneOf('joint', 'autoencoder', 'regress')).default(d.encoderObjective))
     .addOption(new Option('--encoder-steps <n>', 'encoder training steps (minibatches of --batch-size warm products)').argParser(int(0, 10_000_000)).default(d.encoderSteps))
     .addOption(new Option('--encoder-dropout <p>', 'dropout on the encoder\'s hidden layers').argParser(num(0, 0.95)).default(d.encoderDropout))
     .option('--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors')
     .addOption(new Option('--encoder-noise <sd>', 'Gaussian noise on encoder input features').argParser(num(0)).default(d.encoderNoise))
     .addOption(new Option('--scoring <rule>', 'rank by cosine (paper) or dot product').argParser(oneOf('cosine', 'dot')).default(d.scoring))
-    .option('--paper', 'the paper\'s formulation: --negatives 0 --scoring cosine --encoder-objective autoencoder (explicit flags still win)')
+    .option('--paper', 'the paper\'s formulation: --no-visual --rank-epochs 0 --negatives 0 --scoring cosine --encoder-objective autoencoder (explicit flags still win)')
     .addOption(new Option('--threads <n>', 'worker threads').argParser(int(1, 256)).default(defaultThreads()))
     .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(d.seed));
 }
@@ -50,6 +56,8 @@ export function configFromOptions(command: Command, options: Record<string, unkn
     if (options.paper && !explicit && key in paperConfig) continue;
     (fromFlags as Record<string, unknown>)[key] = options[name];
   }
+  // Without the visual term there is no E to embed cold products with: the MLP encoder takes over.
+  if (fromFlags.visual === false && command.getOptionValueSource('encoderObjective') !== 'cli' && !options.paper) fromFlags.encoderObjective = 'regress';
   return resolveConfig({ ...(options.paper ? paperConfig : {}), ...fromFlags });
 }
 

@@ -88,6 +88,11 @@ export const PRESETS = {
   tiny: { ...MODEL_DEFAULTS, users: 300, ratings: 2700, products: 400, featureDim: 64, hiddenDim: 48, categories: ['Tops', 'Dresses', 'Jeans', 'Shoes', 'Bags', 'Jewelry'] },
   small: { ...MODEL_DEFAULTS, users: 2500, ratings: 25000, products: 4000, featureDim: 256, hiddenDim: 128,
     categories: ['Tops', 'Shirts', 'Dresses', 'Sweaters', 'Jackets', 'Jeans', 'Skirts', 'Shoes', 'Bags', 'Jewelry'] },
+  // Amazon-like sparsity: ≈ 8 purchases per user, ≈ 3.5 per product, most products bought once or twice;
+  // the invisible brand/price factors weigh as much as style, so images reveal only part of a taste.
+  sparse: { ...MODEL_DEFAULTS, users: 4000, ratings: 32000, products: 9000, featureDim: 1024, hiddenDim: 128,
+    nonVisualDim: 16, styleWeight: 0.6, nonVisualWeight: 0.6, activitySigma: 0.6, popularitySigma: 0.7,
+    categories: ['Tops', 'Shirts', 'Dresses', 'Sweaters', 'Jackets', 'Jeans', 'Skirts', 'Shoes', 'Bags', 'Jewelry', 'Hats', 'Belts'] },
   men: { ...MODEL_DEFAULTS, users: 19618, ratings: 187181, products: 62376, featureDim: 4096, hiddenDim: 256, categories: CATEGORIES.men },
   women: { ...MODEL_DEFAULTS, users: 14110, ratings: 307863, products: 116971, featureDim: 4096, hiddenDim: 256, categories: CATEGORIES.women },
   shoes: { ...MODEL_DEFAULTS, users: 22066, ratings: 211818, products: 71219, featureDim: 4096, hiddenDim: 256, categories: CATEGORIES.shoes },

@@ -5,22 +5,25 @@ import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
-import { evaluateAuc, type AucResult, type FactorScorer } from './auc.js';
+import { evaluateAuc, type AucResult, type FactorScorer, type WarmCold } from './auc.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from './baselines.js';
 
-export interface WarmCold {
-  warm: number;
-  cold: number;
+/** Eq. 4 AUC on warm and cold test pairs, and over both with one ranking (pair-weighted). */
+export interface AucSummary extends WarmCold {
+  combined: number;
 }
 
 export interface EvaluationReport {
   /** The model under its configured scoring. */
-  auc: WarmCold;
+  auc: AucSummary;
+  /** Leave-one-out top-20 metrics of the model under its configured scoring. */
+  'recall@20': WarmCold;
+  'ndcg@20': WarmCold;
   scoring: string;
   /** The model under each scoring rule. */
-  byScoring: { cosine: WarmCold; dot: WarmCold };
-  baselines: { rand: WarmCold; mostpop: WarmCold; wboi: WarmCold };
-  oracle?: WarmCold;
+  byScoring: { cosine: AucSummary; dot: AucSummary };
+  baselines: { rand: AucSummary; mostpop: AucSummary; wboi: AucSummary };
+  oracle?: AucSummary;
   pairs: { warm: number; cold: number };
 }
 
@@ -43,10 +46,13 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
     options.progress.update(results.length, scorer.name);
   }
   options.progress.finish();
-  const wc = (r: AucResult): WarmCold => ({ warm: r.warm, cold: r.cold });
-  const [cosine, dot, rand, mostpop, wboi, truth] = results.map(wc);
+  const summary = (r: AucResult): AucSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined });
+  const [cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
+  const own = results[model.config.scoring === 'cosine' ? 0 : 1];
   return {
     auc: model.config.scoring === 'cosine' ? cosine : dot,
+    'recall@20': own.recallAt20,
+    'ndcg@20': own.ndcgAt20,
     scoring: model.config.scoring,
     byScoring: { cosine, dot },
     baselines: { rand, mostpop, wboi },
@@ -65,7 +71,7 @@ function checkAligned(model: VasgModel, split: Split): void {
 
 /** A fixed-width text table of an evaluation report. */
 export function formatReport(report: EvaluationReport): string {
-  const rows: Array<[string, WarmCold]> = [
+  const rows: Array<[string, AucSummary]> = [
     [`VASG (${report.scoring})`, report.auc],
     [`VASG (${report.scoring === 'cosine' ? 'dot' : 'cosine'})`, report.scoring === 'cosine' ? report.byScoring.dot : report.byScoring.cosine],
     ['RAND', report.baselines.rand],
@@ -74,7 +80,10 @@ export function formatReport(report: EvaluationReport): string {
   ];
   if (report.oracle) rows.push(['Oracle (ceiling)', report.oracle]);
   const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(4));
-  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC`, ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}`)];
+  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined`,
+    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}`)];
+  const top = (m: WarmCold) => `${f(m.warm)} warm, ${f(m.cold)} cold`;
+  lines.push(`VASG Recall@20: ${top(report['recall@20'])};  NDCG@20: ${top(report['ndcg@20'])}`);
   lines.push(`test pairs: ${report.pairs.warm} warm, ${report.pairs.cold} cold`);
   return lines.join('\n');
 }

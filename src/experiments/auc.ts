@@ -2,10 +2,10 @@
 // different training seeds (the split itself stays fixed). Same candidates, same AUC code.
 import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
-import { resolveConfig, type TrainConfig } from '../model/config.js';
+import { paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
 import { trainEmbeddings, trainVasg } from '../model/train.js';
 import { scoringFactors, type VasgModel } from '../model/vasg-model.js';
-import { evaluateAuc, type FactorScorer } from '../eval/auc.js';
+import { evaluateAuc, type AucResult, type FactorScorer } from '../eval/auc.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from '../eval/baselines.js';
 import { trainBprMf } from '../baselines/bpr.js';
 import { trainVbpr } from '../baselines/vbpr.js';
@@ -15,6 +15,10 @@ export interface AucRow {
   method: string;
   warm: Stat;
   cold: Stat;
+  /** Eq. 4 over warm and cold test pairs with one ranking. */
+  combined: Stat;
+  'recall@20': { warm: Stat; cold: Stat };
+  'ndcg@20': { warm: Stat; cold: Stat };
 }
 
 export interface ExperimentOptions {
@@ -58,7 +62,7 @@ export async function vasgScorer(split: Split, config: TrainConfig, progress: Pr
  * without an M for cold products. Cold candidates stand in as the mean warm product vector.
  */
 async function skipGramScorer(split: Split, config: TrainConfig, progress: Progress): Promise<FactorScorer> {
-  const { graph, vectors } = await trainEmbeddings(split, { ...config, decoder: false }, progress);
+  const { graph, vectors } = await trainEmbeddings(split, { ...config, decoder: false, visual: false, rankEpochs: 0 }, progress);
   const dim = config.dim;
   const mean = new Float32Array(dim);
   for (let node = graph.nUsers; node < graph.nNodes; node++) {
@@ -93,6 +97,10 @@ export const tableMethods: Method[] = [
   { name: 'Skip-Gram', seeded: true, scorers: async (split, seed, o) => [await skipGramScorer(split, vasgConfig(o, seed), o.progress)] },
   { name: 'VASG', seeded: true, scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed), o.progress, 'VASG')] },
   {
+    name: 'VASG (paper)', seeded: true,
+    scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed, paperConfig), o.progress, 'VASG (paper)')],
+  },
+  {
     name: 'Oracle', seeded: false,
     scorers: async (split) => {
       const oracle = oracleScorer(split);
@@ -109,7 +117,7 @@ export interface AucResults {
 
 /** Runs every method `runs` times (once when unseeded) and summarises warm/cold AUC per row. */
 export async function aucExperiment(split: Split, methods: Method[], options: ExperimentOptions): Promise<AucResults> {
-  const results = new Map<string, { warm: number[]; cold: number[] }>();
+  const results = new Map<string, AucResult[]>();
   const seconds: Record<string, number> = {};
   for (const method of methods) {
     const runs = method.seeded ? options.runs : 1;
@@ -118,13 +126,22 @@ export async function aucExperiment(split: Split, methods: Method[], options: Ex
       options.progress.log(`${method.name}: run ${run + 1}/${runs}`);
       for (const scorer of await method.scorers(split, options.seed + run, options)) {
         const result = await evaluateAuc(scorer, split, options.threads);
-        const entry = results.get(scorer.name) ?? { warm: [], cold: [] };
-        entry.warm.push(result.warm);
-        entry.cold.push(result.cold);
-        results.set(scorer.name, entry);
+        results.set(scorer.name, [...(results.get(scorer.name) ?? []), result]);
       }
     }
     seconds[method.name] = (Date.now() - started) / 1000;
   }
-  return { rows: Array.from(results, ([method, r]) => ({ method, warm: summarize(r.warm), cold: summarize(r.cold) })), seconds };
+  return { rows: Array.from(results, ([method, runs]) => summarizeRuns(method, runs)), seconds };
+}
+
+function summarizeRuns(method: string, runs: AucResult[]): AucRow {
+  const stat = (pick: (r: AucResult) => number) => summarize(runs.map(pick));
+  return {
+    method,
+    warm: stat((r) => r.warm),
+    cold: stat((r) => r.cold),
+    combined: stat((r) => r.combined),
+    'recall@20': { warm: stat((r) => r.recallAt20.warm), cold: stat((r) => r.recallAt20.cold) },
+    'ndcg@20': { warm: stat((r) => r.ndcgAt20.warm), cold: stat((r) => r.ndcgAt20.cold) },
+  };
 }

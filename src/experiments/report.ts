@@ -11,9 +11,13 @@ export function aucSection({ rows, seconds }: AucResults, runs: number): string 
     '',
     `Mean ± sd over ${runs} training seed(s) on one prepared split; methods without randomness ran once.`,
     '',
-    '| method | warm AUC | cold AUC |',
-    '|---|---|---|',
-    ...rows.map((r) => `| ${r.method} | ${formatStat(r.warm)} | ${formatStat(r.cold)} |`),
+    '| method | warm AUC | cold AUC | combined AUC | Recall@20 warm / cold | NDCG@20 warm / cold |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${formatStat(r.warm)} | ${formatStat(r.cold)} | ${formatStat(r.combined)} | ` +
+      `${formatStat(r['recall@20'].warm, 3)} / ${formatStat(r['recall@20'].cold, 3)} | ${formatStat(r['ndcg@20'].warm, 3)} / ${formatStat(r['ndcg@20'].cold, 3)} |`),
+    '',
+    'Combined AUC is eq. 4 over all test pairs with one ranking (warm and cold products compete for every user). ' +
+      'Recall@20 and NDCG@20 are leave-one-out: the test product\'s rank among the products the user has not bought.',
     '',
     'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6.',
     '',

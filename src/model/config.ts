@@ -3,7 +3,7 @@
 // the paper's own settings are one flag away (`paperConfig`).
 
 export type Scoring = 'cosine' | 'dot';
-export type EncoderObjective = 'autoencoder' | 'regress';
+export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
 
 export interface TrainConfig {
   /** Embedding size D. */
@@ -35,9 +35,20 @@ export interface TrainConfig {
   minMaxScale: boolean;
   /** Std of Gaussian noise added to embeddings before the decoder during joint training. */
   decoderNoise: number;
+  /** Joint visual term: product vector = free part + E·f (E linear, trained by the skip-gram and decoder updates). */
+  visual: boolean;
+  /** Adam learning rate of E. */
+  visualLr: number;
+  /** BPR epochs of ranking refinement after the joint stage (0 = none, the paper's model), their SGD rate and L2 weight. */
+  rankEpochs: number;
+  rankLr: number;
+  rankReg: number;
   /** Pre-train an autoencoder on image features (encoderSteps steps) and start product vectors and decoder from it. */
   pretrain: boolean;
-  /** How M(f) is learned: the paper's autoencoder through the frozen decoder, or regression onto the warm embeddings. */
+  /**
+   * How M(f) is learned: the paper's autoencoder through the frozen decoder, regression onto the warm embeddings,
+   * or 'joint': M is the visual term's E itself (needs `visual`).
+   */
   encoderObjective: EncoderObjective;
   /** Adam steps (minibatches) of encoder training, and of autoencoder pre-training: a fixed budget whatever the catalogue size. */
   encoderSteps: number;
@@ -70,8 +81,13 @@ export const defaultConfig: TrainConfig = {
   batchSize: 256,
   minMaxScale: true,
   decoderNoise: 0,
+  visual: true,
+  visualLr: 1e-3,
+  rankEpochs: 10,
+  rankLr: 0.05,
+  rankReg: 0.03,
   pretrain: false,
-  encoderObjective: 'regress',
+  encoderObjective: 'joint',
   encoderSteps: 1000,
   encoderDropout: 0.1,
   calibrateCold: true,
@@ -83,6 +99,8 @@ export const defaultConfig: TrainConfig = {
 
 /** The paper's formulation, for comparison: no negative sampling, cosine ranking, autoencoder-trained encoder. */
 export const paperConfig: Partial<TrainConfig> = {
+  visual: false,
+  rankEpochs: 0,
   negatives: 0,
   scoring: 'cosine',
   encoderObjective: 'autoencoder',
@@ -107,7 +125,11 @@ const checks: Check[] = [
   ['lr', isNum(1e-8, 1), 'a number in [1e-8, 1]'],
   ['batchSize', isInt(1, 65536), 'an integer in [1, 65536]'],
   ['decoderNoise', isNum(0, 100), 'a number ≥ 0'],
-  ['encoderObjective', (v: string) => v === 'autoencoder' || v === 'regress', '"autoencoder" or "regress"'],
+  ['encoderObjective', (v: string) => v === 'autoencoder' || v === 'regress' || v === 'joint', '"autoencoder", "regress" or "joint"'],
+  ['visualLr', isNum(1e-8, 1), 'a number in [1e-8, 1]'],
+  ['rankEpochs', isInt(0, 10000), 'an integer in [0, 10000]'],
+  ['rankLr', isNum(1e-8, 10), 'a number in [1e-8, 10]'],
+  ['rankReg', isNum(0, 100), 'a number in [0, 100]'],
   ['encoderSteps', isInt(0, 10_000_000), 'an integer in [0, 10000000]'],
   ['encoderDropout', isNum(0, 0.95), 'a number in [0, 0.95]'],
   ['encoderNoise', isNum(0, 100), 'a number ≥ 0'],
@@ -124,6 +146,9 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
     if (!(ok as (v: unknown) => boolean)(value)) {
       throw new Error(`config: ${field} must be ${expected}, got ${JSON.stringify(value)}`);
     }
+  }
+  if (config.encoderObjective === 'joint' && !config.visual) {
+    throw new Error('config: encoderObjective "joint" uses the visual term\'s E; it needs visual (drop --no-visual or pick --encoder-objective regress)');
   }
   return config;
 }

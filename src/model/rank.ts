@@ -1,0 +1,143 @@
+// Ranking refinement: after the joint skip-gram stage, a few BPR epochs (Rendle et al. 2009) on the
+// training purchases tune the same parameters for what a recommender is judged on, ranking a
+// user's products above the ones they did not buy: x_uij = X_u·(X_i − X_j) with X_p = a_p + E·f̃_p.
+// Skip-gram learns from walk co-occurrence (user–user and product–product pairs included); BPR
+// then adjusts users, free parts and E directly on user–product preferences. The space stays one:
+// users and products keep their vectors, E still embeds cold products.
+import { native } from '../native.js';
+import { Rng } from '../data/random.js';
+import type { Matrix, Split } from '../data/types.js';
+import type { Progress } from '../progress.js';
+import { BprSampler, bprLoss, bprWeight, type BprBatch } from '../baselines/bpr-sampling.js';
+import type { BipartiteGraph } from '../graph/graph.js';
+import type { TrainConfig } from './config.js';
+import type { VisualProjection } from './visual.js';
+
+/** Triples per batch: one GEMM projects the batch's feature differences, one accumulates E's gradient. */
+const BATCH = 256;
+/** L2 weight of E per triple (as VBPR's λ_E), applied as a decay per batch. */
+const REG_VISUAL = 4e-4;
+
+/** Mean −ln σ(x_uij) per epoch. */
+export type RankingLog = number[];
+
+/** What one BPR step reads and updates. Product rows are indexed by `row[item]` (the warm product's node − nUsers). */
+export interface RankingState {
+  dim: number;
+  /** [users × dim] user vectors X_u. */
+  users: Float32Array;
+  /** [warm products × dim] free parts a_p. */
+  free: Float32Array;
+  row: Int32Array;
+  /** Standardised features f̃ ([warm × I], rows as `free`) and E ([I × dim]); null without the visual term. */
+  features: Matrix | null;
+  weights: Float32Array | null;
+}
+
+/** Per-batch scratch buffers, allocated once. */
+interface Scratch {
+  diffs: Float32Array;
+  visualTerm: Float32Array;
+  grads: Float32Array;
+  g: Float64Array;
+}
+
+function scratchFor(state: RankingState, batchSize: number): Scratch {
+  const I = state.features?.cols ?? 0;
+  const { dim } = state;
+  return { diffs: new Float32Array(batchSize * I), visualTerm: new Float32Array(batchSize * dim), grads: new Float32Array(batchSize * dim), g: new Float64Array(batchSize) };
+}
+
+/**
+ * One minibatch of BPR ascent on Σ ln σ(x_uij), x_uij = X_u·(a_i − a_j + E·(f̃_i − f̃_j)). Scores and
+ * weights g = σ(−x) come from the batch's starting parameters; then X_u, a_i, a_j take their SGD steps
+ * with L2 weight `reg` per touch, and E ← (1 − lr·B·REG_VISUAL)·E + lr·Σ_b (f̃_i − f̃_j)·(g_b·X_u)ᵀ (one GEMM).
+ * Returns Σ −ln σ(x).
+ */
+export function rankingStep(state: RankingState, batch: BprBatch, lr: number, reg: number,
+  scratch: Scratch = scratchFor(state, batch.size)): number {
+  const { dim, users, free, row, features, weights } = state;
+  const B = batch.size;
+  const I = features?.cols ?? 0;
+  const { diffs, visualTerm, grads, g } = scratch;
+  if (features && weights) {
+    for (let b = 0; b < B; b++) {
+      const i = row[batch.pos[b]] * I;
+      const j = row[batch.neg[b]] * I;
+      for (let c = 0; c < I; c++) diffs[b * I + c] = features.data[i + c] - features.data[j + c];
+    }
+    native.sgemm(false, false, B, dim, I, 1, diffs, I, weights, dim, 0, visualTerm, dim);
+  } else {
+    visualTerm.fill(0);
+  }
+  let loss = 0;
+  for (let b = 0; b < B; b++) {
+    const u = batch.users[b] * dim;
+    const i = row[batch.pos[b]] * dim;
+    const j = row[batch.neg[b]] * dim;
+    let x = 0;
+    for (let d = 0; d < dim; d++) x += users[u + d] * (free[i + d] - free[j + d] + visualTerm[b * dim + d]);
+    loss += bprLoss(x);
+    g[b] = bprWeight(x);
+    for (let d = 0; d < dim; d++) grads[b * dim + d] = g[b] * users[u + d];
+  }
+  for (let b = 0; b < B; b++) {
+    const u = batch.users[b] * dim;
+    const i = row[batch.pos[b]] * dim;
+    const j = row[batch.neg[b]] * dim;
+    for (let d = 0; d < dim; d++) {
+      const xu = users[u + d];
+      const diff = free[i + d] - free[j + d] + visualTerm[b * dim + d];
+      users[u + d] += lr * (g[b] * diff - reg * xu);
+      free[i + d] += lr * (g[b] * xu - reg * free[i + d]);
+      free[j + d] += lr * (-g[b] * xu - reg * free[j + d]);
+    }
+  }
+  if (features && weights) native.sgemm(true, false, I, dim, B, lr, diffs, I, grads, dim, 1 - lr * B * REG_VISUAL, weights, dim);
+  return loss;
+}
+
+/**
+ * Runs `config.rankEpochs` BPR epochs in place on the graph's node vectors (users, then warm products
+ * holding a_p + E·f̃_p) and on E. Negatives are uniform over warm products the user did not buy.
+ */
+export function refineForRanking(split: Split, graph: BipartiteGraph, vectors: Float32Array, visual: VisualProjection | null,
+  config: TrainConfig, progress: Progress): RankingLog {
+  const dim = config.dim;
+  const nUsers = graph.nUsers;
+  const products = vectors.subarray(nUsers * dim);
+  const projected = new Float32Array(products.length);
+  // Work on the free parts; the products' vectors are rebuilt from them and the new E at the end.
+  if (visual) {
+    visual.project(projected);
+    for (let k = 0; k < products.length; k++) products[k] -= projected[k];
+  }
+  const state: RankingState = {
+    dim,
+    users: vectors.subarray(0, nUsers * dim),
+    free: products,
+    row: Int32Array.from(graph.itemNode, (node) => node - nUsers),
+    features: visual?.standardizedFeatures ?? null,
+    weights: visual?.weights ?? null,
+  };
+  const sampler = new BprSampler(split);
+  const rng = new Rng(config.seed + 53);
+  const scratch = scratchFor(state, BATCH);
+  const log: RankingLog = [];
+  for (let epoch = 0; epoch < config.rankEpochs; epoch++) {
+    progress.start(`ranking ${epoch + 1}/${config.rankEpochs}`, sampler.pairUsers.length);
+    let loss = 0;
+    let done = 0;
+    for (const batch of sampler.epoch(rng, BATCH)) {
+      loss += rankingStep(state, batch, config.rankLr, config.rankReg, scratch);
+      progress.update((done += batch.size));
+    }
+    log.push(loss / Math.max(1, sampler.pairUsers.length));
+    progress.finish(`loss ${log[log.length - 1].toFixed(4)}`);
+  }
+  if (visual) {
+    visual.project(projected);
+    for (let k = 0; k < products.length; k++) products[k] += projected[k];
+  }
+  return log;
+}

@@ -1,0 +1,120 @@
+// Hyper-parameter search (`vasg tune`): random search over the main training settings, each trial
+// scored by the combined AUC on a validation split carved from the *training* pairs of a prepared
+// split, with its own cold products, so the test pairs are never looked at.
+import type { Dataset, Split } from '../data/types.js';
+import { prepareSplit } from '../data/split.js';
+import { Rng } from '../data/random.js';
+import { silentProgress, type Progress } from '../progress.js';
+import { evaluateAuc } from '../eval/auc.js';
+import { resolveConfig, type TrainConfig } from './config.js';
+import { trainVasg } from './train.js';
+
+/** The settings searched and the values tried (the defaults are among them). */
+export const SEARCH_SPACE = {
+  dim: [32, 50, 64, 100, 128],
+  negatives: [3, 5, 10],
+  window: [5, 7, 9],
+  epochs: [2, 3, 5],
+  walksPerNode: [5, 10, 20],
+  visualLr: [3e-4, 1e-3, 3e-3],
+  rankEpochs: [0, 5, 10, 20],
+  rankLr: [0.02, 0.05, 0.1],
+  rankReg: [0.003, 0.01, 0.03],
+} satisfies { [K in keyof TrainConfig]?: Array<TrainConfig[K]> };
+
+type Searched = { [K in keyof typeof SEARCH_SPACE]: TrainConfig[K] };
+
+export interface TuneOptions {
+  trials: number;
+  /** Wall-clock budget; the trial running when it ends is finished, no new one starts. */
+  budgetMinutes: number;
+  seed: number;
+  threads: number;
+  /** Settings kept fixed in every trial (e.g. from flags the user gave). */
+  base: Partial<TrainConfig>;
+}
+
+export interface Trial {
+  settings: Searched;
+  warm: number;
+  cold: number;
+  combined: number;
+  seconds: number;
+}
+
+export interface TuneResult {
+  /** Trials, best (highest combined validation AUC) first; the first is always the defaults. */
+  trials: Trial[];
+  validation: { users: number; warmPairs: number; coldPairs: number };
+}
+
+/**
+ * Validation split: the training pairs of `split` as a data set (its cold products left out), split
+ * again the way `prepare` does (one held-out product per user, a balanced cold product set).
+ */
+export function validationSplit(split: Split, seed: number): Split {
+  const warmItems: number[] = [];
+  for (let i = 0; i < split.itemIds.length; i++) if (split.warm[i]) warmItems.push(i);
+  const newIndex = new Int32Array(split.itemIds.length).fill(-1);
+  warmItems.forEach((i, k) => (newIndex[i] = k));
+  const cols = split.features.cols;
+  const features = new Float32Array(warmItems.length * cols);
+  warmItems.forEach((i, k) => features.set(split.features.data.subarray(i * cols, (i + 1) * cols), k * cols));
+  const dataset: Dataset = {
+    userIds: split.userIds,
+    itemIds: warmItems.map((i) => split.itemIds[i]),
+    items: warmItems.map((i) => split.items[i]),
+    interactions: { ...split.train, items: Int32Array.from(split.train.items, (i) => newIndex[i]) },
+    features: { data: features, rows: warmItems.length, cols },
+  };
+  return prepareSplit(dataset, { minInteractions: 2, seed, coldPolicy: 'balanced' });
+}
+
+/** A random draw for every searched setting, but those fixed by the caller keep the defaults' value. */
+function sample(rng: Rng, defaults: TrainConfig, fixed: Partial<TrainConfig>): Searched {
+  const out: Record<string, unknown> = {};
+  for (const [key, values] of Object.entries(SEARCH_SPACE)) {
+    const draw = values[rng.int(values.length)];
+    out[key] = key in fixed ? defaults[key as keyof TrainConfig] : draw;
+  }
+  return out as Searched;
+}
+
+/** Random search: the defaults first, then `trials − 1` random draws from SEARCH_SPACE, until the budget ends. */
+export async function tune(split: Split, options: TuneOptions, progress: Progress = silentProgress): Promise<TuneResult> {
+  const validation = validationSplit(split, options.seed);
+  const rng = new Rng(options.seed + 101);
+  const deadline = Date.now() + options.budgetMinutes * 60_000;
+  const defaults = resolveConfig({ ...options.base, threads: options.threads, seed: options.seed });
+  const trials: Trial[] = [];
+  progress.start('tune', options.trials);
+  for (let t = 0; t < options.trials && (t === 0 || Date.now() < deadline); t++) {
+    const settings = t === 0 ? pick(defaults) : sample(rng, defaults, options.base);
+    const config = resolveConfig({ ...defaults, ...settings });
+    const started = Date.now();
+    const { model } = await trainVasg(validation, config, silentProgress);
+    const { users, items } = model.scoringMatrices();
+    const r = await evaluateAuc({ name: 'VASG', users, items }, validation, options.threads);
+    trials.push({ settings, warm: r.warm, cold: r.cold, combined: r.combined, seconds: (Date.now() - started) / 1000 });
+    const best = Math.max(...trials.map((x) => x.combined));
+    progress.update(t + 1, `combined ${r.combined.toFixed(4)} (best ${best.toFixed(4)})`);
+  }
+  progress.finish();
+  trials.sort((a, b) => b.combined - a.combined);
+  return {
+    trials,
+    validation: { users: validation.test.users.length, warmPairs: validation.summary.testWarm, coldPairs: validation.summary.testCold },
+  };
+}
+
+function pick(config: TrainConfig): Searched {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(SEARCH_SPACE)) out[key] = config[key as keyof TrainConfig];
+  return out as Searched;
+}
+
+/** The command-line flags that reproduce a trial's settings. */
+export function settingsAsFlags(settings: Searched): string {
+  const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return Object.entries(settings).map(([key, value]) => `--${kebab(key)} ${value}`).join(' ');
+}

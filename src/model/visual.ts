@@ -1,0 +1,119 @@
+// The joint visual term: every warm product's vector is a free part plus a linear map of its
+// image features, X_p = a_p + E·f̃_p, and E learns from the same skip-gram (and decoder) updates
+// as the free parts. A product bought once or twice keeps a small free part, so its vector leans
+// on what its image says; a cold product is E·f̃_p, embedded by the very map the ranking trained.
+//
+// The skip-gram kernel updates the stored vectors in place, so E's gradient is read off per corpus
+// chunk: Δ_p, the change of X_p over the chunk, is −lr·(sum of the pair gradients), which per-pair
+// SGD would also have applied to a_p and (times f̃_p) to E. E steps with Adam on −Σ_p f̃_p·Δ_pᵀ, so
+// its step size does not depend on the chunk's pair count.
+import { native, type Mlp } from '../native.js';
+import type { Matrix } from '../data/types.js';
+
+/** Rows per GEMM block when projecting: bounds the scratch memory on large catalogues. */
+const BLOCK = 4096;
+
+export class VisualProjection {
+  /** E as [I × D] row-major (input-major, like the MLP layers), and its bias. */
+  readonly weights: Float32Array;
+  readonly bias: Float32Array;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private steps = 0;
+  private readonly gradW: Float32Array;
+  private readonly gradB: Float32Array;
+
+  /**
+   * @param features the warm products' features, centred and scaled (see `standardize`), [n × I]
+   * @param dim embedding size D
+   */
+  constructor(readonly standardizedFeatures: Matrix, readonly dim: number, private readonly lr: number) {
+    const features = standardizedFeatures;
+    this.weights = new Float32Array(features.cols * dim);
+    this.bias = new Float32Array(dim);
+    this.m = new Float32Array(this.weights.length + dim);
+    this.v = new Float32Array(this.weights.length + dim);
+    this.gradW = new Float32Array(this.weights.length);
+    this.gradB = new Float32Array(dim);
+  }
+
+  /** out[r] = E·f̃_r + bias for every warm product, [n × D]. */
+  project(out: Float32Array): Float32Array {
+    const { standardizedFeatures: features, dim } = this;
+    for (let r0 = 0; r0 < features.rows; r0 += BLOCK) {
+      const rows = Math.min(BLOCK, features.rows - r0);
+      const block = out.subarray(r0 * dim, (r0 + rows) * dim);
+      for (let r = 0; r < rows; r++) block.set(this.bias, r * dim);
+      native.sgemm(false, false, rows, dim, features.cols, 1, features.data.subarray(r0 * features.cols), features.cols,
+        this.weights, dim, 1, block, dim);
+    }
+    return out;
+  }
+
+  /** One Adam step on the loss whose SGD moved the products by `delta` ([n × D], rows as `features`). */
+  step(delta: Float32Array): void {
+    const { standardizedFeatures: features, dim } = this;
+    // ∂L/∂E ∝ −f̃ᵀ·Δ (Δ = −lr·∂L/∂X); Adam makes the constant irrelevant.
+    native.sgemm(true, false, features.cols, dim, features.rows, -1, features.data, features.cols, delta, dim, 0, this.gradW, dim);
+    this.gradB.fill(0);
+    for (let r = 0; r < features.rows; r++) for (let d = 0; d < dim; d++) this.gradB[d] -= delta[r * dim + d];
+    this.steps++;
+    adam(this.weights, this.gradW, this.m, this.v, 0, this.lr, this.steps);
+    adam(this.bias, this.gradB, this.m, this.v, this.weights.length, this.lr, this.steps);
+  }
+
+  /**
+   * E as a one-layer network on the unstandardised (but min–max scaled, when configured) features:
+   * the centring and scaling are folded into its weights and bias, so embedding a product needs
+   * nothing but the MLP (and what other tools read: encoder_0_W.npy, encoder_0_b.npy).
+   */
+  toNetwork(standardization: Standardization, seed: number): Mlp {
+    const { dim } = this;
+    const I = this.standardizedFeatures.cols;
+    const W = new Float32Array(this.weights.length);
+    const b = Float32Array.from(this.bias);
+    for (let i = 0; i < I; i++) {
+      for (let d = 0; d < dim; d++) {
+        const w = this.weights[i * dim + d] / standardization.scale;
+        W[i * dim + d] = w;
+        b[d] -= standardization.mean[i] * w;
+      }
+    }
+    const network = new native.Mlp([I, dim], { dropout: 0, outputRelu: false, seed });
+    network.setParams([W, b]);
+    return network;
+  }
+}
+
+/** Per-column mean and one global scale that give the centred rows unit mean squared norm. */
+export interface Standardization {
+  mean: Float32Array;
+  scale: number;
+}
+
+/** Centres the rows' columns and scales them to unit mean squared norm: E's Adam steps then mean the same on any feature width. */
+export function standardize(features: Matrix): { standardized: Matrix; standardization: Standardization } {
+  const { rows, cols } = features;
+  const mean = new Float32Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c] += features.data[r * cols + c] / rows;
+  const data = new Float32Array(rows * cols);
+  let squares = 0;
+  for (let k = 0; k < data.length; k++) squares += (data[k] = features.data[k] - mean[k % cols]) ** 2;
+  const scale = squares > 0 ? Math.sqrt(squares / Math.max(1, rows)) : 1;
+  for (let k = 0; k < data.length; k++) data[k] /= scale;
+  return { standardized: { data, rows, cols }, standardization: { mean, scale } };
+}
+
+/** Bias-corrected Adam (β = 0.9, 0.999) on params[0..n) with moments at `offset` of m and v. */
+function adam(params: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, offset: number, lr: number, t: number): void {
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const c1 = 1 / (1 - b1 ** t);
+  const c2 = 1 / (1 - b2 ** t);
+  for (let k = 0; k < params.length; k++) {
+    const g = grad[k];
+    const mk = (m[offset + k] = b1 * m[offset + k] + (1 - b1) * g);
+    const vk = (v[offset + k] = b2 * v[offset + k] + (1 - b2) * g * g);
+    params[k] -= (lr * mk * c1) / (Math.sqrt(vk * c2) + 1e-8);
+  }
+}
