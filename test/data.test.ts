@@ -1,18 +1,26 @@
-import test from 'node:test';
+import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readNpy, writeNpy } from '../src/data/npy.js';
-import { writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
+import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
+import { spawnSync } from 'node:child_process';
 import { loadDataset, writeDataset } from '../src/data/dataset.js';
 import { generate, PRESETS } from '../src/data/generate.js';
 import { loadSplit, prepareSplit, writeSplit } from '../src/data/split.js';
 import { Rng } from '../src/data/random.js';
 import type { Dataset, Split } from '../src/data/types.js';
 
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the file's tests are done. */
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-data-'));
+  tempDirs.push(fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-data-')));
+  return tempDirs[tempDirs.length - 1];
 }
 
 /** A .npy file as numpy writes it: magic, version, header length, padded dict, raw data. */
@@ -87,8 +95,38 @@ test('atomic: a failing directory write leaves neither temporary nor half-writte
   assert.deepEqual(fs.readdirSync(dir), ['keep.txt']);
   assert.equal(fs.readFileSync(path.join(dir, 'keep.txt'), 'utf8'), 'old');
   writeDirectoryAtomic(dir, [['a.txt', ['x', Buffer.from('y')]], ['keep.txt', 'new']]);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['a.txt', 'keep.txt']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['.vasg-complete', 'a.txt', 'keep.txt']);
   assert.equal(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8'), 'xy');
+  // The directory is replaced as a whole: a file the new version does not write is gone.
+  writeDirectoryAtomic(dir, [['keep.txt', 'newer']]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['.vasg-complete', 'keep.txt']);
+  assert.deepEqual(fs.readdirSync(path.dirname(dir)).filter((name) => name.startsWith(`.${path.basename(dir)}.`)), [], 'no temp litter');
+});
+
+test('atomic: a directory vasg did not write is never replaced', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'thesis.tex'), 'precious');
+  assert.throws(() => writeDirectoryAtomic(dir, [['manifest.json', '{}']]), /refusing to replace a non-empty directory that vasg did not write \(it holds thesis\.tex\)/);
+  assert.equal(fs.readFileSync(path.join(dir, 'thesis.tex'), 'utf8'), 'precious');
+});
+
+test('atomic: a SIGKILL after any rename of a directory swap leaves the old or the new directory, whole, once recovered', () => {
+  const atomicModule = new URL('../src/data/atomic.js', import.meta.url).href;
+  for (const killAfter of [1, 2]) {
+    const dir = path.join(tempDir(), 'model');
+    writeDirectoryAtomic(dir, [['a.npy', 'old a'], ['b.npy', 'old b'], ['only-old.npy', 'x']]);
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `import { writeDirectoryAtomic } from '${atomicModule}'; writeDirectoryAtomic(${JSON.stringify(dir)}, [['a.npy', 'new a'], ['b.npy', 'new b']]);`],
+    { env: { ...process.env, VASG_FAULT_AFTER_RENAME: String(killAfter) } });
+    assert.equal(child.signal, 'SIGKILL', `the child was killed after rename ${killAfter}`);
+    recoverDirectory(dir);
+    const files = fs.readdirSync(dir).sort();
+    const contents = files.filter((f) => f.endsWith('.npy')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+    const whole = (killAfter === 1 && JSON.stringify(contents) === JSON.stringify(['old a', 'old b', 'x'])) ||
+      JSON.stringify(contents) === JSON.stringify(['new a', 'new b']);
+    assert.ok(whole, `after a kill at rename ${killAfter}: ${files.join(', ')} = ${contents.join(', ')}`);
+    assert.deepEqual(fs.readdirSync(path.dirname(dir)), ['model'], 'recovery removes the litter');
+  }
 });
 
 /** A hand-made data set directory: 3 items with 2-d features and the given interaction lines. */
@@ -139,7 +177,7 @@ function datasetBytes(dataset: Dataset): Map<string, Buffer> {
 test('generate: deterministic for a seed, sparse non-negative features, tiny counts', () => {
   const a = generate('tiny', 11);
   const bytesA = datasetBytes(a);
-  assert.deepEqual([...bytesA.keys()], ['features.npy', 'interactions.csv', 'items.csv', 'truth_items.npy', 'truth_users.csv', 'truth_users.npy']);
+  assert.deepEqual([...bytesA.keys()], ['.vasg-complete', 'features.npy', 'interactions.csv', 'items.csv', 'truth_items.npy', 'truth_users.csv', 'truth_users.npy']);
   assert.deepEqual(datasetBytes(generate('tiny', 11)), bytesA);
   const other = datasetBytes(generate('tiny', 12));
   for (const name of ['features.npy', 'interactions.csv', 'truth_users.npy']) assert.notDeepEqual(other.get(name), bytesA.get(name));
@@ -219,7 +257,7 @@ test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
   const split = prepareSplit(dataset, { seed: 9 });
   const dir = tempDir();
   writeSplit(dir, split);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['features.npy', 'items.csv', 'summary.json', 'test.csv', 'train.csv', 'truth_items.npy', 'truth_users.npy', 'users.csv']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['.vasg-complete', 'features.npy', 'items.csv', 'summary.json', 'test.csv', 'train.csv', 'truth_items.npy', 'truth_users.npy', 'users.csv']);
   assert.deepEqual(loadSplit(dir), split);
 
   const trainFile = path.join(dir, 'train.csv');

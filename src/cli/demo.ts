@@ -34,7 +34,7 @@ export function demoCommand(): Command {
       if (!options.json) console.log(formatSummary(split.summary, 0, path.join(dir, 'split')));
       const trained = await trainVasg(split, config, progress);
       const modelDir = path.join(dir, 'model');
-      trained.model.save(modelDir, { summary: split.summary, trainLog: trained.log, encoderLog: trained.encoderLog, trainSeconds: trained.seconds });
+      trained.model.save(modelDir, { summary: split.summary, trainLog: trained.log, rankingLog: trained.rankingLog, encoderLog: trained.encoderLog, trainSeconds: trained.seconds });
       const model = VasgModel.load(modelDir);
       const report = await evaluateModel(model, split, { threads: config.threads, seed: config.seed, progress });
       VasgModel.recordMetrics(modelDir, report);

@@ -73,8 +73,8 @@ export function trainCommand(): Command {
     const progress = progressFor(options);
     const split = loadSplit(options.data);
     const result = await trainVasg(split, config, progress);
-    result.model.save(options.out, { summary: split.summary, trainLog: result.log, encoderLog: result.encoderLog, trainSeconds: result.seconds });
-    const summary = { model: options.out, seconds: result.seconds, epochs: result.log, encoderLoss: result.encoderLog };
+    result.model.save(options.out, { summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
+    const summary = { model: options.out, seconds: result.seconds, epochs: result.log, rankingLoss: result.rankingLog, encoderLoss: result.encoderLog };
     if (options.json) console.log(JSON.stringify(summary));
     else console.log(`model written to ${options.out} (${result.seconds.toFixed(1)} s)`);
   });

@@ -76,30 +76,85 @@ export function writeFileAtomic(filePath: string, data: FileData): void {
 }
 
 /**
- * Writes a whole output directory: every file is staged under a temporary name first, and only
- * when all are complete are they renamed into place. A failure part-way leaves no temporary files
- * and no half-written file under a final name (files already complete from an earlier run stay).
- * Entries are produced lazily, one at a time, so large contents need not all be in memory at once.
+ * The swap deletes whatever the old directory held, so it only replaces an empty directory or an
+ * earlier output: one with the completion marker, or holding a file of the same name (outputs of
+ * older versions had no marker). `--out ~` must not wipe a home directory.
+ */
+function refuseForeignDirectory(dir: string, names: string[]): void {
+  if (!fs.existsSync(dir)) return;
+  if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a directory`);
+  const present = fs.readdirSync(dir);
+  if (present.length === 0 || present.includes(COMPLETE_MARKER) || names.some((name) => present.includes(name))) return;
+  throw new Error(`${dir}: refusing to replace a non-empty directory that vasg did not write (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); choose another output directory`);
+}
+
+/** Written last into a staged directory: its presence says every other file there is complete. */
+const COMPLETE_MARKER = '.vasg-complete';
+
+/** Test hook: VASG_FAULT_AFTER_RENAME=N kills the process right after the N-th rename of a directory swap. */
+let renamesDone = 0;
+function renameWithFaultHook(from: string, to: string): void {
+  fs.renameSync(from, to);
+  renamesDone += 1;
+  if (Number(process.env.VASG_FAULT_AFTER_RENAME) === renamesDone) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Siblings `.<name>.<kind>-…` of `dir` left by directory swaps, newest first. */
+function swapSiblings(dir: string, kind: 'tmp' | 'old'): string[] {
+  const parent = path.dirname(dir);
+  const prefix = `.${path.basename(dir)}.${kind}-`;
+  if (!fs.existsSync(parent)) return [];
+  return fs.readdirSync(parent).filter((name) => name.startsWith(prefix)).map((name) => path.join(parent, name))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+}
+
+/**
+ * Finishes or undoes a directory swap that a crash interrupted, and removes what such crashes left
+ * behind. With `dir` missing, a complete staged directory is rolled forward, otherwise the previous
+ * directory is put back. Readers call this before reading, writers before writing.
+ */
+export function recoverDirectory(dir: string): void {
+  if (!fs.existsSync(dir)) {
+    const staged = swapSiblings(dir, 'tmp').find((d) => fs.existsSync(path.join(d, COMPLETE_MARKER)));
+    const previous = swapSiblings(dir, 'old')[0];
+    const restore = staged ?? previous;
+    if (restore) fs.renameSync(restore, dir);
+  }
+  if (fs.existsSync(dir)) {
+    for (const litter of [...swapSiblings(dir, 'tmp'), ...swapSiblings(dir, 'old')]) fs.rmSync(litter, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Replaces the directory `dir` as a whole or not at all: every file is written into a fresh sibling
+ * directory and fsynced, a completion marker last, then two renames swap it in (the old directory
+ * aside, the new one into place) and the old one is deleted. A crash at any point leaves either the
+ * old or the new directory under `dir` once `recoverDirectory` has run — never a mix, never stale
+ * files of an older version. Entries are produced lazily, one at a time, so large contents need not
+ * all be in memory at once.
  */
 export function writeDirectoryAtomic(dir: string, files: Array<[name: string, data: FileData | (() => FileData)]>): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const staged: Array<[temp: string, final: string]> = [];
+  recoverDirectory(dir);
+  refuseForeignDirectory(dir, files.map(([name]) => name));
+  const parent = path.dirname(path.resolve(dir));
+  fs.mkdirSync(parent, { recursive: true });
+  const suffix = `${process.pid}-${Date.now().toString(36)}-${++tempCounter}`;
+  const staged = path.join(parent, `.${path.basename(dir)}.tmp-${suffix}`);
+  fs.mkdirSync(staged);
   try {
     for (const [name, data] of files) {
-      const finalPath = path.join(dir, name);
-      staged.push([stageFile(finalPath, typeof data === 'function' ? data() : data), finalPath]);
+      fs.renameSync(stageFile(path.join(staged, name), typeof data === 'function' ? data() : data), path.join(staged, name));
     }
+    fs.renameSync(stageFile(path.join(staged, COMPLETE_MARKER), ''), path.join(staged, COMPLETE_MARKER));
+    fsyncDir(staged);
   } catch (error) {
-    for (const [temp] of staged) removeQuietly(temp);
+    fs.rmSync(staged, { recursive: true, force: true });
     throw error;
   }
-  for (let k = 0; k < staged.length; k++) {
-    try {
-      fs.renameSync(staged[k][0], staged[k][1]);
-    } catch (error) {
-      for (const [temp] of staged.slice(k)) removeQuietly(temp);
-      throw error;
-    }
-  }
-  fsyncDir(dir);
+  const previous = path.join(parent, `.${path.basename(dir)}.old-${suffix}`);
+  const hadPrevious = fs.existsSync(dir);
+  if (hadPrevious) renameWithFaultHook(dir, previous);
+  renameWithFaultHook(staged, dir);
+  fsyncDir(parent);
+  if (hadPrevious) fs.rmSync(previous, { recursive: true, force: true });
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
 import { encodeNpy, readNpy } from './npy.js';
-import { writeDirectoryAtomic, type FileData } from './atomic.js';
+import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export const DATASET_FILES = {
@@ -173,6 +173,7 @@ function userIndexFrom(ids: string[], file: string): UserIndex {
 
 /** Loads and validates a data set directory in the standard layout. */
 export function loadDataset(dir: string, progress: Progress = silentProgress): { dataset: Dataset; report: LoadReport } {
+  recoverDirectory(dir);
   const report: LoadReport = { lines: 0, mergedDuplicates: 0, interactions: 0, users: 0, items: 0, featureDim: 0, hasTruth: false, notes: [] };
   progress.start(`load ${dir}`, 4);
   const items = readItems(path.join(dir, DATASET_FILES.items));

@@ -39,6 +39,8 @@ export interface EpochLog {
 export interface TrainResult {
   model: VasgModel;
   log: EpochLog[];
+  /** Mean BPR loss per ranking epoch. */
+  rankingLog: number[];
   encoderLog: number[];
   seconds: number;
 }
@@ -110,7 +112,7 @@ function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConf
 /** The whole of VASG: embeddings, then the encoder M (§3.3), which embeds the cold products. */
 export async function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
   const started = Date.now();
-  const { graph, vectors, features, decoder, visual, log } = await trainEmbeddings(split, config, progress);
+  const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress);
   const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
   const warmItems = graph.nodeItem;
@@ -149,7 +151,7 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
     decoder,
     featureDim: features.cols,
   });
-  return { model, log, encoderLog, seconds: (Date.now() - started) / 1000 };
+  return { model, log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
 }
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { native, type Mlp } from '../native.js';
 import type { Interactions, Matrix } from '../data/types.js';
 import { readNpy, encodeNpy } from '../data/npy.js';
-import { writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
+import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
 import { minMaxRows, normalizeRows } from './matrix.js';
@@ -189,6 +189,7 @@ export class VasgModel {
 }
 
 function readManifest(dir: string): Manifest {
+  recoverDirectory(dir);
   const manifestPath = path.join(dir, 'manifest.json');
   if (!fs.existsSync(manifestPath)) throw new Error(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`);
   let manifest: Manifest;
