@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readNpy, writeNpy } from '../src/data/npy.js';
-import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
+import { checkOutputDirectory, recoverDirectory, writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
 import { spawnSync } from 'node:child_process';
 import { loadDataset, writeDataset } from '../src/data/dataset.js';
 import { generate, PRESETS } from '../src/data/generate.js';
@@ -154,9 +154,10 @@ test('dataset: loads, merges duplicate pairs (max rating, latest time), parses I
   assert.deepEqual(Array.from(plain.interactions.ratings), [1]);
 });
 
+const expectError = (dir: string, file: string, pattern: RegExp) =>
+  assert.throws(() => loadDataset(dir), (error: Error) => error.message.includes(path.join(dir, file)) && pattern.test(error.message), pattern.source);
+
 test('dataset: errors name the file, the line and the field', () => {
-  const expectError = (dir: string, file: string, pattern: RegExp) =>
-    assert.throws(() => loadDataset(dir), (error: Error) => error.message.includes(path.join(dir, file)) && pattern.test(error.message), pattern.source);
   expectError(handDataset('user_id,item_id,rating\nu1,p1,1\nu1,p2,1\nu2,p9,1\n'), 'interactions.csv', /interactions\.csv:4: field "item_id": unknown item "p9"/);
   expectError(handDataset('user_id,item_id,rating\nu1,p1,1\nu1,p2\n'), 'interactions.csv', /interactions\.csv:3: expected 3 fields/);
   expectError(handDataset('user_id,item_id,rating\nu1,p1,good\n'), 'interactions.csv', /interactions\.csv:2: field "rating": expected a number, found "good"/);
@@ -277,4 +278,28 @@ test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
   writeSplit(dir, split);
   fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ ...split.summary, trainPairs: 1 }));
   assert.throws(() => loadSplit(dir), /summary\.json: field "trainPairs"/);
+});
+
+test('validation: ratings must be finite, non-negative and fit float32', () => {
+  expectError(handDataset('user_id,item_id,rating\nu1,p1,1e300\n'), 'interactions.csv', /interactions\.csv:2: field "rating": expected a rating in \[0, 1e\+30\], found 1e\+300/);
+  expectError(handDataset('user_id,item_id,rating\nu1,p1,4\nu2,p2,-1\n'), 'interactions.csv', /interactions\.csv:3: field "rating": expected a rating in \[0, 1e\+30\], found -1/);
+});
+
+test('prepare stops early on degenerate data, naming the filter', () => {
+  const { dataset } = loadDataset(handDataset('user_id,item_id\n'));
+  assert.throws(() => prepareSplit(dataset, { seed: 1 }), /no interactions \(is interactions\.csv only a header\?\)/);
+  const tiny = generate('tiny', 1);
+  assert.throws(() => prepareSplit(tiny, { seed: 1, minInteractions: 1000 }), /no users left: all \d+ users have fewer than --min-interactions 1000/);
+});
+
+test('output directories are checked before any work starts', () => {
+  const foreign = tempDir();
+  fs.writeFileSync(path.join(foreign, 'a-file'), '');
+  assert.throws(() => checkOutputDirectory(path.join(foreign, 'a-file', 'model'), 'manifest.json'), /cannot write an output directory here/);
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  fs.rmSync(path.join(foreign, 'a-file'));
+  assert.throws(() => checkOutputDirectory(foreign, 'manifest.json'), /refusing to replace a non-empty directory/);
+  fs.writeFileSync(path.join(foreign, 'manifest.json'), '{}');
+  checkOutputDirectory(foreign, 'manifest.json'); // an earlier output: fine
+  assert.deepEqual(fs.readdirSync(path.dirname(foreign)).filter((n) => n.includes('.probe-')), [], 'the probe is removed');
 });

@@ -1,7 +1,8 @@
 // `vasg generate`: a synthetic fashion-purchase data set in the standard layout (docs/synthetic-data.md).
 import { Command, Option } from 'commander';
 import { generate, PRESETS, type PresetName } from '../data/generate.js';
-import { writeDataset } from '../data/dataset.js';
+import { DATASET_FILES, writeDataset } from '../data/dataset.js';
+import { checkOutputDirectory } from '../data/atomic.js';
 import { int, oneOf, progressFor } from './options.js';
 
 export function generateCommand(): Command {
@@ -13,6 +14,7 @@ export function generateCommand(): Command {
     .requiredOption('--out <dir>', 'directory to write')
     .option('--json', 'print a JSON summary only')
     .action((options) => {
+      checkOutputDirectory(options.out, DATASET_FILES.interactions);
       const progress = progressFor(options);
       const dataset = generate(options.preset, options.seed, progress);
       writeDataset(options.out, dataset);

@@ -1,7 +1,8 @@
 // `vasg prepare`: data set → filtered leave-one-out split with a completely cold product set.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadDataset } from '../data/dataset.js';
-import { parseColdPolicy, prepareSplit, writeSplit } from '../data/split.js';
+import { parseColdPolicy, prepareSplit, SPLIT_FILES, writeSplit } from '../data/split.js';
+import { checkOutputDirectory } from '../data/atomic.js';
 import type { SplitSummary } from '../data/types.js';
 import { int, progressFor } from './options.js';
 
@@ -23,6 +24,7 @@ export function prepareCommand(): Command {
     .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(1))
     .option('--json', 'print the summary as JSON')
     .action((options) => {
+      checkOutputDirectory(options.out, SPLIT_FILES.summary);
       const progress = progressFor(options);
       const { dataset, report } = loadDataset(options.data, progress);
       const policy = typeof options.cold === 'string' ? parseColdPolicy(options.cold) : options.cold;

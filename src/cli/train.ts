@@ -1,6 +1,7 @@
 // `vasg train`: prepared split → model directory (embeddings, encoder, decoder, manifest, loss log).
 import { Command, Option } from 'commander';
 import { loadSplit } from '../data/split.js';
+import { checkOutputDirectory } from '../data/atomic.js';
 import { paperConfig, resolveConfig, defaultConfig, type TrainConfig } from '../model/config.js';
 import { trainVasg } from '../model/train.js';
 import { defaultThreads, int, intList, num, oneOf, progressFor } from './options.js';
@@ -71,6 +72,7 @@ export function trainCommand(): Command {
   return command.action(async (options) => {
     const config = configFromOptions(command, options);
     const progress = progressFor(options);
+    checkOutputDirectory(options.out, 'manifest.json');
     const split = loadSplit(options.data);
     const result = await trainVasg(split, config, progress);
     result.model.save(options.out, { summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });

@@ -88,6 +88,23 @@ function refuseForeignDirectory(dir: string, names: string[]): void {
   throw new Error(`${dir}: refusing to replace a non-empty directory that vasg did not write (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); choose another output directory`);
 }
 
+/**
+ * Checks, before any work starts, that `dir` can be written as a whole by `writeDirectoryAtomic`
+ * later: not a foreign directory (`signature` is a file every earlier output holds), and a sibling
+ * directory can be created beside it. Minutes of training are not lost to a bad --out.
+ */
+export function checkOutputDirectory(dir: string, signature: string): void {
+  const parent = path.dirname(path.resolve(dir));
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.rmdirSync(fs.mkdtempSync(path.join(parent, `.${path.basename(dir)}.probe-`)));
+  } catch (error) {
+    throw new Error(`${dir}: cannot write an output directory here (${(error as Error).message})`);
+  }
+  recoverDirectory(dir);
+  refuseForeignDirectory(dir, [signature]);
+}
+
 /** Written last into a staged directory: its presence says every other file there is complete. */
 const COMPLETE_MARKER = '.vasg-complete';
 

@@ -103,7 +103,7 @@ function readInteractions(file: string, items: ItemTable, users: UserIndex, repo
       users.index.set(userId, user);
       users.ids.push(userId);
     }
-    const rating = hasRating ? numberField(table, row, 'rating') : 1;
+    const rating = hasRating ? ratingField(table, row) : 1;
     const time = parseTimestamp(table, row);
     // user · nItems + item stays below 2^53 for any realistic size.
     const key = user * items.ids.length + item;
@@ -172,6 +172,18 @@ function userIndexFrom(ids: string[], file: string): UserIndex {
 }
 
 /** Loads and validates a data set directory in the standard layout. */
+/** Largest rating kept: stored as float32, whose range ends near 3.4e38, and weights of the walks' transitions. */
+const MAX_RATING = 1e30;
+
+/** A rating must be a finite, non-negative number that float32 holds (it weights walk transitions). */
+function ratingField(table: CsvTable, row: CsvRow): number {
+  const rating = numberField(table, row, 'rating');
+  if (rating < 0 || rating > MAX_RATING) {
+    throw csvError(table.file, row.line, `expected a rating in [0, ${MAX_RATING}], found ${rating}`, 'rating');
+  }
+  return rating;
+}
+
 export function loadDataset(dir: string, progress: Progress = silentProgress): { dataset: Dataset; report: LoadReport } {
   recoverDirectory(dir);
   const report: LoadReport = { lines: 0, mergedDuplicates: 0, interactions: 0, users: 0, items: 0, featureDim: 0, hasTruth: false, notes: [] };

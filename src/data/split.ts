@@ -109,6 +109,10 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
     }
   }
   const byUser = groupByUser(interactions.users, nUsers0, (k) => activeUser(interactions.users[k]));
+  if (interactions.users.length === 0) throw new Error('prepare: the data set has no interactions (is interactions.csv only a header?)');
+  if (filtered.usersBelowMinInteractions === nUsers0) {
+    throw new Error(`prepare: no users left: all ${nUsers0} users have fewer than --min-interactions ${minInteractions} interactions`);
+  }
 
   // 2. Items nobody (remaining) bought.
   const itemCount = new Int32Array(nItems0);
@@ -201,6 +205,8 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
     minInteractions,
     coldPolicy: describePolicy(policy),
   };
+  if (split.summary.warmItems < 2) throw new Error(`prepare: only ${split.summary.warmItems} product(s) left for training; at least 2 are needed to rank`);
+  if (split.test.users.length === 0) throw new Error('prepare: no user could keep a test product (every user has too few interactions); nothing to evaluate');
   progress.finish(`${split.summary.users} users, ${split.summary.trainPairs} train pairs, test ${split.summary.testWarm} warm / ${split.summary.testCold} cold`);
   return split;
 }

@@ -44,3 +44,12 @@ export function minMaxRows(m: Matrix): Matrix {
   }
   return { data: out, rows: m.rows, cols: m.cols };
 }
+
+/** Throws naming `what` and the first non-finite position, so NaN or overflow never reaches a saved model or a metric. */
+export function assertFinite(what: string, data: ArrayLike<number>, cols = 1): void {
+  for (let k = 0; k < data.length; k++) {
+    if (!Number.isFinite(data[k])) {
+      throw new Error(`${what}: non-finite value ${data[k]} at row ${Math.floor(k / cols)}, column ${k % cols}`);
+    }
+  }
+}

@@ -133,6 +133,9 @@ export function refineForRanking(split: Split, graph: BipartiteGraph, vectors: F
       progress.update((done += batch.size));
     }
     log.push(loss / Math.max(1, sampler.pairUsers.length));
+    if (!Number.isFinite(log[epoch])) {
+      throw new Error(`ranking refinement diverged in epoch ${epoch + 1}: the BPR loss is ${log[epoch]}; try a lower --rank-lr (now ${config.rankLr})`);
+    }
     progress.finish(`loss ${log[log.length - 1].toFixed(4)}`);
   }
   if (visual) {

@@ -14,7 +14,7 @@ import { buildGraph, negativeTable, nodeFrequencies, type BipartiteGraph } from 
 import { generateWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
-import { gatherRows, minMaxRows } from './matrix.js';
+import { assertFinite, gatherRows, minMaxRows } from './matrix.js';
 import { encode, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
@@ -95,6 +95,7 @@ export async function trainEmbeddings(split: Split, config: TrainConfig, progres
     });
     const entry = await joint.epoch(corpus, epoch, progress);
     entry.seconds = (Date.now() - epochStart) / 1000;
+    checkEpoch(entry, config);
     log.push(entry);
     progress.log(formatEpoch(entry, config.epochs));
   }
@@ -139,6 +140,8 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
   const coldVectors = encode(encoder, { data: gatherRows(features, coldItems), rows: coldItems.length, cols: features.cols });
   coldItems.forEach((item, k) => items.set(coldVectors.data.subarray(k * config.dim, (k + 1) * config.dim), item * config.dim));
 
+  assertFinite('trained user vectors', vectors.subarray(0, nUsers * config.dim), config.dim);
+  assertFinite('product vectors (warm: trained, cold: encoder output)', items, config.dim);
   const model = VasgModel.fromTraining({
     config,
     userIds: split.userIds,
@@ -163,6 +166,18 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
 function jointEncoder(visual: NonNullable<Embeddings['visual']>, config: TrainConfig): Encoder {
   const calibration = new Float32Array(2 * config.dim).fill(1, 0, config.dim);
   return { network: visual.projection.toNetwork(visual.standardization, config.seed + 29), calibration };
+}
+
+/** Stops a diverged run at the epoch where it happened, naming the loss and the flag that usually helps. */
+function checkEpoch(e: EpochLog, config: TrainConfig): void {
+  const losses: Array<[string, number, string]> = [
+    ['skip-gram (users)', e.skipgramUsers, `--skipgram-lr (now ${config.skipgramLr})`],
+    ['skip-gram (products)', e.skipgramProducts, `--skipgram-lr (now ${config.skipgramLr})`],
+  ];
+  if (config.decoder) losses.push(['reconstruction', e.reconstruction, `--lr (now ${config.lr})`]);
+  for (const [name, value, flag] of losses) {
+    if (!Number.isFinite(value)) throw new Error(`training diverged in epoch ${e.epoch + 1}: the ${name} loss is ${value}; try a lower ${flag}`);
+  }
 }
 
 function createDecoder(config: TrainConfig, featureDim: number): Mlp {

@@ -9,7 +9,7 @@ import { readNpy, encodeNpy } from '../data/npy.js';
 import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
-import { minMaxRows, normalizeRows } from './matrix.js';
+import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -108,7 +108,10 @@ export class VasgModel {
     if (features.cols !== this.parts.featureDim) {
       throw new Error(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`);
     }
-    return encode(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
+    assertFinite('features to embed', features.data, features.cols);
+    const embedded = encode(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
+    assertFinite('embeddings (the encoder overflowed on these features)', embedded.data, embedded.cols);
+    return embedded;
   }
 
   /** Writes the model directory atomically (each file staged, then renamed into place). */
