@@ -30,6 +30,12 @@ test('train, recommend, save/load and evaluate on tiny through the package entry
     assert.equal(recs.length, 5);
     model.save(path.join(dir, 'model'));
     assert.deepEqual(vasg.VasgModel.load(path.join(dir, 'model')).recommend(split.userIds[0], 5), recs);
+    const item = split.itemIds[0];
+    const similar = model.similarItems(item, 5);
+    assert.equal(similar.length, 5);
+    assert.ok(similar.every((r) => r.itemId !== item), 'a product is not similar to itself');
+    assert.ok(similar.every((r, j) => j === 0 || r.score <= similar[j - 1].score), 'best first');
+    assert.throws(() => model.similarItems('no-such-product', 5), vasg.UnknownIdError);
     const report = await vasg.evaluate(model, split);
     assert.ok(report.auc.warm > 0.5, `warm AUC ${report.auc.warm}`);
   } finally {

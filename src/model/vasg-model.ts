@@ -58,6 +58,8 @@ export class VasgModel {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
 
+  private itemIndex?: Map<string, number>;
+
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
     this.userIndex = new Map(parts.userIds.map((id, i) => [id, i]));
   }
@@ -89,19 +91,39 @@ export class VasgModel {
   /** Top-k unseen products for a user, cold products included unless `includeCold` is false. */
   recommend(userId: string, k: number, includeCold = true): Recommendation[] {
     const { users, items } = this.scoringMatrices();
-    const { seenIndptr, seenIndices, cold, itemIds } = this.parts;
+    const { seenIndptr, seenIndices, cold } = this.parts;
     const u = this.userIndexOf(userId);
     let indptr = seenIndptr;
     let indices = seenIndices;
     if (!includeCold) ({ indptr, indices } = withColdExcluded(seenIndptr, seenIndices, cold, u));
-    const top = native.topK(users.data, items.data, users.cols, Int32Array.of(u), k, indptr, indices);
+    return this.toRecommendations(native.topK(users.data, items.data, users.cols, Int32Array.of(u), k, indptr, indices));
+  }
+
+  /** topK's rows (-1 padded past the last hit) as ids with scores and cold flags. */
+  private toRecommendations(top: { items: Int32Array; scores: Float32Array }): Recommendation[] {
     const out: Recommendation[] = [];
-    for (let j = 0; j < k; j++) {
+    for (let j = 0; j < top.items.length && top.items[j] >= 0; j++) {
       const item = top.items[j];
-      if (item < 0) break;
-      out.push({ itemId: itemIds[item], score: top.scores[j], cold: cold[item] === 1 });
+      out.push({ itemId: this.parts.itemIds[item], score: top.scores[j], cold: this.parts.cold[item] === 1 });
     }
     return out;
+  }
+
+  itemIndexOf(itemId: string): number {
+    this.itemIndex ??= new Map(this.parts.itemIds.map((id, i) => [id, i]));
+    const i = this.itemIndex.get(itemId);
+    if (i === undefined) throw new UnknownIdError(`unknown product "${itemId}" (the model knows ${this.parts.itemIds.length} products)`, 'item', itemId);
+    return i;
+  }
+
+  /** The k products nearest to a product in the shared space (itself excluded), cold ones included. */
+  similarItems(itemId: string, k: number): Recommendation[] {
+    const { items } = this.scoringMatrices();
+    const i = this.itemIndexOf(itemId);
+    // topK's exclusion lists are per query row: only row i excludes itself.
+    const indptr = new Int32Array(items.rows + 1);
+    indptr.fill(1, i + 1);
+    return this.toRecommendations(native.topK(items.data, items.data, items.cols, Int32Array.of(i), k, indptr, Int32Array.of(i)));
   }
 
   /** Embeds new products from raw image features (scaled the way training scaled them). */
