@@ -10,6 +10,7 @@ import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData 
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
+import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -57,6 +58,8 @@ export class VasgModel {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
 
+  private itemIndex?: Map<string, number>;
+
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
     this.userIndex = new Map(parts.userIds.map((id, i) => [id, i]));
   }
@@ -81,32 +84,52 @@ export class VasgModel {
 
   userIndexOf(userId: string): number {
     const u = this.userIndex.get(userId);
-    if (u === undefined) throw new Error(`unknown user "${userId}" (the model knows ${this.parts.userIds.length} users)`);
+    if (u === undefined) throw new UnknownIdError(`unknown user "${userId}" (the model knows ${this.parts.userIds.length} users)`, 'user', userId);
     return u;
   }
 
   /** Top-k unseen products for a user, cold products included unless `includeCold` is false. */
   recommend(userId: string, k: number, includeCold = true): Recommendation[] {
     const { users, items } = this.scoringMatrices();
-    const { seenIndptr, seenIndices, cold, itemIds } = this.parts;
+    const { seenIndptr, seenIndices, cold } = this.parts;
     const u = this.userIndexOf(userId);
     let indptr = seenIndptr;
     let indices = seenIndices;
     if (!includeCold) ({ indptr, indices } = withColdExcluded(seenIndptr, seenIndices, cold, u));
-    const top = native.topK(users.data, items.data, users.cols, Int32Array.of(u), k, indptr, indices);
+    return this.toRecommendations(native.topK(users.data, items.data, users.cols, Int32Array.of(u), k, indptr, indices));
+  }
+
+  /** topK's rows (-1 padded past the last hit) as ids with scores and cold flags. */
+  private toRecommendations(top: { items: Int32Array; scores: Float32Array }): Recommendation[] {
     const out: Recommendation[] = [];
-    for (let j = 0; j < k; j++) {
+    for (let j = 0; j < top.items.length && top.items[j] >= 0; j++) {
       const item = top.items[j];
-      if (item < 0) break;
-      out.push({ itemId: itemIds[item], score: top.scores[j], cold: cold[item] === 1 });
+      out.push({ itemId: this.parts.itemIds[item], score: top.scores[j], cold: this.parts.cold[item] === 1 });
     }
     return out;
+  }
+
+  itemIndexOf(itemId: string): number {
+    this.itemIndex ??= new Map(this.parts.itemIds.map((id, i) => [id, i]));
+    const i = this.itemIndex.get(itemId);
+    if (i === undefined) throw new UnknownIdError(`unknown product "${itemId}" (the model knows ${this.parts.itemIds.length} products)`, 'item', itemId);
+    return i;
+  }
+
+  /** The k products nearest to a product in the shared space (itself excluded), cold ones included. */
+  similarItems(itemId: string, k: number): Recommendation[] {
+    const { items } = this.scoringMatrices();
+    const i = this.itemIndexOf(itemId);
+    // topK's exclusion lists are per query row: only row i excludes itself.
+    const indptr = new Int32Array(items.rows + 1);
+    indptr.fill(1, i + 1);
+    return this.toRecommendations(native.topK(items.data, items.data, items.cols, Int32Array.of(i), k, indptr, Int32Array.of(i)));
   }
 
   /** Embeds new products from raw image features (scaled the way training scaled them). */
   embedFeatures(features: Matrix): Matrix {
     if (features.cols !== this.parts.featureDim) {
-      throw new Error(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`);
+      throw new InputError(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`, 'features', undefined, 'features');
     }
     assertFinite('features to embed', features.data, features.cols);
     const embedded = encode(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
@@ -114,7 +137,7 @@ export class VasgModel {
     return embedded;
   }
 
-  /** Writes the model directory atomically (each file staged, then renamed into place). */
+  /** Writes the model directory as a whole or not at all (see writeDirectoryAtomic). */
   save(dir: string, info: Record<string, unknown> = this.info): void {
     const { parts } = this;
     const files: Array<[string, FileData | (() => FileData)]> = [
@@ -166,13 +189,13 @@ export class VasgModel {
     const users = array('user_embeddings.npy');
     const items = array('item_embeddings.npy');
     if (users.rows !== manifest.users.length || items.rows !== manifest.items.length || users.cols !== config.dim || items.cols !== config.dim) {
-      throw new Error(`${dir}: embedding shapes [${users.rows}×${users.cols}], [${items.rows}×${items.cols}] do not match the manifest ` +
-        `(${manifest.users.length} users, ${manifest.items.length} items, dim ${config.dim})`);
+      throw new ModelFormatError(`${dir}: embedding shapes [${users.rows}×${users.cols}], [${items.rows}×${items.cols}] do not match the manifest ` +
+        `(${manifest.users.length} users, ${manifest.items.length} items, dim ${config.dim})`, dir);
     }
     const cold = new Uint8Array(manifest.items.length);
     for (const i of manifest.coldItems) cold[i] = 1;
     const calibration = array('encoder_calibration.npy');
-    if (calibration.rows * calibration.cols !== 2 * config.dim) throw new Error(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`);
+    if (calibration.rows * calibration.cols !== 2 * config.dim) throw new ModelFormatError(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`, dir);
     const encoder = { network: loadMlp(dir, 'encoder', manifest.encoderSizes, false), calibration: calibration.data };
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     return new VasgModel({
@@ -194,15 +217,15 @@ export class VasgModel {
 function readManifest(dir: string): Manifest {
   recoverDirectory(dir);
   const manifestPath = path.join(dir, 'manifest.json');
-  if (!fs.existsSync(manifestPath)) throw new Error(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`);
+  if (!fs.existsSync(manifestPath)) throw new ModelFormatError(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`, dir);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
   } catch (error) {
-    throw new Error(`${manifestPath}: not valid JSON (${(error as Error).message})`);
+    throw new ModelFormatError(`${manifestPath}: not valid JSON (${(error as Error).message})`, dir);
   }
-  if (manifest.format !== MODEL_FORMAT) throw new Error(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`);
-  if (manifest.version !== MODEL_VERSION) throw new Error(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`);
+  if (manifest.format !== MODEL_FORMAT) throw new ModelFormatError(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`, dir);
+  if (manifest.version !== MODEL_VERSION) throw new ModelFormatError(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`, dir);
   return manifest;
 }
 
@@ -256,7 +279,7 @@ function loadMlp(dir: string, prefix: string, sizes: number[], outputRelu: boole
     const W = readNpy(path.join(dir, `${prefix}_${l}_W.npy`));
     const b = readNpy(path.join(dir, `${prefix}_${l}_b.npy`));
     if (W.rows * W.cols !== sizes[l] * sizes[l + 1] || b.rows * b.cols !== sizes[l + 1]) {
-      throw new Error(`${path.join(dir, `${prefix}_${l}_W.npy`)}: shape does not match layer ${l} (${sizes[l]} → ${sizes[l + 1]})`);
+      throw new ModelFormatError(`${path.join(dir, `${prefix}_${l}_W.npy`)}: shape does not match layer ${l} (${sizes[l]} → ${sizes[l + 1]})`, dir);
     }
     params.push(W.data, b.data);
   }
