@@ -5,6 +5,7 @@ import { embedCommand } from './embed.js';
 import { evaluateCommand } from './evaluate.js';
 import { experimentCommand } from './experiment.js';
 import { generateCommand } from './generate.js';
+import { importCommand } from './import.js';
 import { prepareCommand } from './prepare.js';
 import { recommendCommand } from './recommend.js';
 import { trainCommand } from './train.js';
@@ -15,7 +16,7 @@ const program = new Command('vasg')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const command of [demoCommand(), generateCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), experimentCommand()]) {
+for (const command of [demoCommand(), generateCommand(), importCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), experimentCommand()]) {
   program.addCommand(command);
 }
 

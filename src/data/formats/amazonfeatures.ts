@@ -1,0 +1,80 @@
+// Reader for the Amazon image-feature files (`image_features_*.b`, McAuley et al.): a flat run of records,
+// each 10 ASCII bytes of ASIN followed by `dim` little-endian float32 (4096 for the published AlexNet features).
+// The files are tens of GB, so they are streamed once through a fixed-size buffer and only wanted ids are kept.
+
+import fs from 'node:fs';
+
+export const ASIN_BYTES = 10;
+export const DEFAULT_FEATURE_DIM = 4096;
+
+export interface FeatureRecord {
+  asin: string;
+  /** A copy, so the caller may keep it after the buffer moves on. */
+  vector: Float32Array;
+}
+
+/** Bytes per record for a feature dimension. */
+export function recordBytes(dim: number): number {
+  return ASIN_BYTES + 4 * dim;
+}
+
+/** Fails before reading anything when the file size is not a whole number of records. */
+export function checkFeatureFileSize(file: string, dim: number): number {
+  const size = fs.statSync(file).size;
+  const rec = recordBytes(dim);
+  if (size % rec !== 0) {
+    const lastStart = size - (size % rec);
+    throw new Error(
+      `${file}: truncated record at byte offset ${lastStart} (file size ${size} is not a multiple of the ` +
+        `${rec}-byte record for --feature-dim ${dim})`,
+    );
+  }
+  return size / rec;
+}
+
+/**
+ * Streams the records; `keep(asin)` decides which vectors are copied out (the rest cost no memory).
+ * Memory is one buffer of `bufferRecords` records, whatever the file size.
+ */
+export function* readFeatureRecords(
+  file: string,
+  dim: number,
+  keep: (asin: string) => boolean,
+  bufferRecords = 256,
+): Generator<FeatureRecord> {
+  const total = checkFeatureFileSize(file, dim);
+  const rec = recordBytes(dim);
+  const buf = Buffer.alloc(rec * bufferRecords);
+  const fd = fs.openSync(file, 'r');
+  try {
+    let offset = 0;
+    for (let done = 0; done < total; ) {
+      const want = Math.min(bufferRecords, total - done) * rec;
+      const got = readFully(fd, buf, want, offset);
+      if (got !== want) throw new Error(`${file}: truncated record at byte offset ${offset + got - (got % rec)} (file shrank while reading)`);
+      for (let r = 0; r < want / rec; r++) {
+        const start = r * rec;
+        const asin = buf.toString('latin1', start, start + ASIN_BYTES).trim();
+        if (!keep(asin)) continue;
+        const vector = new Float32Array(dim);
+        const bytes = buf.subarray(start + ASIN_BYTES, start + rec);
+        for (let k = 0; k < dim; k++) vector[k] = bytes.readFloatLE(4 * k);
+        yield { asin, vector };
+      }
+      done += want / rec;
+      offset += want;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buf: Buffer, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}

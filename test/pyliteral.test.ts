@@ -1,0 +1,39 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parsePyLiteral, PyLiteralError } from '../src/data/formats/pyliteral.js';
+
+test('parses an Amazon 2014 metadata line with nested lists, u-prefixes and mixed quotes', () => {
+  const line =
+    "{'asin': '0000031852', 'title': u\"Girls' Ballet \\\"Tutu\\\" Neon\", 'price': 3.17, " +
+    "'related': {'also_bought': ['B00JHONN1S', 'B002BZX8Z6']}, 'salesRank': {'Toys & Games': 211836}, " +
+    "'imUrl': 'http://ecx.images-amazon.com/images/I/51fAmVkTbyL._SY300_.jpg', " +
+    "'categories': [['Clothing, Shoes & Jewelry', 'Girls'], ['Sports & Outdoors', 'Other Sports', 'Dance']], " +
+    "'gift': True, 'discontinued': False, 'brand': None, 'n': -2e3, 't': (1, 2,)}";
+  assert.deepEqual(parsePyLiteral(line), {
+    asin: '0000031852',
+    title: 'Girls\' Ballet "Tutu" Neon',
+    price: 3.17,
+    related: { also_bought: ['B00JHONN1S', 'B002BZX8Z6'] },
+    salesRank: { 'Toys & Games': 211836 },
+    imUrl: 'http://ecx.images-amazon.com/images/I/51fAmVkTbyL._SY300_.jpg',
+    categories: [['Clothing, Shoes & Jewelry', 'Girls'], ['Sports & Outdoors', 'Other Sports', 'Dance']],
+    gift: true,
+    discontinued: false,
+    brand: null,
+    n: -2000,
+    t: [1, 2],
+  });
+});
+
+test('decodes escapes and unicode', () => {
+  assert.equal(parsePyLiteral("u'caf\\xe9 \\u2603 \\U0001F600 it\\'s\\n'"), "café ☃ 😀 it's\n");
+  assert.equal(parsePyLiteral("'naïve 日本'"), 'naïve 日本');
+  assert.equal(parsePyLiteral("r'a\\nb'"), 'a\\nb');
+});
+
+test('never evaluates code and reports where a literal is malformed', () => {
+  for (const bad of ["__import__('os')", "{'a': 1", "{'a' 1}", "'open", "{'a': 1} x", "[1 2]", "{'a': [1, {'b': }]}"]) {
+    assert.throws(() => parsePyLiteral(bad), PyLiteralError, bad);
+  }
+  assert.throws(() => parsePyLiteral("{'a': 1 'b': 2}"), /expected ',' or '}' at column 9/);
+});
