@@ -2,6 +2,7 @@
 // RFC 4180 quoting for writing. Error messages name file, line, field, what was expected and found.
 import fs from 'node:fs';
 import { parse, type Options } from 'csv-parse/sync';
+import { InputError } from '../errors.js';
 
 export interface CsvRow {
   fields: string[];
@@ -23,8 +24,8 @@ export interface CsvSpec {
 }
 
 /** An error located at `file:line`, optionally naming the field. */
-export function csvError(file: string, line: number, message: string, field?: string): Error {
-  return new Error(`${file}:${line}: ${field === undefined ? '' : `field "${field}": `}${message}`);
+export function csvError(file: string, line: number, message: string, field?: string): InputError {
+  return new InputError(`${file}:${line}: ${field === undefined ? '' : `field "${field}": `}${message}`, file, line, field);
 }
 
 /**

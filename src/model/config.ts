@@ -1,6 +1,7 @@
 // Training configuration of VASG (§3, §4.1) with documented defaults, and its validation.
 // Defaults are what measured best on generated data (see README "Choosing the defaults");
 // the paper's own settings are one flag away (`paperConfig`).
+import { ConfigError } from '../errors.js';
 
 export type Scoring = 'cosine' | 'dot';
 export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
@@ -144,11 +145,11 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
   for (const [field, ok, expected] of checks) {
     const value = config[field];
     if (!(ok as (v: unknown) => boolean)(value)) {
-      throw new Error(`config: ${field} must be ${expected}, got ${JSON.stringify(value)}`);
+      throw new ConfigError(`config: ${field} must be ${expected}, got ${JSON.stringify(value)}`, field);
     }
   }
   if (config.encoderObjective === 'joint' && !config.visual) {
-    throw new Error('config: encoderObjective "joint" uses the visual term\'s E; it needs visual (drop --no-visual or pick --encoder-objective regress)');
+    throw new ConfigError('config: encoderObjective "joint" uses the visual term\'s E; it needs visual (drop --no-visual or pick --encoder-objective regress)');
   }
   return config;
 }

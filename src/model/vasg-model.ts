@@ -10,6 +10,7 @@ import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData 
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
 import { minMaxRows, normalizeRows } from './matrix.js';
+import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -81,7 +82,7 @@ export class VasgModel {
 
   userIndexOf(userId: string): number {
     const u = this.userIndex.get(userId);
-    if (u === undefined) throw new Error(`unknown user "${userId}" (the model knows ${this.parts.userIds.length} users)`);
+    if (u === undefined) throw new UnknownIdError(`unknown user "${userId}" (the model knows ${this.parts.userIds.length} users)`, 'user', userId);
     return u;
   }
 
@@ -106,7 +107,7 @@ export class VasgModel {
   /** Embeds new products from raw image features (scaled the way training scaled them). */
   embedFeatures(features: Matrix): Matrix {
     if (features.cols !== this.parts.featureDim) {
-      throw new Error(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`);
+      throw new InputError(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`, 'features', undefined, 'features');
     }
     return encode(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
   }
@@ -163,13 +164,13 @@ export class VasgModel {
     const users = array('user_embeddings.npy');
     const items = array('item_embeddings.npy');
     if (users.rows !== manifest.users.length || items.rows !== manifest.items.length || users.cols !== config.dim || items.cols !== config.dim) {
-      throw new Error(`${dir}: embedding shapes [${users.rows}×${users.cols}], [${items.rows}×${items.cols}] do not match the manifest ` +
-        `(${manifest.users.length} users, ${manifest.items.length} items, dim ${config.dim})`);
+      throw new ModelFormatError(`${dir}: embedding shapes [${users.rows}×${users.cols}], [${items.rows}×${items.cols}] do not match the manifest ` +
+        `(${manifest.users.length} users, ${manifest.items.length} items, dim ${config.dim})`, dir);
     }
     const cold = new Uint8Array(manifest.items.length);
     for (const i of manifest.coldItems) cold[i] = 1;
     const calibration = array('encoder_calibration.npy');
-    if (calibration.rows * calibration.cols !== 2 * config.dim) throw new Error(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`);
+    if (calibration.rows * calibration.cols !== 2 * config.dim) throw new ModelFormatError(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`, dir);
     const encoder = { network: loadMlp(dir, 'encoder', manifest.encoderSizes, false), calibration: calibration.data };
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     return new VasgModel({
@@ -191,15 +192,15 @@ export class VasgModel {
 function readManifest(dir: string): Manifest {
   recoverDirectory(dir);
   const manifestPath = path.join(dir, 'manifest.json');
-  if (!fs.existsSync(manifestPath)) throw new Error(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`);
+  if (!fs.existsSync(manifestPath)) throw new ModelFormatError(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`, dir);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
   } catch (error) {
-    throw new Error(`${manifestPath}: not valid JSON (${(error as Error).message})`);
+    throw new ModelFormatError(`${manifestPath}: not valid JSON (${(error as Error).message})`, dir);
   }
-  if (manifest.format !== MODEL_FORMAT) throw new Error(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`);
-  if (manifest.version !== MODEL_VERSION) throw new Error(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`);
+  if (manifest.format !== MODEL_FORMAT) throw new ModelFormatError(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`, dir);
+  if (manifest.version !== MODEL_VERSION) throw new ModelFormatError(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`, dir);
   return manifest;
 }
 
@@ -253,7 +254,7 @@ function loadMlp(dir: string, prefix: string, sizes: number[], outputRelu: boole
     const W = readNpy(path.join(dir, `${prefix}_${l}_W.npy`));
     const b = readNpy(path.join(dir, `${prefix}_${l}_b.npy`));
     if (W.rows * W.cols !== sizes[l] * sizes[l + 1] || b.rows * b.cols !== sizes[l + 1]) {
-      throw new Error(`${path.join(dir, `${prefix}_${l}_W.npy`)}: shape does not match layer ${l} (${sizes[l]} → ${sizes[l + 1]})`);
+      throw new ModelFormatError(`${path.join(dir, `${prefix}_${l}_W.npy`)}: shape does not match layer ${l} (${sizes[l]} → ${sizes[l + 1]})`, dir);
     }
     params.push(W.data, b.data);
   }

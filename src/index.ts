@@ -1,0 +1,43 @@
+// The library entry (`import { train, VasgModel, loadDataset, evaluate } from 'vasg'`): the same stages the CLI runs.
+import type { Dataset, Split } from './data/types.js';
+import { prepareSplit, type SplitOptions } from './data/split.js';
+import { resolveConfig, type TrainConfig } from './model/config.js';
+import { trainVasg, type TrainResult } from './model/train.js';
+import { evaluateModel, type EvaluationReport } from './eval/evaluate.js';
+import type { VasgModel } from './model/vasg-model.js';
+import { silentProgress, type Progress } from './progress.js';
+
+export { VasgModel, type Recommendation } from './model/vasg-model.js';
+export { loadDataset, writeDataset } from './data/dataset.js';
+export { prepareSplit, loadSplit, writeSplit, type SplitOptions } from './data/split.js';
+export { generate, PRESETS, type PresetName } from './data/generate.js';
+export { resolveConfig, defaultConfig, paperConfig, type TrainConfig } from './model/config.js';
+export { consoleProgress, silentProgress, type Progress } from './progress.js';
+export type { Dataset, Split, Matrix, Interactions, ItemMeta } from './data/types.js';
+export type { TrainResult } from './model/train.js';
+export type { EvaluationReport } from './eval/evaluate.js';
+export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError } from './errors.js';
+
+export interface TrainOptions {
+  /** Overrides of the documented defaults (validated: a bad value throws naming the field). */
+  config?: Partial<TrainConfig>;
+  /** How a dataset is split when a dataset (not a prepared split) is given. */
+  split?: SplitOptions;
+  progress?: Progress;
+}
+
+function isSplit(data: Dataset | Split): data is Split {
+  return 'train' in data;
+}
+
+/** Trains VASG on a prepared split, or on a dataset split with `options.split` (seeded). */
+export async function train(data: Dataset | Split, options: TrainOptions = {}): Promise<TrainResult> {
+  const config = resolveConfig(options.config);
+  const split = isSplit(data) ? data : prepareSplit(data, options.split ?? { seed: config.seed });
+  return trainVasg(split, config, options.progress ?? silentProgress);
+}
+
+/** Warm/cold AUC, Recall@20 and NDCG@20 of a model on a split's test set, with the baselines. */
+export function evaluate(model: VasgModel, split: Split, options: { threads?: number; seed?: number; progress?: Progress } = {}): Promise<EvaluationReport> {
+  return evaluateModel(model, split, { threads: options.threads ?? 1, seed: options.seed ?? 1, progress: options.progress ?? silentProgress });
+}
