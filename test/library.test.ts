@@ -30,12 +30,6 @@ test('train, recommend, save/load and evaluate on tiny through the package entry
     assert.equal(recs.length, 5);
     model.save(path.join(dir, 'model'));
     assert.deepEqual(vasg.VasgModel.load(path.join(dir, 'model')).recommend(split.userIds[0], 5), recs);
-    const item = split.itemIds[0];
-    const similar = model.similarItems(item, 5);
-    assert.equal(similar.length, 5);
-    assert.ok(similar.every((r) => r.itemId !== item), 'a product is not similar to itself');
-    assert.ok(similar.every((r, j) => j === 0 || r.score <= similar[j - 1].score), 'best first');
-    assert.throws(() => model.similarItems('no-such-product', 5), vasg.UnknownIdError);
     const report = await vasg.evaluate(model, split);
     assert.ok(report.auc.warm > 0.5, `warm AUC ${report.auc.warm}`);
   } finally {
@@ -46,4 +40,23 @@ test('train, recommend, save/load and evaluate on tiny through the package entry
 test('typed errors: a bad option is a ConfigError, all are VasgErrors', async () => {
   const split = vasg.prepareSplit(vasg.generate('tiny', 2), { seed: 1 });
   await assert.rejects(() => vasg.train(split, { config: { dim: -3 } }), (error: unknown) => error instanceof vasg.ConfigError && error instanceof vasg.VasgError);
+});
+
+test('similarItems and recommendForVector agree with the embeddings; unknown ids are UnknownIdErrors', async () => {
+  const split = vasg.prepareSplit(vasg.generate('tiny', 3), { seed: 1 });
+  // Cosine: a product's own vector is then its best match.
+  const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine' } });
+  const first = split.itemIds[0];
+  const similar = model.similarItems(first, 10);
+  assert.equal(similar.length, 10);
+  assert.ok(similar.every((r) => r.itemId !== first), 'a product is not similar to itself');
+  for (let j = 1; j < similar.length; j++) assert.ok(similar[j - 1].score >= similar[j].score);
+  // The product's own vector as a query: itself first, then the same neighbours.
+  const row = model.parts.items.data.slice(0, model.config.dim);
+  const byVector = model.recommendForVector(row, 11);
+  assert.equal(byVector[0].itemId, first);
+  assert.deepEqual(byVector.slice(1).map((r) => r.itemId), similar.map((r) => r.itemId));
+  assert.throws(() => model.similarItems('no-such-product', 5), vasg.UnknownIdError);
+  assert.throws(() => model.recommend('no-such-user', 5), vasg.UnknownIdError);
+  assert.throws(() => model.recommendForVector(new Float32Array(3), 5), vasg.InputError);
 });

@@ -57,7 +57,6 @@ interface Manifest {
 export class VasgModel {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
-
   private itemIndex?: Map<string, number>;
 
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
@@ -90,23 +89,30 @@ export class VasgModel {
 
   /** Top-k unseen products for a user, cold products included unless `includeCold` is false. */
   recommend(userId: string, k: number, includeCold = true): Recommendation[] {
-    const { users, items } = this.scoringMatrices();
+    const { users } = this.scoringMatrices();
     const { seenIndptr, seenIndices, cold } = this.parts;
     const u = this.userIndexOf(userId);
     let indptr = seenIndptr;
     let indices = seenIndices;
     if (!includeCold) ({ indptr, indices } = withColdExcluded(seenIndptr, seenIndices, cold, u));
-    return this.toRecommendations(native.topK(users.data, items.data, users.cols, Int32Array.of(u), k, indptr, indices));
+    return this.nearest(users.data, u, k, indptr, indices);
   }
 
-  /** topK's rows (-1 padded past the last hit) as ids with scores and cold flags. */
-  private toRecommendations(top: { items: Int32Array; scores: Float32Array }): Recommendation[] {
-    const out: Recommendation[] = [];
-    for (let j = 0; j < top.items.length && top.items[j] >= 0; j++) {
-      const item = top.items[j];
-      out.push({ itemId: this.parts.itemIds[item], score: top.scores[j], cold: this.parts.cold[item] === 1 });
-    }
-    return out;
+  /** Top-k products nearest to a product (itself excluded), under the model's scoring. */
+  similarItems(itemId: string, k: number): Recommendation[] {
+    const { items } = this.scoringMatrices();
+    const i = this.itemIndexOf(itemId);
+    // Only row i has an excluded item (itself); every other row's list is empty.
+    const indptr = new Int32Array(items.rows + 1);
+    indptr.fill(1, i + 1);
+    return this.nearest(items.data, i, k, indptr, Int32Array.of(i));
+  }
+
+  /** Top-k products for a query vector in the embedding space (e.g. an analogy or a new user's mean). */
+  recommendForVector(vector: Float32Array, k: number): Recommendation[] {
+    if (vector.length !== this.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${this.config.dim}`, 'vector', undefined, 'vector');
+    const query = scoringFactors({ data: vector, rows: 1, cols: vector.length }, { data: new Float32Array(0), rows: 0, cols: vector.length }, this.config.scoring).users;
+    return this.nearest(query.data, 0, k, new Int32Array(2), new Int32Array(0));
   }
 
   itemIndexOf(itemId: string): number {
@@ -116,14 +122,17 @@ export class VasgModel {
     return i;
   }
 
-  /** The k products nearest to a product in the shared space (itself excluded), cold ones included. */
-  similarItems(itemId: string, k: number): Recommendation[] {
+  /** Top-k products for row `row` of `queries`, skipping that row's excluded items (CSR). */
+  private nearest(queries: Float32Array, row: number, k: number, indptr: Int32Array, indices: Int32Array): Recommendation[] {
     const { items } = this.scoringMatrices();
-    const i = this.itemIndexOf(itemId);
-    // topK's exclusion lists are per query row: only row i excludes itself.
-    const indptr = new Int32Array(items.rows + 1);
-    indptr.fill(1, i + 1);
-    return this.toRecommendations(native.topK(items.data, items.data, items.cols, Int32Array.of(i), k, indptr, Int32Array.of(i)));
+    const { cold, itemIds } = this.parts;
+    const top = native.topK(queries, items.data, items.cols, Int32Array.of(row), k, indptr, indices);
+    const out: Recommendation[] = [];
+    for (let j = 0; j < top.items.length && top.items[j] >= 0; j++) {
+      const item = top.items[j];
+      out.push({ itemId: itemIds[item], score: top.scores[j], cold: cold[item] === 1 });
+    }
+    return out;
   }
 
   /** Embeds new products from raw image features (scaled the way training scaled them). */
