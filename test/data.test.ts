@@ -134,7 +134,9 @@ function handDataset(interactions: string, items = 'item_id,title,category,image
   features: number[] = [1, 0, 0, 1, 0.5, 0.5]): string {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'items.csv'), items);
-  writeNpy(path.join(dir, 'features.npy'), { data: Float32Array.from(features), rows: features.length / 2, cols: 2 });
+  // Raw bytes, not writeNpy: tests put NaN here, which vasg itself refuses to save.
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${features.length / 2}, 2), }`;
+  fs.writeFileSync(path.join(dir, 'features.npy'), npyBytes(dict, Buffer.from(Float32Array.from(features).buffer)));
   fs.writeFileSync(path.join(dir, 'interactions.csv'), interactions);
   return dir;
 }
@@ -287,9 +289,9 @@ test('validation: ratings must be finite, non-negative and fit float32', () => {
 
 test('prepare stops early on degenerate data, naming the filter', () => {
   const { dataset } = loadDataset(handDataset('user_id,item_id\n'));
-  assert.throws(() => prepareSplit(dataset, { seed: 1 }), /no interactions \(is interactions\.csv only a header\?\)/);
+  assert.throws(() => prepareSplit(dataset, { seed: 1 }), /interactions\.csv: has no interactions \(only a header\?\)/);
   const tiny = generate('tiny', 1);
-  assert.throws(() => prepareSplit(tiny, { seed: 1, minInteractions: 1000 }), /no users left: all \d+ users have fewer than --min-interactions 1000/);
+  assert.throws(() => prepareSplit(tiny, { seed: 1, minInteractions: 1000 }), /--min-interactions 1000 removed all \d+ users \(the most active has \d+ interactions\)/);
 });
 
 test('output directories are checked before any work starts', () => {

@@ -12,6 +12,9 @@ import { VasgModel } from '../src/model/vasg-model.js';
 import { evaluateModel } from '../src/eval/evaluate.js';
 import { silentProgress } from '../src/progress.js';
 import { gatherRows } from '../src/model/matrix.js';
+import { spawnSync } from 'node:child_process';
+import { writeNpy } from '../src/data/npy.js';
+import { ModelFormatError } from '../src/errors.js';
 
 // One thread: Hogwild updates are then deterministic for the seed.
 const split = prepareSplit(generate('tiny', 1), { seed: 1 });
@@ -63,3 +66,57 @@ test('recommendations skip seen products and mark cold ones', async () => {
   assert.ok(warmOnly.every((r) => !r.cold));
   assert.throws(() => model.recommend('no-such-user', 5), /unknown user "no-such-user"/);
 });
+
+test('a saved model with a NaN row, corrupt seen lists, or embed --out into itself is refused, naming the file', async () => {
+  const { model } = await trained;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-model-'));
+  try {
+    const modelDir = path.join(dir, 'model');
+    model.save(modelDir);
+    const vasg = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/vasg.js'), ...args], { encoding: 'utf8' });
+    const features = path.join(dir, 'f.npy');
+    const ids = path.join(dir, 'ids.csv');
+    writeNpy(features, { data: new Float32Array(2 * split.features.cols), rows: 2, cols: split.features.cols });
+    fs.writeFileSync(ids, 'item_id,cold\nn1,1\nn2,1\n');
+    const inside = vasg('embed', '--model', modelDir, '--features', features, '--ids', ids, '--out', path.join(modelDir, 'item_embeddings.npy'));
+    assert.notEqual(inside.status, 0);
+    assert.match(inside.stderr, /is inside the model directory/);
+    const ok = vasg('embed', '--model', modelDir, '--features', features, '--ids', ids, '--out', path.join(dir, 'e.npy'));
+    assert.equal(ok.status, 0, ok.stderr);
+    const badFeatures = new Float32Array(2 * split.features.cols);
+    badFeatures[split.features.cols + 1] = NaN;
+    fs.writeFileSync(features, Buffer.concat([npyHeader(2, split.features.cols), Buffer.from(badFeatures.buffer)]));
+    const nan = vasg('embed', '--model', modelDir, '--features', features, '--ids', ids, '--out', path.join(dir, 'e.npy'));
+    assert.notEqual(nan.status, 0);
+    assert.match(nan.stderr, /f\.npy: row 1, column 1: expected a finite value, found NaN/);
+    const seen = path.join(modelDir, 'seen_indices.npy');
+    const good = fs.readFileSync(seen);
+    const broken = Buffer.from(good);
+    broken.writeFloatLE(1e6, broken.length - 4);
+    fs.writeFileSync(seen, broken);
+    assert.throws(() => VasgModel.load(modelDir), (e: Error) => e instanceof ModelFormatError && /seen_indices\.npy: value \d+ \(1000000\) is not a product row/.test(e.message));
+    fs.writeFileSync(seen, good);
+    const users = path.join(modelDir, 'user_embeddings.npy');
+    const bytes = fs.readFileSync(users);
+    bytes.writeFloatLE(Number.POSITIVE_INFINITY, bytes.length - 4);
+    fs.writeFileSync(users, bytes);
+    assert.throws(() => VasgModel.load(modelDir), /user_embeddings\.npy: row \d+, column 15: expected a finite value, found Infinity/);
+    const proc = vasg('train', '--data', dir, '--out', '/proc/vasg-x');
+    assert.notEqual(proc.status, 0);
+    assert.match(proc.stderr, /\/proc\/vasg-x: cannot write an output directory here/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A float32 .npy header for [rows × cols], written by hand: writeNpy refuses the NaN these tests need. */
+function npyHeader(rows: number, cols: number): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
+  const header = Buffer.alloc(total, 0x20);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(header);
+  header.writeUInt16LE(total - 10, 8);
+  header.write(dict, 10, 'latin1');
+  header[total - 1] = 0x0a;
+  return header;
+}

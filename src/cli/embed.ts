@@ -1,7 +1,9 @@
 // `vasg embed`: embeds new (cold) products from their image features with the trained encoder M.
+import path from 'node:path';
 import { Command } from 'commander';
 import { VasgModel } from '../model/vasg-model.js';
-import { readNpy, writeNpy } from '../data/npy.js';
+import { checkFinite, readNpy, writeNpy } from '../data/npy.js';
+import { ConfigError } from '../errors.js';
 import { readCsv, idField } from '../data/csv.js';
 import { ITEMS_CSV } from '../data/dataset.js';
 
@@ -10,13 +12,19 @@ export function embedCommand(): Command {
     .description('embed new products from image features (rows of a .npy) into the model\'s space')
     .requiredOption('--model <dir>', 'model directory')
     .requiredOption('--features <file>', 'float32 .npy [n × I], I as in training')
-    .requiredOption('--ids <file>', 'CSV in the items.csv layout (item_id, optional title, category, image_url), one row per feature row')
+    .requiredOption('--ids <file>', 'CSV in the items.csv layout (item_id, optional title, category, image_url, cold), one row per feature row')
     .requiredOption('--out <file>', '.npy to write [n × D], rows aligned with --ids')
     .option('--json', 'print a JSON summary')
     .action((options) => {
+      // The model's own arrays live in --model; overwriting one would corrupt the model (and its manifest check).
+      if (path.resolve(path.dirname(options.out)) === path.resolve(options.model)) {
+        throw new ConfigError(`--out ${options.out}: is inside the model directory ${options.model}; write the embeddings elsewhere`);
+      }
       const model = VasgModel.load(options.model);
       const features = readNpy(options.features);
-      const ids = readCsv(options.ids, ITEMS_CSV);
+      checkFinite(options.features, features);
+      // A prepared split's items.csv (with its `cold` column) works as --ids too.
+      const ids = readCsv(options.ids, { ...ITEMS_CSV, optional: [...(ITEMS_CSV.optional ?? []), 'cold'] });
       if (ids.rows.length !== features.rows) {
         throw new Error(`${options.ids}: ${ids.rows.length} ids, but ${options.features} has ${features.rows} rows`);
       }

@@ -2,6 +2,7 @@
 // then renamed over the final name, so a reader never sees a half-written file under that name.
 import fs from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../errors.js';
 
 /** File contents: text, bytes, or a list of parts written in order (avoids concatenating large buffers). */
 export type FileData = string | ArrayBufferView | Array<string | ArrayBufferView>;
@@ -82,10 +83,10 @@ export function writeFileAtomic(filePath: string, data: FileData): void {
  */
 function refuseForeignDirectory(dir: string, names: string[]): void {
   if (!fs.existsSync(dir)) return;
-  if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a directory`);
+  if (!fs.statSync(dir).isDirectory()) throw new ConfigError(`${dir}: exists and is not a directory`);
   const present = fs.readdirSync(dir);
   if (present.length === 0 || present.includes(COMPLETE_MARKER) || names.some((name) => present.includes(name))) return;
-  throw new Error(`${dir}: refusing to replace a non-empty directory that vasg did not write (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); choose another output directory`);
+  throw new ConfigError(`${dir}: refusing to replace a non-empty directory that vasg did not write (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); choose another output directory`);
 }
 
 /**
@@ -99,7 +100,7 @@ export function checkOutputDirectory(dir: string, signature: string): void {
     fs.mkdirSync(parent, { recursive: true });
     fs.rmdirSync(fs.mkdtempSync(path.join(parent, `.${path.basename(dir)}.probe-`)));
   } catch (error) {
-    throw new Error(`${dir}: cannot write an output directory here (${(error as Error).message})`);
+    throw new ConfigError(`${dir}: cannot write an output directory here (${(error as Error).message})`);
   }
   recoverDirectory(dir);
   refuseForeignDirectory(dir, [signature]);
@@ -142,6 +143,16 @@ export function recoverDirectory(dir: string): void {
   }
 }
 
+/** An entry's contents; a refusal by its producer (e.g. a non-finite array) names the file. */
+function produce(dir: string, name: string, data: FileData | (() => FileData)): FileData {
+  if (typeof data !== 'function') return data;
+  try {
+    return data();
+  } catch (error) {
+    throw new ConfigError(`${path.join(dir, name)}: not saved, nothing in ${dir} was changed: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Replaces the directory `dir` as a whole or not at all: every file is written into a fresh sibling
  * directory and fsynced, a completion marker last, then two renames swap it in (the old directory
@@ -160,7 +171,7 @@ export function writeDirectoryAtomic(dir: string, files: Array<[name: string, da
   fs.mkdirSync(staged);
   try {
     for (const [name, data] of files) {
-      fs.renameSync(stageFile(path.join(staged, name), typeof data === 'function' ? data() : data), path.join(staged, name));
+      fs.renameSync(stageFile(path.join(staged, name), produce(dir, name, data)), path.join(staged, name));
     }
     fs.renameSync(stageFile(path.join(staged, COMPLETE_MARKER), ''), path.join(staged, COMPLETE_MARKER));
     fsyncDir(staged);

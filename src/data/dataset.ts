@@ -3,9 +3,9 @@
 // merges duplicate (user, item) pairs; writing produces the same layout atomically.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
+import type { Dataset, GroundTruth, ItemMeta } from './types.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
-import { encodeNpy, readNpy } from './npy.js';
+import { checkFinite, encodeNpy, readNpy } from './npy.js';
 import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 
@@ -127,18 +127,6 @@ function readInteractions(file: string, items: ItemTable, users: UserIndex, repo
     ratings: Float32Array.from(ratings),
     timestamps: Float64Array.from(times),
   };
-}
-
-/** Throws on the first NaN/±Inf, naming its row (and item id). */
-function checkFinite(file: string, matrix: Matrix, rowNames?: string[]): void {
-  const { data, cols } = matrix;
-  for (let k = 0; k < data.length; k++) {
-    if (!Number.isFinite(data[k])) {
-      const row = Math.floor(k / cols);
-      const name = rowNames ? ` (item "${rowNames[row]}")` : '';
-      throw new Error(`${file}: row ${row}${name}, column ${k % cols}: expected a finite value, found ${data[k]}`);
-    }
-  }
 }
 
 function readTruth(dir: string, items: ItemTable, report: LoadReport): { truth: GroundTruth; userIds: string[] } | undefined {

@@ -119,11 +119,25 @@ export function readNpy(file: string, note?: (message: string) => void): Matrix 
   return { data: dtype.read(buffer, header.dataOffset, rows * cols), rows, cols };
 }
 
+/** Throws on the first NaN/±Inf, naming the file, its row (and item id) and column. */
+export function checkFinite(file: string, matrix: Matrix, rowNames?: string[]): void {
+  const { data, cols } = matrix;
+  for (let k = 0; k < data.length; k++) {
+    if (!Number.isFinite(data[k])) {
+      const row = Math.floor(k / cols);
+      const name = rowNames ? ` (item "${rowNames[row]}")` : '';
+      throw new Error(`${file}: row ${row}${name}, column ${k % cols}: expected a finite value, found ${data[k]}`);
+    }
+  }
+}
+
 /** The .npy encoding of a matrix as parts (header, data view), without copying the data. */
 export function encodeNpy(matrix: Matrix): FileData {
   if (matrix.data.length !== matrix.rows * matrix.cols) {
     throw new Error(`encodeNpy: matrix data has ${matrix.data.length} values, expected rows × cols = ${matrix.rows} × ${matrix.cols}`);
   }
+  // Nothing non-finite is ever saved: a NaN written today is a model that ranks at random tomorrow.
+  checkFinite('array to save', matrix);
   const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${matrix.rows}, ${matrix.cols}), }`;
   // Preamble (10 bytes) + dictionary + spaces + '\n' padded to a multiple of 64, as numpy does.
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;

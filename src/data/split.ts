@@ -3,6 +3,8 @@
 // user, and read/write the prepared directory (all files atomic, loading fully validated).
 import fs from 'node:fs';
 import path from 'node:path';
+import { ConfigError, InputError } from '../errors.js';
+import { DATASET_FILES } from './dataset.js';
 import type { Dataset, GroundTruth, Interactions, ItemMeta, Matrix, Split, SplitSummary } from './types.js';
 import { Rng } from './random.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
@@ -85,6 +87,13 @@ function coldPrefix(policy: ColdPolicy, nItems: number, minRank: Int32Array, max
   return nItems;
 }
 
+/** Data that cannot make a split stops here, with what is missing, not later as null metrics. */
+function checkNotDegenerate(dataset: Dataset): void {
+  if (dataset.itemIds.length === 0) throw new InputError(`${DATASET_FILES.items}: the catalogue lists no products`, DATASET_FILES.items);
+  if (dataset.features.cols === 0) throw new InputError(`${DATASET_FILES.features}: features have width 0; each product needs at least one feature value`, DATASET_FILES.features);
+  if (dataset.interactions.users.length === 0) throw new InputError(`${DATASET_FILES.interactions}: has no interactions (only a header?); nothing to train on`, DATASET_FILES.interactions);
+}
+
 /** Removes light users and unused items, chooses cold products and holds out one test pair per user. */
 export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: Progress = silentProgress): Split {
   const minInteractions = options.minInteractions ?? 5;
@@ -94,6 +103,7 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   const nUsers0 = dataset.userIds.length;
   const nItems0 = dataset.itemIds.length;
   const filtered: Record<string, number> = {};
+  checkNotDegenerate(dataset);
   progress.start('split', 4);
 
   // 1. Light users.
@@ -108,11 +118,10 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
       filtered.interactionsOfUsersBelowMin += userCount[u];
     }
   }
-  const byUser = groupByUser(interactions.users, nUsers0, (k) => activeUser(interactions.users[k]));
-  if (interactions.users.length === 0) throw new Error('prepare: the data set has no interactions (is interactions.csv only a header?)');
   if (filtered.usersBelowMinInteractions === nUsers0) {
-    throw new Error(`prepare: no users left: all ${nUsers0} users have fewer than --min-interactions ${minInteractions} interactions`);
+    throw new ConfigError(`--min-interactions ${minInteractions} removed all ${nUsers0} users (the most active has ${userCount.reduce((a, b) => Math.max(a, b), 0)} interactions); lower --min-interactions`);
   }
+  const byUser = groupByUser(interactions.users, nUsers0, (k) => activeUser(interactions.users[k]));
 
   // 2. Items nobody (remaining) bought.
   const itemCount = new Int32Array(nItems0);
@@ -120,6 +129,9 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   const keptItems: number[] = [];
   for (let i = 0; i < nItems0; i++) if (itemCount[i] > 0) keptItems.push(i);
   filtered.itemsWithoutInteractions = nItems0 - keptItems.length;
+  if (keptItems.length < 2) {
+    throw new ConfigError(`only ${keptItems.length} product(s) bought by the ${nUsers0 - filtered.usersBelowMinInteractions} users left after --min-interactions ${minInteractions}; a split needs at least 2`);
+  }
   progress.update(1, 'filtered');
 
   // 3. Cold products: a prefix of a seeded random order of the kept items.

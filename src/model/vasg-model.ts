@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native, type Mlp } from '../native.js';
 import type { Interactions, Matrix } from '../data/types.js';
-import { readNpy, encodeNpy } from '../data/npy.js';
+import { checkFinite, readNpy, encodeNpy } from '../data/npy.js';
 import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
@@ -194,7 +194,12 @@ export class VasgModel {
   static load(dir: string): VasgModel {
     const manifest = readManifest(dir);
     const config = resolveConfig(manifest.config);
-    const array = (name: string) => readNpy(path.join(dir, name));
+    const array = (name: string) => {
+      const file = path.join(dir, name);
+      const matrix = readNpy(file);
+      checkFinite(file, matrix);
+      return matrix;
+    };
     const users = array('user_embeddings.npy');
     const items = array('item_embeddings.npy');
     if (users.rows !== manifest.users.length || items.rows !== manifest.items.length || users.cols !== config.dim || items.cols !== config.dim) {
@@ -207,6 +212,7 @@ export class VasgModel {
     if (calibration.rows * calibration.cols !== 2 * config.dim) throw new ModelFormatError(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`, dir);
     const encoder = { network: loadMlp(dir, 'encoder', manifest.encoderSizes, false), calibration: calibration.data };
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
+    const seen = readSeenLists(dir, array, manifest.users.length, manifest.items.length);
     return new VasgModel({
       config,
       userIds: manifest.users,
@@ -214,13 +220,28 @@ export class VasgModel {
       users,
       items,
       cold,
-      seenIndptr: Int32Array.from(array('seen_indptr.npy').data),
-      seenIndices: Int32Array.from(array('seen_indices.npy').data),
+      ...seen,
       encoder,
       decoder,
       featureDim: manifest.featureDim,
     }, manifest.info ?? {});
   }
+}
+
+/** Reads the seen-items CSR and checks its structure, so a corrupt file is named here, not by the native scorer. */
+function readSeenLists(dir: string, array: (name: string) => Matrix, nUsers: number, nItems: number): { seenIndptr: Int32Array; seenIndices: Int32Array } {
+  const indptr = array('seen_indptr.npy').data;
+  const indices = array('seen_indices.npy').data;
+  const fail = (name: string, what: string) => { throw new ModelFormatError(`${dir}: ${name}: ${what}`, dir); };
+  if (indptr.length !== nUsers + 1) fail('seen_indptr.npy', `has ${indptr.length} values, expected users + 1 = ${nUsers + 1}`);
+  if (indptr[0] !== 0 || indptr[nUsers] !== indices.length) fail('seen_indptr.npy', `must run from 0 to ${indices.length} (the length of seen_indices.npy), runs from ${indptr[0]} to ${indptr[nUsers]}`);
+  for (let u = 0; u < nUsers; u++) {
+    if (!Number.isInteger(indptr[u + 1]) || indptr[u + 1] < indptr[u]) fail('seen_indptr.npy', `value ${u + 1} (${indptr[u + 1]}) is not an integer ≥ the one before`);
+  }
+  for (let k = 0; k < indices.length; k++) {
+    if (!Number.isInteger(indices[k]) || indices[k] < 0 || indices[k] >= nItems) fail('seen_indices.npy', `value ${k} (${indices[k]}) is not a product row in 0…${nItems - 1}`);
+  }
+  return { seenIndptr: Int32Array.from(indptr), seenIndices: Int32Array.from(indices) };
 }
 
 function readManifest(dir: string): Manifest {
@@ -235,7 +256,20 @@ function readManifest(dir: string): Manifest {
   }
   if (manifest.format !== MODEL_FORMAT) throw new ModelFormatError(`${manifestPath}: format is "${manifest.format}", expected "${MODEL_FORMAT}"`, dir);
   if (manifest.version !== MODEL_VERSION) throw new ModelFormatError(`${manifestPath}: version ${manifest.version} is not supported (this vasg reads version ${MODEL_VERSION})`, dir);
+  checkManifestFields(dir, manifest);
   return manifest;
+}
+
+/** A hand-edited or truncated manifest gets a message naming the field, not a TypeError later. */
+function checkManifestFields(dir: string, manifest: Manifest): void {
+  const lists: Array<keyof Manifest> = ['users', 'items', 'coldItems', 'encoderSizes'];
+  for (const field of lists) {
+    if (!Array.isArray(manifest[field])) throw new ModelFormatError(`${dir}: manifest.json: field "${field}" is missing or not a list`, dir);
+  }
+  if (typeof manifest.config !== 'object' || manifest.config === null) throw new ModelFormatError(`${dir}: manifest.json: field "config" is missing`, dir);
+  if (!Number.isInteger(manifest.featureDim) || manifest.featureDim < 1) throw new ModelFormatError(`${dir}: manifest.json: field "featureDim" must be a positive integer, got ${JSON.stringify(manifest.featureDim)}`, dir);
+  const bad = manifest.coldItems.find((i) => !Number.isInteger(i) || i < 0 || i >= manifest.items.length);
+  if (bad !== undefined) throw new ModelFormatError(`${dir}: manifest.json: coldItems holds ${JSON.stringify(bad)}, not a row of "items"`, dir);
 }
 
 /** Factors whose row dot products rank under `scoring`: rows normalised for cosine, unchanged for dot. */
