@@ -1,12 +1,10 @@
 // `vasg experiment <names...>`: the paper's experiments on a prepared split, averaged over runs,
 // written as one Markdown report (+ SVG figures) into --out, or as JSON with --json. Experiments
 // named together share their trained VASG models.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadSplit } from '../data/split.js';
 import type { Split } from '../data/types.js';
-import { writeFileAtomic } from '../data/atomic.js';
+import { checkOutputDirectory, writeDirectoryAtomic } from '../data/atomic.js';
 import { aucExperiment, tableMethods, type ExperimentOptions } from '../experiments/auc.js';
 import { sensitivityExperiment } from '../experiments/sensitivity.js';
 import { relationsExperiment } from '../experiments/relations.js';
@@ -69,6 +67,7 @@ export function experimentCommand(): Command {
     const names = EXPERIMENTS.filter((n): n is Exclude<ExperimentName, 'all'> => n !== 'all' && (asked.includes(n) || asked.includes('all')));
     const config = configFromOptions(command, options);
     const progress = progressFor(options);
+    if (options.out) checkOutputDirectory(options.out, 'report.md'); // before minutes of experiments, not after
     const split = loadSplit(options.data);
     const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress };
     const started = Date.now();
@@ -79,12 +78,12 @@ export function experimentCommand(): Command {
     const markdown = [`# vasg experiment ${names.join(' ')}`, '', `Data: \`${options.data}\` (${split.userIds.length} users, ${split.itemIds.length} products); ` +
       `${options.runs} run(s); ${seconds.toFixed(0)} s.`, '', names.map((n) => sections[n].markdown).join('\n\n')].join('\n');
     if (options.out) {
-      fs.mkdirSync(options.out, { recursive: true });
-      for (const section of Object.values(sections)) {
-        for (const [file, svg] of section.figures) writeFileAtomic(path.join(options.out, file), svg);
-      }
-      writeFileAtomic(path.join(options.out, 'report.md'), markdown + '\n');
-      writeFileAtomic(path.join(options.out, 'results.json'), JSON.stringify(json, null, 1));
+      // One whole-directory write: a rerun never leaves figures of an earlier run beside a new report.
+      writeDirectoryAtomic(options.out, [
+        ...Object.values(sections).flatMap((section) => [...section.figures]),
+        ['report.md', markdown + '\n'],
+        ['results.json', JSON.stringify(json, null, 1)],
+      ]);
     }
     console.log(options.json ? JSON.stringify(json) : markdown);
   });
