@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { demoCommand } from './demo.js';
 import { embedCommand } from './embed.js';
 import { evaluateCommand } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { experimentCommand } from './experiment.js';
+import { featuresCommand } from './features.js';
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
 import { prepareCommand } from './prepare.js';
@@ -16,7 +18,7 @@ const program = new Command('vasg')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const command of [demoCommand(), generateCommand(), importCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), experimentCommand()]) {
+for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), exportCommand(), experimentCommand()]) {
   program.addCommand(command);
 }
 

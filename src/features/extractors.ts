@@ -1,0 +1,98 @@
+// Feature extractors: a batch of image files → one feature row per file. `builtin:color` needs
+// no model; an ONNX image model (the user's own) runs in onnxruntime-node on the CPU.
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import ort from 'onnxruntime-node';
+import { loadRgb, type RgbImage } from './image.js';
+import { COLOR_SIZE, colorFeatures } from './color.js';
+
+export interface FeatureExtractor {
+  /** Identifies the model and its settings: a resumed run must use the same. */
+  readonly key: string;
+  /** One entry per file: its feature row, or the Error that made the image unusable. */
+  extract(files: string[]): Promise<Array<Float32Array | Error>>;
+  close(): Promise<void>;
+}
+
+export interface OnnxOptions {
+  /** Side of the square input, in pixels. */
+  inputSize: number;
+  /** Per-channel mean and sd applied to pixel/255 (ImageNet's by default). */
+  mean: number[];
+  std: number[];
+  /** Output to read; the model's first output when absent. */
+  output?: string;
+}
+
+export const BUILTIN_COLOR = 'builtin:color';
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/** Decodes every file; a failure stays in its slot so one bad image never stops the batch. */
+async function loadAll(files: string[], size: number): Promise<Array<RgbImage | Error>> {
+  return Promise.all(files.map((file) => loadRgb(file, size).catch((error: Error) => new Error(error.message))));
+}
+
+export function colorExtractor(): FeatureExtractor {
+  return {
+    key: `${BUILTIN_COLOR}/1`,
+    async extract(files) {
+      return (await loadAll(files, COLOR_SIZE)).map((image) => (image instanceof Error ? image : colorFeatures(image)));
+    },
+    async close() {},
+  };
+}
+
+/** The NCHW float tensor data of decoded images: (pixel/255 − mean) / std per channel. */
+export function normalisedBatch(images: RgbImage[], mean: number[], std: number[]): Float32Array {
+  const size = images[0]?.size ?? 0;
+  const plane = size * size;
+  const out = new Float32Array(images.length * 3 * plane);
+  images.forEach((image, n) => {
+    for (let c = 0; c < 3; c++) {
+      const base = (n * 3 + c) * plane;
+      for (let p = 0; p < plane; p++) out[base + p] = (image.data[3 * p + c] / 255 - mean[c]) / std[c];
+    }
+  });
+  return out;
+}
+
+export async function onnxExtractor(modelFile: string, options: OnnxOptions): Promise<FeatureExtractor> {
+  if (!fs.existsSync(modelFile)) throw new Error(`${modelFile}: ONNX model not found`);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelFile, { executionProviders: ['cpu'] });
+  } catch (error) {
+    throw new Error(`${modelFile}: cannot load the ONNX model: ${(error as Error).message}`);
+  }
+  const output = options.output ?? session.outputNames[0];
+  if (!session.outputNames.includes(output)) {
+    throw new Error(`${modelFile}: has no output "${output}"; its outputs are ${session.outputNames.map((n) => `"${n}"`).join(', ')}`);
+  }
+  const input = session.inputNames[0];
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(modelFile)).digest('hex').slice(0, 16);
+  const { inputSize, mean, std } = options;
+  return {
+    key: `onnx:${digest}/${output}/${inputSize}/${mean.join(',')}/${std.join(',')}`,
+    async extract(files) {
+      const loaded = await loadAll(files, inputSize);
+      const images = loaded.filter((x): x is RgbImage => !(x instanceof Error));
+      if (images.length === 0) return loaded as Error[];
+      const tensor = new ort.Tensor('float32', normalisedBatch(images, mean, std), [images.length, 3, inputSize, inputSize]);
+      let result: ort.InferenceSession.OnnxValueMapType;
+      try {
+        result = await session.run({ [input]: tensor }, [output]);
+      } catch (error) {
+        // A model that cannot take [batch, 3, size, size] is a usage error, not a bad image.
+        throw new Error(`${modelFile}: running the model on a [${images.length}, 3, ${inputSize}, ${inputSize}] batch failed: ${(error as Error).message}`);
+      }
+      const values = result[output].data as Float32Array;
+      const width = values.length / images.length;
+      let next = 0;
+      return loaded.map((x) => (x instanceof Error ? x : values.slice(width * next, width * ++next)));
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// Product images in: which file belongs to which product, and decoding one into a fixed-size
+// sRGB pixel grid with sharp (EXIF rotation applied, transparency flattened onto white,
+// grayscale expanded to three channels, resized to cover a square and centre-cropped).
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+
+/** Extensions tried for `<item_id>.<ext>` when items.csv gives no image_url. */
+export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp'];
+
+/** Interleaved 8-bit RGB, row-major, `size × size`. */
+export interface RgbImage {
+  data: Uint8Array;
+  size: number;
+}
+
+/**
+ * The image file of one product: image_url when given (a path relative to `dir`, an absolute path,
+ * or an http(s) URL whose file name is looked up in `dir` — nothing is downloaded), otherwise the
+ * first `<item_id>.{jpg,jpeg,png,webp}` in `dir`. Returns the path, or null when no file exists.
+ */
+export function imageFileFor(dir: string, itemId: string, imageUrl: string): string | null {
+  const url = imageUrl.trim();
+  let candidates: string[];
+  if (/^https?:\/\//i.test(url)) candidates = [path.join(dir, decodeURIComponent(path.posix.basename(new URL(url).pathname)))];
+  else if (url.length > 0) candidates = [path.resolve(dir, url)];
+  else candidates = IMAGE_EXTENSIONS.map((ext) => path.join(dir, `${itemId}.${ext}`));
+  return candidates.find((file) => fs.existsSync(file)) ?? null;
+}
+
+/** Decodes `file` into `size × size` RGB; throws with the decoder's message for a corrupt or unsupported file. */
+export async function loadRgb(file: string, size: number): Promise<RgbImage> {
+  const { data, info } = await sharp(file, { failOn: 'error' })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .resize(size, size, { fit: 'cover' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), size };
+}
