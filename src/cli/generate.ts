@@ -1,6 +1,8 @@
 // `vasg generate`: a synthetic fashion-purchase data set in the standard layout (docs/synthetic-data.md).
 import { Command, Option } from 'commander';
-import { generate, PRESETS, type PresetName } from '../data/generate.js';
+import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.js';
+import { renderProductImages } from '../data/images.js';
+import { writeDirectoryAtomic } from '../data/atomic.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { int, oneOf, progressFor } from './options.js';
@@ -12,11 +14,17 @@ export function generateCommand(): Command {
     .addOption(new Option('--preset <name>', `size preset: ${presets.join(', ')}`).argParser(oneOf(...presets)).default('small'))
     .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(1))
     .requiredOption('--out <dir>', 'directory to write')
+    .option('--images <dir>', 'also render a 64×64 PNG per product into this folder (<item_id>.png, named in items.csv\'s image_url)')
     .option('--json', 'print a JSON summary only')
-    .action((options) => {
+    .action(async (options) => {
       checkOutputDirectory(options.out, DATASET_FILES.interactions);
       const progress = progressFor(options);
-      const dataset = generate(options.preset, options.seed, progress);
+      const { dataset, styles } = generateWithStyles(options.preset, options.seed, progress);
+      if (options.images) {
+        const images = await renderProductImages(styles, options.seed, progress);
+        writeDirectoryAtomic(options.images, dataset.itemIds.map((id, i) => [`${id}.png`, images[i]]));
+        dataset.items.forEach((meta, i) => (meta.imageUrl = `${dataset.itemIds[i]}.png`));
+      }
       writeDataset(options.out, dataset);
       const summary = {
         out: options.out,
@@ -24,6 +32,7 @@ export function generateCommand(): Command {
         items: dataset.itemIds.length,
         interactions: dataset.interactions.users.length,
         featureDim: dataset.features.cols,
+        images: options.images ?? null,
       };
       if (options.json) console.log(JSON.stringify(summary));
       else console.log(`wrote ${summary.users} users, ${summary.items} products, ${summary.interactions} interactions (I = ${summary.featureDim}) to ${options.out}`);

@@ -481,6 +481,20 @@ function dropUnbought(products: Products, interactions: Dataset['interactions'])
 }
 
 export function generate(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): Dataset {
+  return generateWithStyles(spec, seed, progress).dataset;
+}
+
+/** What product images show: each product's category and visible style (sd ≈ 1 per dimension). */
+export interface ProductStyles {
+  category: Int32Array;
+  categories: string[];
+  /** Row-major [products × styleDim]. */
+  style: Float32Array;
+  styleDim: number;
+}
+
+/** `generate`, plus the latent styles of the data set's products (for rendering their images). */
+export function generateWithStyles(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): { dataset: Dataset; styles: ProductStyles } {
   const o = resolveOptions(spec);
   validate(o);
   const rng = new Rng(seed);
@@ -502,7 +516,9 @@ export function generate(spec: PresetName | GenerateOptions, seed: number, progr
   const items = truthItems(o, kept);
   const features = imageFeatures(o, kept, featureRng, progress);
   const itemIds = Array.from({ length: kept.n }, (_, i) => paddedId('P', i, kept.n));
-  return {
+  const styleScale = 1 / Math.hypot(o.categorySpread, o.withinCategorySpread);
+  const styles = { category: kept.category, categories: o.categories, style: kept.style.map((v) => v * styleScale), styleDim: o.styleDim };
+  const dataset: Dataset = {
     userIds: Array.from({ length: counts.length }, (_, u) => paddedId('U', u, counts.length)),
     itemIds,
     items: itemIds.map((_, i) => ({ title: `${o.categories[kept.category[i]]} item ${i + 1}`, category: o.categories[kept.category[i]], imageUrl: '' })),
@@ -510,4 +526,5 @@ export function generate(spec: PresetName | GenerateOptions, seed: number, progr
     features,
     truth: { users, items },
   };
+  return { dataset, styles };
 }
