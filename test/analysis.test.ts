@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Matrix, Split } from '../src/data/types.js';
 import { Rng } from '../src/data/random.js';
 import { histogram, linearRelations, moments, pca, randomPairs, cosineDistribution, tsne } from '../src/eval/analysis.js';
-import { barFigure, histogramFigure, lineFigure, scatterFigure } from '../src/eval/figures.js';
+import { barFigure, histogramFigure, lineFigure, recommendationsFigure, scatterFigure } from '../src/eval/figures.js';
 
 function matrix(rows: number[][]): Matrix {
   return { data: Float32Array.from(rows.flat()), rows: rows.length, cols: rows[0].length };
@@ -125,4 +125,14 @@ test('figures render SVG strings', async () => {
   assert.match(await lineFigure([{ name: 'warm', x: [10, 50, 100], y: [0.8, 0.85, 0.86] }], { xTitle: 'D', yTitle: 'AUC' }), /<svg/);
   assert.match(await barFigure([{ label: 'INN', value: 0.6 }, { label: 'VASG', value: 0.8 }]), /<svg/);
   await assert.rejects(lineFigure([{ name: 'bad', x: [1], y: [] }]), /series "bad" has 1 x values and 0 y values/);
+});
+
+test('the recommendations figure labels products by title and category, and shows thumbnails where they exist', async () => {
+  const cells = [0, 1, 6, 7].map((column) => ({ row: 'user U1', column, category: column < 5 ? 'Dresses' : 'Shoes', title: `Item ${column}`, cold: column === 7, href: '' }));
+  const labelled = await recommendationsFigure(cells);
+  for (const text of ['Dresses', 'Shoes', 'Item 0', 'Item 7 ❄', 'user U1', 'bought 1', 'top 1']) assert.ok(labelled.includes(text), `figure shows "${text}"`);
+  assert.ok(!labelled.includes('<image'));
+  const pixel = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
+  const withThumbnails = await recommendationsFigure(cells.map((c) => ({ ...c, href: pixel })));
+  assert.equal(withThumbnails.split('<image').length - 1, cells.length);
 });

@@ -61,6 +61,7 @@ export function experimentCommand(): Command {
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
     .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
+    .option('--images <dir>', 'folder of product images (relative image_url paths): thumbnails in the figures')
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
   return command.action(async (asked: ExperimentName[], options) => {
@@ -69,7 +70,7 @@ export function experimentCommand(): Command {
     const progress = progressFor(options);
     if (options.out) checkOutputDirectory(options.out, 'report.md'); // before minutes of experiments, not after
     const split = loadSplit(options.data);
-    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress };
+    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images };
     const started = Date.now();
     const sections: Record<string, Section> = {};
     for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions);

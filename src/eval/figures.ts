@@ -116,3 +116,55 @@ export function barFigure(bars: Array<{ label: string; value: number; group?: st
     },
   });
 }
+
+/** One product in the recommendations figure. */
+export interface ProductCell {
+  /** Row label, e.g. the user id. */
+  row: string;
+  /** Column 0..4 bought, 6..10 recommended. */
+  column: number;
+  category: string;
+  title: string;
+  cold: boolean;
+  /** Thumbnail href (http(s) or data: URI); empty for none. */
+  href: string;
+}
+
+/** Titles are cut so that neighbouring labels do not overlap. */
+const LABEL_CHARS = 14;
+
+/**
+ * Users as rows, their bought products left and recommendations right: each product a tile
+ * coloured by category with its title (cold products marked), and its thumbnail where it has one.
+ */
+export function recommendationsFigure(cells: ProductCell[], options: Partial<FigureOptions> = {}): Promise<string> {
+  const rows = new Set(cells.map((c) => c.row)).size;
+  const o = { ...defaults, width: 11 * 78, height: Math.max(1, rows) * 96, ...options };
+  const values = cells.map((c) => {
+    const title = c.title || '(untitled)';
+    return { ...c, label: (title.length > LABEL_CHARS ? `${title.slice(0, LABEL_CHARS - 1)}…` : title) + (c.cold ? ' ❄' : '') };
+  });
+  const x = {
+    field: 'column', type: 'ordinal' as const, title: 'bought (left) · recommended (right, ❄ = cold product)', scale: { domain: [...Array(11).keys()] },
+    axis: { labelExpr: "datum.value < 5 ? 'bought ' + (datum.value + 1) : datum.value > 5 ? 'top ' + (datum.value - 5) : ''", ticks: false, labelAngle: 0 },
+  };
+  const y = { field: 'row', type: 'nominal' as const, title: o.yTitle };
+  return renderSvg({
+    ...frame(o),
+    data: { values },
+    encoding: { x, y },
+    layer: [
+      {
+        mark: { type: 'square', size: 2400, filled: true, strokeWidth: 2 },
+        encoding: {
+          color: { field: 'category', type: 'nominal', title: 'category' },
+          opacity: { condition: { test: "datum.href !== ''", value: 0.35 }, value: 0.85 },
+          strokeDash: { condition: { test: 'datum.cold', value: [4, 3] }, value: [1, 0] },
+          stroke: { value: '#333' },
+        },
+      },
+      { transform: [{ filter: "datum.href !== ''" }], mark: { type: 'image', width: 40, height: 40 }, encoding: { url: { field: 'href', type: 'nominal' } } },
+      { mark: { type: 'text', dy: 32, fontSize: 9 }, encoding: { text: { field: 'label', type: 'nominal' } } },
+    ],
+  });
+}

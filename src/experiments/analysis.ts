@@ -1,10 +1,13 @@
 // §6 analyses of one trained VASG model (the first seed): PCA of 200 products, t-SNE of 4 users'
 // products, cosine-similarity distributions (VASG vs image features, with kurtosis) and the
 // linear relation X_p1 − X_u1 + X_u2, each with its figure.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
 import type { Split } from '../data/types.js';
 import { resolveConfig } from '../model/config.js';
 import { linearRelations, pcaProducts, similarityDistributions, tsneUserProducts, type LinearRelationResult, type Moments } from '../eval/analysis.js';
-import { histogramFigure, scatterFigure, type ScatterPoint } from '../eval/figures.js';
+import { histogramFigure, recommendationsFigure, scatterFigure, type ProductCell } from '../eval/figures.js';
 import { Rng } from '../data/random.js';
 import type { VasgModel } from '../model/vasg-model.js';
 import { trainedModel, type ExperimentOptions } from './auc.js';
@@ -18,24 +21,40 @@ export interface AnalysisResult {
   figures: Map<string, string>;
 }
 
+/** An image_url as a figure href: web URLs as they are, local files (relative to `imagesDir`) as small data: URIs. */
+async function thumbnailHref(imageUrl: string, imagesDir: string | undefined): Promise<string> {
+  if (/^https?:\/\//i.test(imageUrl)) return imageUrl;
+  if (!imageUrl || !imagesDir) return '';
+  const file = path.resolve(imagesDir, imageUrl);
+  if (!fs.existsSync(file)) return '';
+  try {
+    return `data:image/png;base64,${(await sharp(file).resize(48, 48, { fit: 'cover' }).png().toBuffer()).toString('base64')}`;
+  } catch {
+    return ''; // an unreadable image just gets no thumbnail
+  }
+}
+
 /**
- * Three random users as rows: up to 5 of their training products at x = 0..4, their top-5
- * recommendations at x = 6..10 — drawn as thumbnails where products have an image_url.
+ * Three random users as rows: up to 5 of their training products at columns 0..4, their top-5
+ * recommendations at 6..10, labelled with title and category, with thumbnails where images exist.
  */
-function recommendationGrid(model: VasgModel, split: Split, seed: number): ScatterPoint[] {
+async function recommendationGrid(model: VasgModel, split: Split, seed: number, imagesDir?: string): Promise<ProductCell[]> {
   const rng = new Rng(seed + 5);
-  const points: ScatterPoint[] = [];
+  const cells: ProductCell[] = [];
   const bought = new Map<number, number[]>();
   split.train.users.forEach((u, e) => bought.set(u, [...(bought.get(u) ?? []), split.train.items[e]]));
   const users = rng.shuffle(Array.from(bought.keys())).slice(0, 3);
   const itemIndex = new Map(split.itemIds.map((id, i) => [id, i]));
-  users.forEach((u, row) => {
-    bought.get(u)!.slice(0, 5).forEach((item, x) => points.push({ x, y: row, group: 'bought', imageUrl: split.items[item].imageUrl }));
-    model.recommend(split.userIds[u], 5).forEach((r, x) => points.push({
-      x: 6 + x, y: row, group: r.cold ? 'recommended (cold)' : 'recommended', imageUrl: split.items[itemIndex.get(r.itemId)!].imageUrl,
-    }));
-  });
-  return points;
+  const cell = async (row: string, column: number, item: number, cold: boolean): Promise<ProductCell> => {
+    const meta = split.items[item];
+    return { row, column, category: meta.category || 'uncategorised', title: meta.title || split.itemIds[item], cold, href: await thumbnailHref(meta.imageUrl, imagesDir) };
+  };
+  for (const u of users) {
+    const row = `user ${split.userIds[u]}`;
+    for (const [x, item] of bought.get(u)!.slice(0, 5).entries()) cells.push(await cell(row, x, item, false));
+    for (const [x, r] of model.recommend(split.userIds[u], 5).entries()) cells.push(await cell(row, 6 + x, itemIndex.get(r.itemId)!, r.cold));
+  }
+  return cells;
 }
 
 export async function analysisExperiment(split: Split, options: ExperimentOptions): Promise<AnalysisResult> {
@@ -49,8 +68,8 @@ export async function analysisExperiment(split: Split, options: ExperimentOption
   const figures = new Map<string, string>([
     ['pca.svg', await scatterFigure(pca.points, { title: 'PCA of 200 random product embeddings', xTitle: 'PC 1', yTitle: 'PC 2' })],
     ['tsne.svg', await scatterFigure(tsne.points, { title: 't-SNE of the products of 4 random users', xTitle: 't-SNE 1', yTitle: 't-SNE 2' })],
-    ['recommendations.svg', await scatterFigure(recommendationGrid(model, split, options.seed), {
-      title: 'Bought (left) and top-5 recommended (right) products of 3 random users; rows are users', xTitle: 'position', yTitle: 'user',
+    ['recommendations.svg', await recommendationsFigure(await recommendationGrid(model, split, options.seed, options.images), {
+      title: 'Bought (left) and top-5 recommended (right) products of 3 random users', yTitle: '',
     })],
     ['cosine.svg', await histogramFigure([
       { name: 'VASG embeddings', histogram: distributions.vasg.histogram },

@@ -28,6 +28,8 @@ export interface ExperimentOptions {
   /** Training settings shared by VASG and its ablations. */
   config: Partial<TrainConfig>;
   progress: Progress;
+  /** Folder that products' relative image_url paths are in (thumbnails in figures). */
+  images?: string;
 }
 
 /** A method that yields one or more scorers (table rows) for a given run seed. */
