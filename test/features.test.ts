@@ -199,7 +199,16 @@ test('the encoder exported as ONNX matches VasgModel.embedFeatures to 1e-5, with
   for (const minMaxScale of [false, true]) {
     const model = modelWith(minMaxScale);
     const file = path.join(tmp, `encoder-${minMaxScale}.onnx`);
-    fs.writeFileSync(file, encodeModel(encoderGraph(model)));
+    if (minMaxScale) {
+      // Through the command line, from a saved model directory.
+      const dir = path.join(tmp, 'model');
+      model.save(dir);
+      const run = spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'export', '--model', dir, '--onnx', file, '--json'], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), { target: 'onnx', out: file, input: ENCODER_INPUT, output: ENCODER_OUTPUT, featureDim: 10, dim: 6 });
+    } else {
+      fs.writeFileSync(file, encodeModel(encoderGraph(model)));
+    }
     const session = await ort.InferenceSession.create(file);
     const result = await session.run({ [ENCODER_INPUT]: new ort.Tensor('float32', features.data, [50, 10]) });
     await session.release();
