@@ -450,10 +450,6 @@ export function resolveOptions(spec: PresetName | GenerateOptions): GenerateOpti
   return PRESETS[spec];
 }
 
-/**
- * Generates a data set from the ground-truth model (docs/synthetic-data.md); the same
- * (options, seed) always gives identical data. Users with 1–4 interactions are included on purpose.
- */
 /** The bought products (in catalogue order) and the interactions renumbered to them. */
 function dropUnbought(products: Products, interactions: Dataset['interactions']): { kept: Products; interactions: Dataset['interactions'] } {
   const newIndex = new Int32Array(products.n).fill(-1);
@@ -480,6 +476,10 @@ function dropUnbought(products: Products, interactions: Dataset['interactions'])
   return { kept, interactions: { ...interactions, items: interactions.items.map((i) => newIndex[i]) } };
 }
 
+/**
+ * Generates a data set from the ground-truth model (docs/synthetic-data.md); the same
+ * (options, seed) always gives identical data. Users with 1–4 interactions are included on purpose.
+ */
 export function generate(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): Dataset {
   return generateWithStyles(spec, seed, progress).dataset;
 }
