@@ -69,3 +69,48 @@ test('vasg import amazon refuses a truncated .b file and leaves no output', () =
   assert.match(r.stderr, /t\.b: truncated record at byte offset 22/);
   assert.equal(fs.existsSync(out), false);
 });
+
+test('vasg import amazon streams features.npy across buffer boundaries; prepare reads the output', () => {
+  const dim = 5;
+  const asins = Array.from({ length: 700 }, (_, i) => `P${String(i).padStart(9, '0')}`);
+  // Every third product is in the category; the .b lists them all (others cost no memory), P…1 twice.
+  fs.writeFileSync(
+    path.join(dir, 'm3.json'),
+    asins.map((a, i) => `{'asin': '${a}', 'title': "it's \\"${i}\\"", 'categories': [['${i % 3 === 0 ? 'Shop' : 'Other'}']]}`).join('\n'),
+  );
+  const reviews: string[] = [];
+  for (let u = 0; u < 40; u++) {
+    for (let k = 0; k < 6; k++) reviews.push(JSON.stringify({ reviewerID: `U${u}`, asin: asins[3 * ((u * 7 + k * 11) % 200)], overall: 5, unixReviewTime: 1000 + k }));
+  }
+  fs.writeFileSync(path.join(dir, 'r3.json'), reviews.join('\n'));
+  writeB(path.join(dir, 'f3.b'), dim, [...asins, asins[3]]);
+  const out = path.join(dir, 'out3');
+  const r = vasg(['import', 'amazon', '--reviews', path.join(dir, 'r3.json'), '--meta', path.join(dir, 'm3.json'), '--features', path.join(dir, 'f3.b'), '--feature-dim', String(dim), '--category', 'Shop', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.items, 234);
+  assert.equal(report.featureDim, dim);
+  const ds = loadDataset(out).dataset;
+  ds.itemIds.forEach((id, row) => {
+    const i = Number(id.slice(1)); // writeB: value k of record i is i + k/10
+    assert.deepEqual([...ds.features.data.subarray(row * dim, row * dim + dim)].map((x) => Math.round(x * 10) / 10), [0, 1, 2, 3, 4].map((k) => Math.round((i + k / 10) * 10) / 10));
+  });
+  assert.equal(ds.items[1].title, 'it\'s "3"');
+  const p = vasg(['prepare', '--data', out, '--out', path.join(dir, 'split3'), '--json']);
+  assert.equal(p.status, 0, p.stderr);
+});
+
+test('a non-finite feature value is an error naming the byte offset, and nothing is written', () => {
+  writeB(path.join(dir, 'nan.b'), 3, ['B000000001', 'B000000002']);
+  const buf = fs.readFileSync(path.join(dir, 'nan.b'));
+  buf.writeFloatLE(NaN, recordBytes(3) + 10 + 4);
+  fs.writeFileSync(path.join(dir, 'nan.b'), buf);
+  fs.writeFileSync(path.join(dir, 'm4.json'), "{'asin': 'B000000001'}\n{'asin': 'B000000002'}\n");
+  fs.writeFileSync(path.join(dir, 'r4.json'), JSON.stringify({ reviewerID: 'U', asin: 'B000000002', overall: 5 }) + '\n');
+  const out = path.join(dir, 'out4');
+  const r = vasg(['import', 'amazon', '--reviews', path.join(dir, 'r4.json'), '--meta', path.join(dir, 'm4.json'), '--features', path.join(dir, 'nan.b'), '--feature-dim', '3', '--out', out]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /nan\.b: record at byte offset 22 \(ASIN B000000002\), value 1: expected a finite number, found NaN/);
+  assert.equal(fs.existsSync(out), false);
+  assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('.out4')), []);
+});

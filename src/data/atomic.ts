@@ -4,8 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 
-/** File contents: text, bytes, or a list of parts written in order (avoids concatenating large buffers). */
-export type FileData = string | ArrayBufferView | Array<string | ArrayBufferView>;
+/**
+ * File contents: text, bytes, or parts written in order (avoids concatenating large buffers). Parts may
+ * come from a generator: each is written before the next is asked for, so it may reuse one buffer.
+ */
+export type FileData = string | ArrayBufferView | Iterable<string | ArrayBufferView>;
 
 /** Largest single write; fs.writeSync cannot take more than 2 GiB at once. */
 const MAX_WRITE = 1 << 30;
@@ -32,7 +35,7 @@ export function stageFile(finalPath: string, data: FileData): string {
   const temp = tempPathFor(finalPath);
   const fd = fs.openSync(temp, 'wx', 0o644);
   try {
-    for (const part of Array.isArray(data) ? data : [data]) writeAll(fd, part);
+    for (const part of typeof data === 'string' || ArrayBuffer.isView(data) ? [data] : data) writeAll(fd, part);
     fs.fsyncSync(fd);
   } catch (error) {
     fs.closeSync(fd);

@@ -3,7 +3,7 @@
 // merges duplicate (user, item) pairs; writing produces the same layout atomically.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Dataset, GroundTruth, ItemMeta } from './types.js';
+import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
 import { checkFinite, encodeNpy, readNpy } from './npy.js';
 import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
@@ -207,7 +207,7 @@ function formatNumber(value: number): string {
   return Number.isNaN(value) ? '' : String(value);
 }
 
-function interactionsCsv(dataset: Dataset): string {
+function interactionsCsv(dataset: DatasetToWrite): string {
   const { users, items, ratings, timestamps } = dataset.interactions;
   const lines: string[] = [csvLine(['user_id', 'item_id', 'rating', 'timestamp'])];
   for (let k = 0; k < users.length; k++) {
@@ -216,7 +216,7 @@ function interactionsCsv(dataset: Dataset): string {
   return lines.join('');
 }
 
-function itemsCsv(dataset: Dataset): string {
+function itemsCsv(dataset: DatasetToWrite): string {
   const lines: string[] = [csvLine(['item_id', 'title', 'category', 'image_url'])];
   dataset.itemIds.forEach((id, k) => {
     const meta = dataset.items[k];
@@ -225,11 +225,23 @@ function itemsCsv(dataset: Dataset): string {
   return lines.join('');
 }
 
+/** Features already encoded as a .npy stream, for imports too large to hold as one matrix. */
+export interface StreamedFeatures {
+  rows: number;
+  cols: number;
+  /** The whole .npy file (header first), produced while it is written. */
+  npy: () => FileData;
+}
+
+/** A data set to write: its features as a matrix or as a .npy stream. */
+export type DatasetToWrite = Omit<Dataset, 'features'> & { features: Matrix | StreamedFeatures };
+
 /** Writes a data set in the standard layout (all files atomically; see writeDirectoryAtomic). */
-export function writeDataset(dir: string, dataset: Dataset): void {
+export function writeDataset(dir: string, dataset: DatasetToWrite): void {
+  const features = dataset.features;
   const files: Array<[string, FileData | (() => FileData)]> = [
     [DATASET_FILES.items, () => itemsCsv(dataset)],
-    [DATASET_FILES.features, encodeNpy(dataset.features)],
+    [DATASET_FILES.features, 'npy' in features ? features.npy : encodeNpy(features)],
     [DATASET_FILES.interactions, () => interactionsCsv(dataset)],
   ];
   if (dataset.truth) {

@@ -131,14 +131,9 @@ export function checkFinite(file: string, matrix: Matrix, rowNames?: string[]): 
   }
 }
 
-/** The .npy encoding of a matrix as parts (header, data view), without copying the data. */
-export function encodeNpy(matrix: Matrix): FileData {
-  if (matrix.data.length !== matrix.rows * matrix.cols) {
-    throw new Error(`encodeNpy: matrix data has ${matrix.data.length} values, expected rows × cols = ${matrix.rows} × ${matrix.cols}`);
-  }
-  // Nothing non-finite is ever saved: a NaN written today is a model that ranks at random tomorrow.
-  checkFinite('array to save', matrix);
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${matrix.rows}, ${matrix.cols}), }`;
+/** The .npy header (format 1.0, '<f4', C order) of a rows × cols array. */
+export function npyHeader(rows: number, cols: number): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
   // Preamble (10 bytes) + dictionary + spaces + '\n' padded to a multiple of 64, as numpy does.
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
   const header = Buffer.alloc(total, 0x20);
@@ -148,8 +143,18 @@ export function encodeNpy(matrix: Matrix): FileData {
   header.writeUInt16LE(total - 10, 8);
   header.write(dict, 10, 'latin1');
   header[total - 1] = 0x0a;
+  return header;
+}
+
+/** The .npy encoding of a matrix as parts (header, data view), without copying the data. */
+export function encodeNpy(matrix: Matrix): FileData {
+  if (matrix.data.length !== matrix.rows * matrix.cols) {
+    throw new Error(`encodeNpy: matrix data has ${matrix.data.length} values, expected rows × cols = ${matrix.rows} × ${matrix.cols}`);
+  }
+  // Nothing non-finite is ever saved: a NaN written today is a model that ranks at random tomorrow.
+  checkFinite('array to save', matrix);
   // Typed arrays are little-endian on every platform Node supports here (x86-64, arm64).
-  return [header, matrix.data];
+  return [npyHeader(matrix.rows, matrix.cols), matrix.data];
 }
 
 /** Writes a float32 little-endian .npy (format 1.0) atomically. */

@@ -9,6 +9,8 @@ export const DEFAULT_FEATURE_DIM = 4096;
 
 export interface FeatureRecord {
   asin: string;
+  /** Byte offset of the record in the file. */
+  offset: number;
   /** A copy, so the caller may keep it after the buffer moves on. */
   vector: Float32Array;
 }
@@ -33,13 +35,40 @@ export function checkFeatureFileSize(file: string, dim: number): number {
 }
 
 /**
- * Streams the records; `keep(asin)` decides which vectors are copied out (the rest cost no memory).
+ * The records to keep, in file order, read from the ASIN bytes alone (one small positioned read per
+ * record, so a tens-of-GB file costs a quick pass): the first record of each ASIN that `wanted` accepts.
+ */
+export function indexFeatureFile(file: string, dim: number, wanted: (asin: string) => boolean): { asins: string[]; records: number[] } {
+  const total = checkFeatureFileSize(file, dim);
+  const rec = recordBytes(dim);
+  const buf = Buffer.alloc(ASIN_BYTES);
+  const seen = new Set<string>();
+  const asins: string[] = [];
+  const records: number[] = [];
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let r = 0; r < total; r++) {
+      if (readFully(fd, buf, ASIN_BYTES, r * rec) !== ASIN_BYTES) throw new Error(`${file}: truncated record at byte offset ${r * rec} (file shrank while reading)`);
+      const asin = buf.toString('latin1').trim();
+      if (seen.has(asin) || !wanted(asin)) continue;
+      seen.add(asin);
+      asins.push(asin);
+      records.push(r);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { asins, records };
+}
+
+/**
+ * Streams the records; `keep(asin, record)` decides which vectors are copied out (the rest cost no memory).
  * Memory is one buffer of `bufferRecords` records, whatever the file size.
  */
 export function* readFeatureRecords(
   file: string,
   dim: number,
-  keep: (asin: string) => boolean,
+  keep: (asin: string, record: number) => boolean,
   bufferRecords = 256,
 ): Generator<FeatureRecord> {
   const total = checkFeatureFileSize(file, dim);
@@ -55,11 +84,11 @@ export function* readFeatureRecords(
       for (let r = 0; r < want / rec; r++) {
         const start = r * rec;
         const asin = buf.toString('latin1', start, start + ASIN_BYTES).trim();
-        if (!keep(asin)) continue;
+        if (!keep(asin, done + r)) continue;
         const vector = new Float32Array(dim);
         const bytes = buf.subarray(start + ASIN_BYTES, start + rec);
         for (let k = 0; k < dim; k++) vector[k] = bytes.readFloatLE(4 * k);
-        yield { asin, vector };
+        yield { asin, offset: offset + start, vector };
       }
       done += want / rec;
       offset += want;

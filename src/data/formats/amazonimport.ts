@@ -3,9 +3,10 @@
 // products without features are dropped with their interactions, and every drop is counted.
 
 import type { Progress } from '../../progress.js';
-import type { Dataset } from '../types.js';
+import type { DatasetToWrite } from '../dataset.js';
+import { npyHeader } from '../npy.js';
 import { inCategory, readMeta, readReviews, type ProductMeta, type Review } from './amazon.js';
-import { readFeatureRecords } from './amazonfeatures.js';
+import { indexFeatureFile, readFeatureRecords } from './amazonfeatures.js';
 
 export interface AmazonImportOptions {
   reviews: string;
@@ -28,7 +29,7 @@ function count(dropped: Record<string, number>, reason: string, n = 1): void {
   if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n;
 }
 
-export async function importAmazon(o: AmazonImportOptions, progress: Progress): Promise<{ dataset: Dataset; report: ImportReport }> {
+export async function importAmazon(o: AmazonImportOptions, progress: Progress): Promise<{ dataset: DatasetToWrite; report: ImportReport }> {
   const dropped: Record<string, number> = {};
   const bad = (file: string, line: number, reason: string) => {
     count(dropped, 'malformed line');
@@ -58,31 +59,42 @@ export async function importAmazon(o: AmazonImportOptions, progress: Progress): 
   }
   progress.finish(`${read} reviews read`);
 
-  const vectors = new Map<string, Float32Array>();
+  let features: DatasetToWrite['features'] | undefined;
   if (o.features) {
-    progress.start(`features ${o.features}`, products.size);
-    for (const rec of readFeatureRecords(o.features, o.featureDim, (asin) => products.has(asin) && !vectors.has(asin))) {
-      vectors.set(rec.asin, rec.vector);
-      progress.update(vectors.size);
-    }
-    progress.finish(`${vectors.size} of ${products.size} products have features`);
-    for (const asin of products.keys()) {
-      if (!vectors.has(asin)) {
-        products.delete(asin);
-        count(dropped, 'product without features');
-      }
-    }
+    progress.start(`index ${o.features}`, 0);
+    const { asins, records } = indexFeatureFile(o.features, o.featureDim, (asin) => products.has(asin));
+    progress.finish(`${asins.length} of ${products.size} products have features`);
+    count(dropped, 'product without features', products.size - asins.length);
+    const featured = new Map(asins.map((asin) => [asin, products.get(asin)!]));
+    products.clear();
+    for (const [asin, m] of featured) products.set(asin, m);
+    features = { rows: asins.length, cols: o.featureDim, npy: () => featureNpy(o.features!, o.featureDim, records, progress) };
   }
-  return assemble(products, reviews, vectors, o.features ? o.featureDim : 0, dropped);
+  return assemble(products, reviews, features, dropped);
+}
+
+/** features.npy streamed from the .b file: header, then the kept records in order; memory is one buffer. */
+function* featureNpy(file: string, dim: number, records: number[], progress: Progress): Generator<ArrayBufferView> {
+  yield npyHeader(records.length, dim);
+  progress.start(`features ${file}`, records.length);
+  let next = 0;
+  for (const rec of readFeatureRecords(file, dim, (_, record) => record === records[next])) {
+    const bad = rec.vector.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new Error(`${file}: record at byte offset ${rec.offset} (ASIN ${rec.asin}), value ${bad}: expected a finite number, found ${rec.vector[bad]}`);
+    next += 1;
+    if (next % 1000 === 0) progress.update(next);
+    yield rec.vector;
+  }
+  if (next !== records.length) throw new Error(`${file}: changed while importing (found ${next} of ${records.length} indexed records)`);
+  progress.finish(`${next} feature vectors written`);
 }
 
 function assemble(
   products: Map<string, ProductMeta>,
   reviews: Map<string, Review>,
-  vectors: Map<string, Float32Array>,
-  dim: number,
+  features: DatasetToWrite['features'] | undefined,
   dropped: Record<string, number>,
-): { dataset: Dataset; report: ImportReport } {
+): { dataset: DatasetToWrite; report: ImportReport } {
   const itemIds = [...products.keys()];
   const itemIndex = new Map(itemIds.map((id, i) => [id, i]));
   const kept = [...reviews.values()].filter((r) => itemIndex.has(r.item));
@@ -97,12 +109,16 @@ function assemble(
     interactions.ratings[k] = r.rating;
     interactions.timestamps[k] = r.time > 0 ? r.time : NaN;
   });
-  const data = new Float32Array(itemIds.length * dim);
-  itemIds.forEach((id, i) => dim > 0 && data.set(vectors.get(id)!, i * dim));
   const items = itemIds.map((id) => {
     const m = products.get(id)!;
     return { title: m.title, category: (m.categories[0] ?? []).join('/'), imageUrl: m.imageUrl };
   });
-  const dataset: Dataset = { userIds, itemIds, items, interactions, features: { data, rows: itemIds.length, cols: dim } };
-  return { dataset, report: { users: userIds.length, items: itemIds.length, interactions: n, featureDim: dim, dropped } };
+  const dataset: DatasetToWrite = {
+    userIds,
+    itemIds,
+    items,
+    interactions,
+    features: features ?? { data: new Float32Array(0), rows: itemIds.length, cols: 0 },
+  };
+  return { dataset, report: { users: userIds.length, items: itemIds.length, interactions: n, featureDim: dataset.features.cols, dropped } };
 }
