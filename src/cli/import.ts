@@ -1,9 +1,11 @@
 // `vasg import`: real catalogs into the standard layout (interactions.csv, items.csv, features.npy).
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { writeDataset } from '../data/dataset.js';
 import { DEFAULT_FEATURE_DIM } from '../data/formats/amazonfeatures.js';
-import { importAmazon, type ImportReport } from '../data/formats/amazonimport.js';
-import { int, progressFor } from './options.js';
+import { importAmazon } from '../data/formats/amazonimport.js';
+import type { ImportReport } from '../data/formats/assemble.js';
+import { importTable, TABLE_FORMATS } from '../data/formats/table.js';
+import { int, num, progressFor } from './options.js';
 
 function printReport(report: ImportReport, out: string, json: boolean): void {
   if (json) {
@@ -40,6 +42,43 @@ function amazonCommand(): Command {
     });
 }
 
+/** Seconds since the epoch from a number of seconds or an ISO date. */
+function since(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() !== '' && Number.isFinite(seconds)) return seconds;
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError('expected seconds since the epoch or an ISO date (2014-01-31)');
+  return ms / 1000;
+}
+
+function tableCommand(): Command {
+  return new Command('table')
+    .description('import interaction logs (CSV, TSV, NDJSON, Parquet; files or globs) read with DuckDB, with an optional item table and features')
+    .requiredOption('--interactions <files...>', 'log files or glob patterns (quote globs), all of one format')
+    .requiredOption('--user-col <name>', 'column holding the user id')
+    .requiredOption('--item-col <name>', 'column holding the item id')
+    .option('--rating-col <name>', 'column holding the rating (without it: implicit feedback, rating 1)')
+    .option('--time-col <name>', 'column holding the time: seconds since the epoch, a date/timestamp, or ISO text')
+    .addOption(new Option('--min-rating <x>', 'drop interactions rated below x').argParser(num(Number.NEGATIVE_INFINITY)))
+    .addOption(new Option('--since <time>', 'drop interactions before this time (seconds or ISO date)').argParser(since))
+    .option('--items <files...>', 'item table (never-bought items in it stay as cold-start products)')
+    .option('--item-id-col <name>', 'item id column of the item table', 'item_id')
+    .option('--title-col <name>', 'title column of the item table')
+    .option('--category-col <name>', 'category column of the item table')
+    .option('--image-col <name>', 'image URL/path column of the item table')
+    .option('--vector-col <name>', 'feature vector column of the item table (a list, or text like [0.1, 0.2])')
+    .option('--features <file.npy>', 'features as .npy, row k for the k-th id of --feature-ids')
+    .option('--feature-ids <file>', 'one item id per line for --features (a first line "item_id" is a header)')
+    .addOption(new Option('--format <format>', 'format of the files when the extension does not tell').choices([...TABLE_FORMATS]))
+    .requiredOption('--out <dir>', 'directory to write')
+    .option('--json', 'print a JSON summary only')
+    .action(async (options) => {
+      const { dataset, report } = await importTable({ ...options, featuresNpy: options.features }, progressFor(options));
+      writeDataset(options.out, dataset);
+      printReport(report, options.out, Boolean(options.json));
+    });
+}
+
 export function importCommand(): Command {
-  return new Command('import').description('import real data into the standard layout').addCommand(amazonCommand());
+  return new Command('import').description('import real data into the standard layout').addCommand(amazonCommand()).addCommand(tableCommand());
 }

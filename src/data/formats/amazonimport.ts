@@ -5,6 +5,7 @@
 import type { Progress } from '../../progress.js';
 import type { DatasetToWrite } from '../dataset.js';
 import { npyHeader } from '../npy.js';
+import { assemble, count, type ImportReport } from './assemble.js';
 import { inCategory, readMeta, readReviews, type ProductMeta, type Review } from './amazon.js';
 import { indexFeatureFile, readFeatureRecords } from './amazonfeatures.js';
 
@@ -15,18 +16,6 @@ export interface AmazonImportOptions {
   featureDim: number;
   /** Path prefix split on '/', e.g. ['Clothing, Shoes & Jewelry', 'Men']; empty = everything. */
   category: string[];
-}
-
-export interface ImportReport {
-  users: number;
-  items: number;
-  interactions: number;
-  featureDim: number;
-  dropped: Record<string, number>;
-}
-
-function count(dropped: Record<string, number>, reason: string, n = 1): void {
-  if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n;
 }
 
 export async function importAmazon(o: AmazonImportOptions, progress: Progress): Promise<{ dataset: DatasetToWrite; report: ImportReport }> {
@@ -70,7 +59,7 @@ export async function importAmazon(o: AmazonImportOptions, progress: Progress): 
     for (const [asin, m] of featured) products.set(asin, m);
     features = { rows: asins.length, cols: o.featureDim, npy: () => featureNpy(o.features!, o.featureDim, records, progress) };
   }
-  return assemble(products, reviews, features, dropped);
+  return assemble(products, reviews.values(), features, dropped);
 }
 
 /** features.npy streamed from the .b file: header, then the kept records in order; memory is one buffer. */
@@ -87,38 +76,4 @@ function* featureNpy(file: string, dim: number, records: number[], progress: Pro
   }
   if (next !== records.length) throw new Error(`${file}: changed while importing (found ${next} of ${records.length} indexed records)`);
   progress.finish(`${next} feature vectors written`);
-}
-
-function assemble(
-  products: Map<string, ProductMeta>,
-  reviews: Map<string, Review>,
-  features: DatasetToWrite['features'] | undefined,
-  dropped: Record<string, number>,
-): { dataset: DatasetToWrite; report: ImportReport } {
-  const itemIds = [...products.keys()];
-  const itemIndex = new Map(itemIds.map((id, i) => [id, i]));
-  const kept = [...reviews.values()].filter((r) => itemIndex.has(r.item));
-  count(dropped, 'interaction of product without features', reviews.size - kept.length);
-  const userIds = [...new Set(kept.map((r) => r.user))];
-  const userIndex = new Map(userIds.map((id, i) => [id, i]));
-  const n = kept.length;
-  const interactions = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n), timestamps: new Float64Array(n) };
-  kept.forEach((r, k) => {
-    interactions.users[k] = userIndex.get(r.user)!;
-    interactions.items[k] = itemIndex.get(r.item)!;
-    interactions.ratings[k] = r.rating;
-    interactions.timestamps[k] = r.time > 0 ? r.time : NaN;
-  });
-  const items = itemIds.map((id) => {
-    const m = products.get(id)!;
-    return { title: m.title, category: (m.categories[0] ?? []).join('/'), imageUrl: m.imageUrl };
-  });
-  const dataset: DatasetToWrite = {
-    userIds,
-    itemIds,
-    items,
-    interactions,
-    features: features ?? { data: new Float32Array(0), rows: itemIds.length, cols: 0 },
-  };
-  return { dataset, report: { users: userIds.length, items: itemIds.length, interactions: n, featureDim: dataset.features.cols, dropped } };
 }

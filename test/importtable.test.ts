@@ -1,0 +1,113 @@
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadDataset } from '../src/data/dataset.js';
+import { writeNpy } from '../src/data/npy.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-table-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const bin = path.resolve('bin/vasg.js');
+const at = (name: string) => path.join(dir, name);
+
+function vasg(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+}
+
+/** 30 users × 6 products each among 40 (deterministic), as SQL VALUES rows (user, item, stars, time). */
+function logRows(): Array<[string, string, number, string]> {
+  const rows: Array<[string, string, number, string]> = [];
+  for (let u = 0; u < 30; u++) {
+    for (let k = 0; k < 6; k++) {
+      const item = (u * 7 + k * 5) % 40;
+      rows.push([`user${u}`, `0${item}`, 1 + ((u + k) % 5), `2015-01-${String(1 + k).padStart(2, '0')} 12:00:00`]);
+    }
+  }
+  return rows;
+}
+
+test('vasg import table: Parquet logs by glob (written by DuckDB), filters, CSV item table with a vector column; prepare reads the output', async () => {
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  const rows = logRows();
+  const values = (part: typeof rows) => part.map(([u, i, r, t]) => `('${u}', '${i}', ${r}, TIMESTAMP '${t}')`).join(', ');
+  // Two files; the second repeats one pair (merged) and has one old row (dropped by --since).
+  await db.run(`COPY (SELECT * FROM (VALUES ${values(rows.slice(0, 100))}) t(uid, sku, stars, bought)) TO '${at('log-1.parquet')}' (FORMAT parquet)`);
+  const extra: typeof rows = [['user0', '010', 5, '2015-02-01 00:00:00'], ['user1', '039', 5, '2010-01-01 00:00:00']];
+  await db.run(`COPY (SELECT * FROM (VALUES ${values([...rows.slice(100), ...extra])}) t(uid, sku, stars, bought)) TO '${at('log-2.parquet')}' (FORMAT parquet)`);
+  db.closeSync();
+  instance.closeSync();
+  // Items 00..041: 040/041 are never bought (cold); 05 has no vector (dropped with its interactions).
+  const items = ['sku,name,kind,vec'];
+  for (let i = 0; i < 42; i++) items.push(`0${i},"Produit n°${i}, ""spécial""",${i % 2 ? 'odd' : 'even'},${i === 5 ? '' : `"[${i}, ${-i}, 0.5]"`}`);
+  fs.writeFileSync(at('items.csv'), items.join('\n') + '\n');
+  const out = at('out1');
+  const r = vasg(['import', 'table', '--interactions', at('log-*.parquet'), '--user-col', 'uid', '--item-col', 'sku', '--rating-col', 'stars', '--time-col', 'bought',
+    '--min-rating', '2', '--since', '2014-06-01', '--items', at('items.csv'), '--item-id-col', 'sku', '--title-col', 'name', '--category-col', 'kind', '--vector-col', 'vec', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const below = rows.filter(([, , s]) => s < 2).length;
+  const of05 = rows.filter(([, i, s]) => i === '05' && s >= 2).length;
+  assert.deepEqual(report.dropped, {
+    'rating below --min-rating': below,
+    'before --since (or no time)': 1,
+    'duplicate interaction': 1,
+    'product without features': 1,
+    'interaction of product without features': of05,
+  });
+  assert.equal(report.items, 41);
+  assert.equal(report.featureDim, 3);
+  assert.equal(report.interactions, rows.length - below - of05);
+  const ds = loadDataset(out).dataset;
+  const row = ds.itemIds.indexOf('07');
+  assert.deepEqual([...ds.features.data.subarray(3 * row, 3 * row + 3)], [7, -7, 0.5]);
+  assert.equal(ds.items[row].title, 'Produit n°7, "spécial"');
+  assert.equal(ds.items[row].category, 'odd');
+  assert.ok(ds.itemIds.includes('041'), 'never-bought product of the item table kept (cold start)');
+  const merged = ds.interactions.users.findIndex((u, k) => ds.userIds[u] === 'user0' && ds.itemIds[ds.interactions.items[k]] === '010');
+  assert.equal(ds.interactions.timestamps[merged], Date.parse('2015-02-01T00:00:00Z') / 1000);
+  const p = vasg(['prepare', '--data', out, '--out', at('split1'), '--min-interactions', '3', '--json']);
+  assert.equal(p.status, 0, p.stderr);
+});
+
+test('vasg import table: NDJSON log, implicit feedback, features from .npy + ids (ids on either side missing)', () => {
+  const lines = logRows().map(([u, i, , t]) => JSON.stringify({ who: u, what: i, when: t }));
+  lines.push(JSON.stringify({ who: 'user3', what: null }));
+  fs.writeFileSync(at('log.ndjson'), lines.join('\n') + '\n');
+  // Features for 00..037 and for 'ghost' (never in the log): 038/039 lack features.
+  const ids = [...Array.from({ length: 38 }, (_, i) => `0${i}`), 'ghost'];
+  fs.writeFileSync(at('ids.txt'), ['item_id', ...ids].join('\n') + '\n');
+  writeNpy(at('f.npy'), { data: Float32Array.from(ids.flatMap((_, k) => [k, 1])), rows: ids.length, cols: 2 });
+  const out = at('out2');
+  const r = vasg(['import', 'table', '--interactions', at('log.ndjson'), '--user-col', 'who', '--item-col', 'what', '--features', at('f.npy'), '--feature-ids', at('ids.txt'), '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const lacking = logRows().filter(([, i]) => i === '038' || i === '039').length;
+  assert.deepEqual(report.dropped, { 'row without user or item id': 1, 'product without features': 2, 'interaction of product without features': lacking });
+  const ds = loadDataset(out).dataset;
+  assert.ok(!ds.itemIds.includes('ghost'));
+  assert.ok([...ds.interactions.ratings].every((x) => x === 1));
+  const row = ds.itemIds.indexOf('012');
+  assert.deepEqual([...ds.features.data.subarray(2 * row, 2 * row + 2)], [12, 1]);
+});
+
+test('vasg import table: errors name the file, the flag or the line, and write nothing', () => {
+  fs.writeFileSync(at('log.csv'), 'user,item,stars\nu1,a,4\nu2,b,five\n');
+  const run = (file: string, extra: string[]) => vasg(['import', 'table', '--interactions', at(file), '--user-col', 'user', '--item-col', 'item', ...extra, '--out', at('bad')]);
+  let r = run('log.csv', ['--rating-col', 'rating']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /log\.csv: no column "rating" \(--rating-col\); columns: user, item, stars/);
+  r = run('log.csv', ['--rating-col', 'stars']);
+  assert.match(r.stderr, /log\.csv: 1 values of --rating-col stars are not numbers, e\.g\. "five"/);
+  fs.writeFileSync(at('ragged.csv'), 'user,item\nu1,a\nu2,b\nu3,c,extra\n');
+  r = run('ragged.csv', []);
+  assert.match(r.stderr, /ragged\.csv: .*Line: 4/);
+  r = run('nothing-*.csv', []);
+  assert.match(r.stderr, /nothing-\*\.csv: .*No files found/);
+  r = run('log.csv', ['--min-rating', '3']);
+  assert.match(r.stderr, /--min-rating needs --rating-col/);
+  assert.equal(fs.existsSync(at('bad')), false);
+});
