@@ -111,3 +111,26 @@ test('vasg import table: errors name the file, the flag or the line, and write n
   assert.match(r.stderr, /--min-rating needs --rating-col/);
   assert.equal(fs.existsSync(at('bad')), false);
 });
+
+test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with .b features, 2018, Parquet log", () => {
+  assert.equal(vasg(['generate', '--preset', 'tiny', '--out', at('gen'), '--json']).status, 0);
+  const s = spawnSync(process.execPath, [path.resolve('dist/scripts/sample-dumps.js'), '--from', at('gen'), '--out', at('dumps')], { encoding: 'utf8' });
+  assert.equal(s.status, 0, s.stderr);
+  const items = loadDataset(at('gen')).dataset.itemIds.length;
+  const a = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2014/reviews.json.gz'), '--meta', at('dumps/amazon2014/meta.json.gz'), '--features', at('dumps/amazon2014/image_features.b'),
+    '--feature-dim', '64', '--category', 'Clothing, Shoes & Jewelry/Men', '--out', at('men14')]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /meta\.json\.gz:4: skipped \(unterminated string/);
+  assert.match(a.stdout, new RegExp(`wrote \\d+ users, ${Math.ceil(items / 2)} products, \\d+ interactions \\(I = 64\\)`));
+  assert.match(a.stdout, /dropped: malformed line: 1\n {2}dropped: duplicate review: 1\n$/);
+  const b = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2018/reviews.json'), '--meta', at('dumps/amazon2018/meta.json'), '--out', at('all18'), '--json']);
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(JSON.parse(b.stdout).items, items);
+  const t = vasg(['import', 'table', '--interactions', at('dumps/table/log-*.parquet'), '--user-col', 'user', '--item-col', 'product', '--rating-col', 'stars', '--time-col', 'bought_at',
+    '--items', at('dumps/table/items.parquet'), '--item-id-col', 'product', '--title-col', 'name', '--vector-col', 'vector', '--out', at('tab'), '--json']);
+  assert.equal(t.status, 0, t.stderr);
+  const tab = loadDataset(at('tab')).dataset;
+  const gen = loadDataset(at('gen')).dataset;
+  assert.equal(tab.interactions.users.length, gen.interactions.users.length);
+  assert.deepEqual(tab.features.data, gen.features.data); // same vectors, same item order (B…1 ↔ first item)
+});
