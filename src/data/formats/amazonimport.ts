@@ -18,11 +18,20 @@ export interface AmazonImportOptions {
   category: string[];
 }
 
-export async function importAmazon(o: AmazonImportOptions, progress: Progress): Promise<{ dataset: DatasetToWrite; report: ImportReport }> {
+/** Skipped lines named on stderr (also with --json, whose stdout stays the report); the rest are only counted. */
+const NAMED_BAD_LINES = 100;
+
+export async function importAmazon(
+  o: AmazonImportOptions,
+  progress: Progress,
+  warn: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
+): Promise<{ dataset: DatasetToWrite; report: ImportReport }> {
   const dropped: Record<string, number> = {};
   const bad = (file: string, line: number, reason: string) => {
     count(dropped, 'malformed line');
-    progress.log(`${file}:${line}: skipped (${reason})`);
+    const n = dropped['malformed line'];
+    if (n <= NAMED_BAD_LINES) warn(`${file}:${line}: skipped (${reason})`);
+    if (n === NAMED_BAD_LINES) warn(`${file}: further malformed lines are only counted`);
   };
 
   progress.start(`metadata ${o.meta}`, 0);
