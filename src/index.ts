@@ -41,3 +41,7 @@ export async function train(data: Dataset | Split, options: TrainOptions = {}): 
 export function evaluate(model: VasgModel, split: Split, options: { threads?: number; seed?: number; progress?: Progress } = {}): Promise<EvaluationReport> {
   return evaluateModel(model, split, { threads: options.threads ?? 1, seed: options.seed ?? 1, progress: options.progress ?? silentProgress });
 }
+
+// Nearest-product search: exact (native, off the event loop) or HNSW, behind one interface.
+export { createRetriever, ExactRetriever, HnswRetriever, RETRIEVER_KINDS } from './search/index.js';
+export type { BatchFilter, HnswOptions, Retriever, RetrieverKind, RetrieverOptions, SearchFilter, SearchResult } from './search/index.js';

@@ -120,6 +120,15 @@ export interface NativeCore {
    */
   topK(U: Float32Array, V: Float32Array, dim: number, users: Int32Array, k: number,
     excludeIndptr: Int32Array, excludeIndices: Int32Array): TopK;
+
+  /**
+   * [async] Top-k rows of V by queries[q]·V[i] for each query row (queries: [nq × dim]), off the event loop.
+   * Query q skips the rows excludeIndices[excludeIndptr[q] .. excludeIndptr[q+1]) (excludeIndptr has nq + 1
+   * entries) and, when allow is given (one byte per row of V), every row with allow[i] === 0. Rows of k, best
+   * first (equal scores: lower row first), padded with -1 and -Infinity.
+   */
+  searchTopK(queries: Float32Array, V: Float32Array, dim: number, k: number, allow: Uint8Array | null,
+    excludeIndptr: Int32Array, excludeIndices: Int32Array): Promise<TopK>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -611,3 +611,45 @@ test('topK equals brute force, skips exclusions, pads with -1/-Infinity', () => 
   const empty = native.topK(c.U, c.V, c.dim, new Int32Array(0), 3, c.indptr, c.indices);
   assert.equal(empty.items.length, 0);
 });
+
+test('searchTopK (async) equals a TypeScript reference with exclusions, an allow mask, ties and padding', async () => {
+  const c = rankingCase(79); // integer vectors: many ties
+  const allow = Uint8Array.from({ length: c.nItems }, () => (c.r() < 0.7 ? 1 : 0));
+  const reference = (q: number, k: number, mask: Uint8Array | null, excludedRows = c.lists[q]): number[] => {
+    const excluded = new Set(excludedRows);
+    return Array.from({ length: c.nItems }, (_, i) => i)
+      .filter((i) => !excluded.has(i) && (!mask || mask[i] !== 0))
+      .map((i) => ({ i, s: dot(c.U, c.V, c.dim, q, i) }))
+      .sort((a, b) => b.s - a.s || a.i - b.i)
+      .slice(0, k)
+      .map((x) => x.i);
+  };
+  for (const mask of [null, allow]) {
+    for (const k of [1, 4, 40]) {
+      const { items, scores } = await native.searchTopK(c.U, c.V, c.dim, k, mask, c.indptr, c.indices);
+      assert.equal(items.length, c.nUsers * k);
+      for (let q = 0; q < c.nUsers; q++) {
+        const want = reference(q, k, mask);
+        for (let j = 0; j < k; j++) {
+          assert.equal(items[q * k + j], j < want.length ? want[j] : -1, `query ${q} rank ${j}`);
+          assert.equal(scores[q * k + j], j < want.length ? dot(c.U, c.V, c.dim, q, want[j]) : -Infinity);
+        }
+      }
+    }
+  }
+  const one = await native.searchTopK(c.U.subarray(0, c.dim), c.V, c.dim, 3, null, Int32Array.of(0, 0), new Int32Array(0));
+  assert.deepEqual([...one.items], reference(0, 3, null, []));
+  // 1,300 queries: several score blocks
+  const many = Float32Array.from({ length: 1300 * c.dim }, (_, j) => c.U[j % (c.nUsers * c.dim)]);
+  const blocks = await native.searchTopK(many, c.V, c.dim, 2, allow, new Int32Array(1301), new Int32Array(0));
+  for (let q = 0; q < 1300; q += 97) assert.deepEqual([...blocks.items.subarray(q * 2, q * 2 + 2)], reference(q % c.nUsers, 2, allow, []));
+  const noRows = await native.searchTopK(c.U.subarray(0, c.dim), new Float32Array(0), c.dim, 2, null, Int32Array.of(0, 0), new Int32Array(0));
+  assert.deepEqual([...noRows.items], [-1, -1]);
+  const bad = (f: () => unknown, type: typeof RangeError | typeof TypeError) => assert.throws(f, type);
+  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, allow.subarray(1), c.indptr, c.indices), RangeError);
+  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, null, c.indptr.subarray(1), c.indices), RangeError);
+  bad(() => native.searchTopK(c.U.subarray(1), c.V, c.dim, 3, null, c.indptr, c.indices), RangeError);
+  bad(() => native.searchTopK(c.U, c.V, c.dim, -1, null, c.indptr, c.indices), RangeError);
+  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, null, c.indptr, Int32Array.from(c.indices, () => c.nItems)), RangeError);
+  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, new Float32Array(c.nItems) as unknown as Uint8Array, c.indptr, c.indices), TypeError);
+});

@@ -168,51 +168,52 @@ inline bool Before(const Cand& a, const Cand& b) {
   return a.score > b.score || (a.score == b.score && a.item < b.item);
 }
 
-Napi::Value TopK(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto U = TypedArg<float>(info, 0, "U");
-  auto V = TypedArg<float>(info, 1, "V");
-  const int64_t dim = IntArg(info, 2, "dim");
-  auto users = TypedArg<int32_t>(info, 3, "users");
-  const int64_t k = IntArg(info, 4, "k");
-  auto indptr = TypedArg<int32_t>(info, 5, "excludeIndptr");
-  auto indices = TypedArg<int32_t>(info, 6, "excludeIndices");
-  Tables t = CheckTables(env, U, V, dim, users, "users", indptr, indices);
-  RequireRange(env, k >= 0, "k must be >= 0");
-  const int64_t nUsersOut = static_cast<int64_t>(users.length);
-  RequireRange(env, static_cast<double>(nUsersOut) * static_cast<double>(k) < 2147483647.0, "users.length · k is too large");
-  auto outItems = Napi::Int32Array::New(env, static_cast<size_t>(nUsersOut * k));
-  auto outScores = Napi::Float32Array::New(env, static_cast<size_t>(nUsersOut * k));
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("items", outItems);
-  result.Set("scores", outScores);
-  if (nUsersOut == 0 || k == 0) return result;
-  int32_t* items = outItems.Data();
-  float* scores = outScores.Data();
-  const int64_t n = t.nItems;
+// One top-k job: nq query rows Q [nq × dim] against V [nItems × dim]. Query q skips the rows in
+// indices[indptr[csr(q)] .. indptr[csr(q)+1]) (csr(q) = csrRow[q], or q when csrRow is null) and, when allow
+// is given, every row i with allow[i] == 0. Writes rows of k (best first, padded with −1/−Infinity).
+struct TopKJob {
+  const float* Q;
+  int64_t nq;
+  const float* V;
+  int64_t nItems, dim, k;
+  const uint8_t* allow;
+  const int32_t* indptr;
+  const int32_t* indices;
+  const int32_t* csrRow;
+  int32_t* items;
+  float* scores;
+};
+
+void RunTopK(const TopKJob& job) {
+  const int64_t n = job.nItems, k = job.k;
+  if (job.nq == 0 || k == 0) return;
   if (n == 0) {
-    std::fill(items, items + nUsersOut * k, -1);
-    std::fill(scores, scores + nUsersOut * k, -std::numeric_limits<float>::infinity());
-    return result;
+    std::fill(job.items, job.items + job.nq * k, -1);
+    std::fill(job.scores, job.scores + job.nq * k, -std::numeric_limits<float>::infinity());
+    return;
   }
   const int64_t B = BlockRows(n);
-  std::vector<float> gathered(static_cast<size_t>(B * dim)), S(static_cast<size_t>(B * n));
+  std::vector<float> S(static_cast<size_t>(std::min(B, job.nq) * n));
   const int parts = std::min(std::max(1, openblas_get_num_threads()), ThreadPool::Get().Size());
-  for (int64_t j0 = 0; j0 < nUsersOut; j0 += B) {
-    const int64_t rows = std::min(B, nUsersOut - j0);
-    ScoreBlock(t, users.data + j0, rows, gathered.data(), S.data());
+  for (int64_t j0 = 0; j0 < job.nq; j0 += B) {
+    const int64_t rows = std::min(B, job.nq - j0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n),
+                static_cast<int>(job.dim), 1.0f, job.Q + j0 * job.dim, static_cast<int>(job.dim), job.V,
+                static_cast<int>(job.dim), 0.0f, S.data(), static_cast<int>(n));
     PoolFor(rows, parts, [&](int64_t r0, int64_t r1, int) {
       std::vector<Cand> heap;
       heap.reserve(static_cast<size_t>(std::min(k, n)));
       auto worse = [](const Cand& a, const Cand& b) { return Before(a, b); };  // heap top = worst kept
       for (int64_t r = r0; r < r1; ++r) {
         float* s = S.data() + r * n;
-        const int32_t u = users.data[j0 + r];
-        for (int32_t q = t.indptr[u]; q < t.indptr[u + 1]; ++q) s[t.indices[q]] = std::numeric_limits<float>::quiet_NaN();
+        const int64_t csr = job.csrRow ? job.csrRow[j0 + r] : j0 + r;
+        for (int32_t q = job.indptr[csr]; q < job.indptr[csr + 1]; ++q) {
+          s[job.indices[q]] = std::numeric_limits<float>::quiet_NaN();
+        }
         heap.clear();
         for (int64_t i = 0; i < n; ++i) {
           const float v = s[i];
-          if (v != v) continue;  // excluded (or a NaN score)
+          if (v != v || (job.allow && !job.allow[i])) continue;  // excluded, not allowed (or a NaN score)
           const Cand c{v, static_cast<int32_t>(i)};
           if (static_cast<int64_t>(heap.size()) < k) {
             heap.push_back(c);
@@ -224,8 +225,8 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
           }
         }
         std::sort(heap.begin(), heap.end(), Before);
-        int32_t* oi = items + (j0 + r) * k;
-        float* os = scores + (j0 + r) * k;
+        int32_t* oi = job.items + (j0 + r) * k;
+        float* os = job.scores + (j0 + r) * k;
         for (int64_t q = 0; q < k; ++q) {
           const bool have = q < static_cast<int64_t>(heap.size());
           oi[q] = have ? heap[q].item : -1;
@@ -234,7 +235,82 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
       }
     });
   }
+}
+
+// {items, scores} of nq rows × k, the result object of both top-k exports.
+Napi::Object TopKResult(Napi::Env env, int64_t nq, int64_t k, TopKJob& job) {
+  RequireRange(env, static_cast<double>(nq) * static_cast<double>(k) < 2147483647.0, "queries · k is too large");
+  auto outItems = Napi::Int32Array::New(env, static_cast<size_t>(nq * k));
+  auto outScores = Napi::Float32Array::New(env, static_cast<size_t>(nq * k));
+  job.items = outItems.Data();
+  job.scores = outScores.Data();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("items", outItems);
+  result.Set("scores", outScores);
   return result;
+}
+
+Napi::Value TopK(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto U = TypedArg<float>(info, 0, "U");
+  auto V = TypedArg<float>(info, 1, "V");
+  const int64_t dim = IntArg(info, 2, "dim");
+  auto users = TypedArg<int32_t>(info, 3, "users");
+  const int64_t k = IntArg(info, 4, "k");
+  auto indptr = TypedArg<int32_t>(info, 5, "excludeIndptr");
+  auto indices = TypedArg<int32_t>(info, 6, "excludeIndices");
+  Tables t = CheckTables(env, U, V, dim, users, "users", indptr, indices);
+  RequireRange(env, k >= 0, "k must be >= 0");
+  const int64_t nq = static_cast<int64_t>(users.length);
+  std::vector<float> Q(static_cast<size_t>(nq * dim));
+  for (int64_t j = 0; j < nq; ++j) {
+    std::memcpy(Q.data() + j * dim, t.U + static_cast<int64_t>(users.data[j]) * dim, dim * sizeof(float));
+  }
+  TopKJob job{Q.data(), nq, t.V, t.nItems, dim, k, nullptr, indptr.data, indices.data, users.data, nullptr, nullptr};
+  Napi::Object result = TopKResult(env, nq, k, job);
+  RunTopK(job);
+  return result;
+}
+
+class TopKWorker : public PromiseWorker {
+ public:
+  TopKWorker(Napi::Env env, const TopKJob& job, Napi::Object result)
+      : PromiseWorker(env, "vasg.searchTopK"), job_(job), result_(Napi::Persistent(result)) {}
+
+ protected:
+  void Execute() override { RunTopK(job_); }
+  Napi::Value Result(Napi::Env) override { return result_.Value(); }
+
+ private:
+  TopKJob job_;
+  Napi::ObjectReference result_;
+};
+
+Napi::Value SearchTopK(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto Q = TypedArg<float>(info, 0, "queries");
+  auto V = TypedArg<float>(info, 1, "V");
+  const int64_t dim = IntArg(info, 2, "dim");
+  const int64_t k = IntArg(info, 3, "k");
+  auto allow = TypedValue<uint8_t>(env, info[4], "allow", true);
+  auto indptr = TypedArg<int32_t>(info, 5, "excludeIndptr");
+  auto indices = TypedArg<int32_t>(info, 6, "excludeIndices");
+  RequireRange(env, dim >= 1, "dim must be >= 1");
+  RequireRange(env, k >= 0, "k must be >= 0");
+  RequireRange(env, Q.length % dim == 0, "queries.length must be a multiple of dim");
+  RequireRange(env, V.length % dim == 0, "V.length must be a multiple of dim");
+  const int64_t nq = static_cast<int64_t>(Q.length) / dim, n = static_cast<int64_t>(V.length) / dim;
+  RequireRange(env, n <= INT32_MAX, "V has more than 2^31 - 1 rows");
+  RequireRange(env, !allow.data || static_cast<int64_t>(allow.length) == n,
+               "allow has " + std::to_string(allow.length) + " entries, V has " + std::to_string(n) + " rows");
+  RequireRange(env, static_cast<int64_t>(indptr.length) == nq + 1, "excludeIndptr must have queries + 1 elements");
+  View<int32_t> none{nullptr, 0};
+  CheckTables(env, Q, V, dim, none, "queries", indptr, indices);
+  TopKJob job{Q.data, nq, V.data, n, dim, k, allow.data, indptr.data, indices.data, nullptr, nullptr, nullptr};
+  Napi::Object result = TopKResult(env, nq, k, job);
+  auto* worker = new TopKWorker(env, job, result);
+  for (size_t i = 0; i < 7; ++i) worker->Keep(info[i]);
+  return worker->Start();
 }
 
 }  // namespace
@@ -242,6 +318,7 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
 void InitScore(Napi::Env env, Napi::Object exports) {
   exports.Set("pairAuc", Napi::Function::New(env, PairAuc, "pairAuc"));
   exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
+  exports.Set("searchTopK", Napi::Function::New(env, SearchTopK, "searchTopK"));
 }
 
 }  // namespace vasg

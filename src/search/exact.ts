@@ -1,38 +1,53 @@
 // Exact top-k by brute force through the native core: the default retriever, and the reference the
-// approximate index is measured against.
+// approximate index is measured against. Scoring runs on a libuv worker thread (native searchTopK), with
+// exclusions and the allow mask applied there, so a query never loops over the catalog in JavaScript.
 import { native } from '../native.js';
 import type { Matrix } from '../data/types.js';
-import type { Retriever, SearchFilter, SearchResult } from './retriever.js';
+import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retriever.js';
 
 export class ExactRetriever implements Retriever {
+  readonly dim: number;
+  // Capacity grows by doubling; a grown buffer is a new one, so a search in flight keeps reading the old.
   private data: Float32Array;
   private rows: number;
 
   constructor(vectors: Matrix) {
+    if (!(vectors.cols >= 1)) throw new RangeError(`vectors need at least one column, got ${vectors.cols}`);
+    checkLength(vectors);
     this.dim = vectors.cols;
     this.rows = vectors.rows;
     this.data = vectors.data.slice(0, vectors.rows * vectors.cols);
   }
 
-  readonly dim: number;
-
   get size(): number {
     return this.rows;
   }
 
+  /** The indexed vectors, row-major [size × dim] (a view: do not modify). */
+  get vectors(): Float32Array {
+    return this.data.subarray(0, this.rows * this.dim);
+  }
+
   async search(query: Float32Array, k: number, filter: SearchFilter = {}): Promise<SearchResult> {
-    if (query.length !== this.dim) throw new Error(`query has ${query.length} values, the index expects ${this.dim}`);
-    const excluded = excludedRows(filter, this.rows);
-    const top = native.topK(query, this.data.subarray(0, this.rows * this.dim), this.dim, Int32Array.of(0), k,
-      Int32Array.of(0, excluded.length), excluded);
-    let n = 0;
-    while (n < k && top.items[n] >= 0) n++;
-    return { rows: top.items.slice(0, n), scores: top.scores.slice(0, n) };
+    checkDim('query', query.length, this.dim);
+    const [result] = await this.run(query, k, filter.allow, [filter.exclude]);
+    return result;
+  }
+
+  async searchBatch(queries: Float32Array, k: number, filter: BatchFilter = {}): Promise<SearchResult[]> {
+    if (queries.length % this.dim !== 0) {
+      throw new RangeError(`queries have ${queries.length} values, not a multiple of the index dimension ${this.dim}`);
+    }
+    const n = queries.length / this.dim;
+    if (filter.exclude && filter.exclude.length !== n) {
+      throw new RangeError(`${filter.exclude.length} exclusion lists for ${n} queries`);
+    }
+    return this.run(queries, k, filter.allow, filter.exclude ?? new Array<undefined>(n));
   }
 
   upsert(row: number, vector: Float32Array): void {
-    if (vector.length !== this.dim) throw new Error(`vector has ${vector.length} values, the index expects ${this.dim}`);
-    if (row < 0 || row > this.rows) throw new Error(`row ${row} is out of range 0…${this.rows}`);
+    checkDim('vector', vector.length, this.dim);
+    checkRow(row, this.rows);
     if (row === this.rows) {
       if ((this.rows + 1) * this.dim > this.data.length) {
         const grown = new Float32Array(Math.max(this.dim, this.data.length * 2));
@@ -43,12 +58,54 @@ export class ExactRetriever implements Retriever {
     }
     this.data.set(vector, row * this.dim);
   }
+
+  private async run(queries: Float32Array, k: number, allow: Uint8Array | undefined,
+    excludes: (Int32Array | undefined)[]): Promise<SearchResult[]> {
+    checkK(k);
+    // One CSR of exclusions; rows outside the index are no-ops, not errors (e.g. a stale purchase list).
+    const indptr = new Int32Array(excludes.length + 1);
+    const indices = new Int32Array(excludes.reduce((n, e) => n + (e?.length ?? 0), 0));
+    let n = 0;
+    excludes.forEach((e, q) => {
+      for (const r of e ?? []) if (r >= 0 && r < this.rows) indices[n++] = r;
+      indptr[q + 1] = n;
+    });
+    const top = await native.searchTopK(queries, this.vectors, this.dim, k, fitMask(allow, this.rows), indptr, indices.subarray(0, n));
+    return excludes.map((_, q) => trimmed(top.items.subarray(q * k, (q + 1) * k), top.scores.subarray(q * k, (q + 1) * k)));
+  }
 }
 
-/** Sorted unique rows the filter rules out (the native top-k takes one sorted exclusion list per query). */
-function excludedRows(filter: SearchFilter, rows: number): Int32Array {
-  const out = new Set<number>();
-  for (const r of filter.exclude ?? []) if (r >= 0 && r < rows) out.add(r);
-  if (filter.allow) for (let r = 0; r < rows; r++) if (!filter.allow[r]) out.add(r);
-  return Int32Array.from(out).sort();
+/** The allow mask sized to the index: rows past a short mask's end are not allowed. */
+function fitMask(allow: Uint8Array | undefined, rows: number): Uint8Array | null {
+  if (!allow) return null;
+  if (allow.length === rows) return allow;
+  if (allow.length > rows) return allow.subarray(0, rows);
+  const padded = new Uint8Array(rows);
+  padded.set(allow);
+  return padded;
+}
+
+/** A native result row without its −1 padding. */
+export function trimmed(items: Int32Array, scores: Float32Array): SearchResult {
+  let n = 0;
+  while (n < items.length && items[n] >= 0) n++;
+  return { rows: items.slice(0, n), scores: scores.slice(0, n) };
+}
+
+export function checkDim(what: string, length: number, dim: number): void {
+  if (length !== dim) throw new RangeError(`${what} has ${length} values, the index expects ${dim}`);
+}
+
+export function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
+}
+
+export function checkRow(row: number, size: number): void {
+  if (!Number.isInteger(row) || row < 0 || row > size) throw new RangeError(`row ${row} is out of range 0…${size}`);
+}
+
+function checkLength(vectors: Matrix): void {
+  if (vectors.data.length < vectors.rows * vectors.cols) {
+    throw new RangeError(`vectors hold ${vectors.data.length} values, ${vectors.rows} × ${vectors.cols} needed`);
+  }
 }

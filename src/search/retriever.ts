@@ -6,7 +6,16 @@
 export interface SearchFilter {
   /** Rows never returned (the user's purchases, an exclude list); any order, duplicates allowed. */
   exclude?: Int32Array;
-  /** When given, only rows with allow[row] !== 0 may be returned (availability, categories, allow-lists). */
+  /**
+   * When given, only rows with allow[row] !== 0 may be returned (availability, categories, allow-lists).
+   * Rows past its end (products added after the mask was built) are not allowed.
+   */
+  allow?: Uint8Array;
+}
+
+/** Filters for a batch of queries: one exclusion list per query, one allow mask for all. */
+export interface BatchFilter {
+  exclude?: Int32Array[];
   allow?: Uint8Array;
 }
 
@@ -22,6 +31,11 @@ export interface Retriever {
   readonly size: number;
   /** The k rows with the largest query·row, best first. Must not block the event loop on large catalogs. */
   search(query: Float32Array, k: number, filter?: SearchFilter): Promise<SearchResult>;
+  /**
+   * search() for each row of `queries` ([n × dim], row-major), in one call: exact search scores the whole
+   * batch with one matrix product. Results in query order.
+   */
+  searchBatch?(queries: Float32Array, k: number, filter?: BatchFilter): Promise<SearchResult[]>;
   /** Replaces row `row`'s vector, or appends it when row === size. */
   upsert(row: number, vector: Float32Array): void;
 }

@@ -1,0 +1,102 @@
+// Approximate nearest-product search with an HNSW graph (usearch), for catalogs where exact search
+// stops being fast enough. Scores are recomputed exactly from a kept copy of the vectors, so both
+// retrievers report the same score for the same row; that copy also answers the queries whose filter
+// passes too few rows for the graph to find k of them.
+import { createRequire } from 'node:module';
+import type { Index as UsearchIndex } from 'usearch';
+import type { Matrix } from '../data/types.js';
+import { ExactRetriever, checkDim, checkK, checkRow } from './exact.js';
+import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retriever.js';
+
+// usearch's ES-module entry looks for its binary from the importing project's root and picks up
+// vasg's own build/ folder; its CommonJS entry resolves from its own directory.
+const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
+
+export interface HnswOptions {
+  /** Graph degree M (default 32): more links, better recall, more memory. */
+  connectivity?: number;
+  /** Candidate list size while inserting (default 128). */
+  expansionAdd?: number;
+  /** Candidate list size while searching (default 128): the recall/latency knob. */
+  expansionSearch?: number;
+  /** Threads for the initial build (default 0: usearch's choice). */
+  threads?: number;
+}
+
+/** Over-fetching stops here and the exact path answers instead (a filter passing few rows). */
+const MAX_FETCH = 4096;
+
+export class HnswRetriever implements Retriever {
+  readonly dim: number;
+  private readonly index: UsearchIndex;
+  private readonly exact: ExactRetriever;
+
+  constructor(vectors: Matrix, options: HnswOptions = {}) {
+    this.exact = new ExactRetriever(vectors);
+    this.dim = vectors.cols;
+    this.index = new usearch.Index({
+      dimensions: vectors.cols, metric: usearch.MetricKind.IP, quantization: usearch.ScalarKind.F32,
+      connectivity: options.connectivity ?? 32, expansion_add: options.expansionAdd ?? 128,
+      expansion_search: options.expansionSearch ?? 128, multi: false,
+    });
+    if (vectors.rows > 0) {
+      const keys = BigUint64Array.from({ length: vectors.rows }, (_, r) => BigInt(r));
+      this.index.add(keys, this.exact.vectors, options.threads ?? 0);
+    }
+  }
+
+  get size(): number {
+    return this.exact.size;
+  }
+
+  async search(query: Float32Array, k: number, filter: SearchFilter = {}): Promise<SearchResult> {
+    checkDim('query', query.length, this.dim);
+    checkK(k);
+    const size = this.size;
+    if (k === 0 || size === 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
+    const excluded = new Set(filter.exclude ?? []);
+    const passes = (r: number) => !excluded.has(r) && (!filter.allow || (r < filter.allow.length && filter.allow[r] !== 0));
+    for (let fetch = Math.min(size, k + excluded.size); fetch <= MAX_FETCH; fetch = Math.min(size, fetch * 4)) {
+      const found = this.index.search(query, fetch, 1);
+      const rows = Array.from(found.keys, Number).filter(passes);
+      // Done when k rows passed, or the graph returned every row it has and still fewer passed.
+      if (rows.length >= k || (fetch === size && found.keys.length === size)) return this.rescored(query, rows, k);
+      if (fetch === size) break;
+    }
+    return this.exact.search(query, k, filter);
+  }
+
+  async searchBatch(queries: Float32Array, k: number, filter: BatchFilter = {}): Promise<SearchResult[]> {
+    if (queries.length % this.dim !== 0) {
+      throw new RangeError(`queries have ${queries.length} values, not a multiple of the index dimension ${this.dim}`);
+    }
+    const n = queries.length / this.dim;
+    if (filter.exclude && filter.exclude.length !== n) throw new RangeError(`${filter.exclude.length} exclusion lists for ${n} queries`);
+    const out: SearchResult[] = [];
+    for (let q = 0; q < n; q++) {
+      out.push(await this.search(queries.subarray(q * this.dim, (q + 1) * this.dim), k,
+        { allow: filter.allow, exclude: filter.exclude?.[q] }));
+    }
+    return out;
+  }
+
+  upsert(row: number, vector: Float32Array): void {
+    checkDim('vector', vector.length, this.dim);
+    checkRow(row, this.size);
+    const key = BigInt(row);
+    if (row < this.size) this.index.remove(key);
+    this.index.add(key, vector);
+    this.exact.upsert(row, vector);
+  }
+
+  /** The best k of `rows` by their exact inner product (ties: lower row first). */
+  private rescored(query: Float32Array, rows: number[], k: number): SearchResult {
+    const data = this.exact.vectors;
+    const scored = rows.map((r) => {
+      let s = 0;
+      for (let d = 0; d < this.dim; d++) s += query[d] * data[r * this.dim + d];
+      return { r, s: Math.fround(s) };
+    }).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k);
+    return { rows: Int32Array.from(scored, (x) => x.r), scores: Float32Array.from(scored, (x) => x.s) };
+  }
+}
