@@ -4,7 +4,9 @@
 //     gensim's Word2Vec on the same corpus when python3-gensim is installed;
 //   dense: decoder forward+backward GFLOP/s next to the machine's sgemm peak measured now;
 //   vbpr: one VBPR epoch (issue 3's baseline) on the same split;
-//   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded).
+//   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded);
+//   search: exact and HNSW top-k over 1 M random products (bench/search.ts).
+// `--only search` runs the search section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,11 +18,23 @@ import { buildGraph, negativeTable, nodeFrequencies } from '../src/graph/graph.j
 import { generateWalks } from '../src/graph/walks.js';
 import { defaultConfig } from '../src/model/config.js';
 import { trainVbpr } from '../src/baselines/vbpr.js';
+import { searchBench } from './search.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../../bin/vasg.js');
 const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1] : 'men';
 const threads = Math.max(1, os.availableParallelism());
+const flag = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const runSearch = () => searchBench({
+  n: flag('--search-n', 1_000_000), dim: flag('--search-dim', 100), queries: flag('--search-queries', 200), clusters: flag('--search-clusters', 1000), threads,
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+if (only !== null && only !== 'search') throw new Error(`--only ${only}: the sections that run alone are: search`);
+if (only === 'search') {
+  console.log(JSON.stringify({ threads, search: await runSearch() }));
+  process.exit(0);
+}
 
 function vasg(args: string[]): string {
   const run = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -119,6 +133,8 @@ try {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
   }).stdout);
 
+  const search = await runSearch();
+
   console.log(JSON.stringify({
     preset,
     threads,
@@ -127,6 +143,7 @@ try {
     dense: { gflops: +dense.toFixed(1), sgemm_peak_gflops: +peak.toFixed(1), ratio: +(dense / peak).toFixed(3), layers: [defaultConfig.dim, ...defaultConfig.hidden, split.features.cols], batch: defaultConfig.batchSize },
     vbpr: { epoch_seconds: +vbprEpochSeconds.toFixed(1), note: 'one epoch incl. setup and the final item projection' },
     [`pipeline_${preset}`]: pipeline,
+    search,
   }));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

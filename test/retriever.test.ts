@@ -43,6 +43,12 @@ for (const kind of RETRIEVER_KINDS) {
       const query = row(queries, q);
       assertMatches(await index.search(query, 10), bruteForce(m, query, 10), `query ${q}`);
     }
+    // Concurrent searches (exact search answers them as one batch) with different k and filters.
+    const mask = Uint8Array.from({ length: 300 }, (_, r) => (r % 3 ? 1 : 0));
+    const concurrent = await Promise.all(Array.from({ length: queries.rows }, (_, q) =>
+      index.search(row(queries, q), 1 + (q % 7), q % 2 ? { allow: mask, exclude: Int32Array.of(q, 400) } : {})));
+    concurrent.forEach((got, q) => assertMatches(got, bruteForce(m, row(queries, q), 1 + (q % 7),
+      (r) => q % 2 === 0 || (mask[r] === 1 && r !== q)), `concurrent query ${q}`));
     const batch = await index.searchBatch!(queries.data, 5, { exclude: Array.from({ length: 20 }, (_, q) => Int32Array.of(q)) });
     for (let q = 0; q < queries.rows; q++) {
       const query = row(queries, q);

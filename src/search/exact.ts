@@ -1,12 +1,28 @@
 // Exact top-k by brute force through the native core: the default retriever, and the reference the
 // approximate index is measured against. Scoring runs on a libuv worker thread (native searchTopK), with
 // exclusions and the allow mask applied there, so a query never loops over the catalog in JavaScript.
+// A single query is bound by memory bandwidth (it reads every vector once), so queries that arrive while
+// a search is running are answered together by the next one: one matrix product reads the catalog once
+// for the whole batch (at 1 M products ×100: ≈ 50 ms for one query, ≈ 5 ms per query in a batch of 64).
 import { native } from '../native.js';
 import type { Matrix } from '../data/types.js';
 import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retriever.js';
 
+interface Pending {
+  query: Float32Array;
+  k: number;
+  filter: SearchFilter;
+  resolve: (result: SearchResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most queries answered by one native call. */
+const MAX_BATCH = 256;
+
 export class ExactRetriever implements Retriever {
   readonly dim: number;
+  private pending: Pending[] = [];
+  private draining = false;
   // Capacity grows by doubling; a grown buffer is a new one, so a search in flight keeps reading the old.
   private data: Float32Array;
   private rows: number;
@@ -28,10 +44,33 @@ export class ExactRetriever implements Retriever {
     return this.data.subarray(0, this.rows * this.dim);
   }
 
-  async search(query: Float32Array, k: number, filter: SearchFilter = {}): Promise<SearchResult> {
-    checkDim('query', query.length, this.dim);
-    const [result] = await this.run(query, k, filter.allow, [filter.exclude]);
-    return result;
+  search(query: Float32Array, k: number, filter: SearchFilter = {}): Promise<SearchResult> {
+    return new Promise((resolve, reject) => {
+      checkDim('query', query.length, this.dim); // a throw here rejects the promise
+      checkK(k);
+      this.pending.push({ query: query.slice(), k, filter, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  /** Answers the queued queries: each round takes those sharing the first one's allow mask. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.pending.length > 0) {
+      const allow = this.pending[0].filter.allow;
+      const batch = this.pending.filter((p) => p.filter.allow === allow).slice(0, MAX_BATCH);
+      this.pending = this.pending.filter((p) => !batch.includes(p));
+      const k = Math.max(...batch.map((p) => p.k));
+      const queries = new Float32Array(batch.length * this.dim);
+      batch.forEach((p, j) => queries.set(p.query, j * this.dim));
+      try {
+        const results = await this.run(queries, k, allow, batch.map((p) => p.filter.exclude));
+        batch.forEach((p, j) => p.resolve({ rows: results[j].rows.slice(0, p.k), scores: results[j].scores.slice(0, p.k) }));
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.draining = false;
   }
 
   async searchBatch(queries: Float32Array, k: number, filter: BatchFilter = {}): Promise<SearchResult[]> {

@@ -13,9 +13,9 @@ import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retri
 const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 
 export interface HnswOptions {
-  /** Graph degree M (default 32): more links, better recall, more memory. */
+  /** Graph degree M (default 16): more links, better recall, more memory. */
   connectivity?: number;
-  /** Candidate list size while inserting (default 128). */
+  /** Candidate list size while inserting (default 64). */
   expansionAdd?: number;
   /** Candidate list size while searching (default 128): the recall/latency knob. */
   expansionSearch?: number;
@@ -36,7 +36,7 @@ export class HnswRetriever implements Retriever {
     this.dim = vectors.cols;
     this.index = new usearch.Index({
       dimensions: vectors.cols, metric: usearch.MetricKind.IP, quantization: usearch.ScalarKind.F32,
-      connectivity: options.connectivity ?? 32, expansion_add: options.expansionAdd ?? 128,
+      connectivity: options.connectivity ?? 16, expansion_add: options.expansionAdd ?? 64,
       expansion_search: options.expansionSearch ?? 128, multi: false,
     });
     if (vectors.rows > 0) {
