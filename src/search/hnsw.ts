@@ -19,6 +19,8 @@ export interface HnswOptions {
   expansionAdd?: number;
   /** Candidate list size while searching (default 128): the recall/latency knob. */
   expansionSearch?: number;
+  /** Rows asked from the graph per query (default 0: k plus the exclusions); see HnswRetriever.candidates. */
+  candidates?: number;
   /** Threads for the initial build (default 0: usearch's choice). */
   threads?: number;
 }
@@ -28,12 +30,19 @@ const MAX_FETCH = 4096;
 
 export class HnswRetriever implements Retriever {
   readonly dim: number;
+  /**
+   * At least this many rows are asked from the graph per query, then rescored exactly and cut to k. The graph
+   * search widens its candidate list to the rows asked, so this is the run-time recall/latency knob
+   * (the build's expansion_search is fixed).
+   */
+  candidates: number;
   private readonly index: UsearchIndex;
   private readonly exact: ExactRetriever;
 
   constructor(vectors: Matrix, options: HnswOptions = {}) {
     this.exact = new ExactRetriever(vectors);
     this.dim = vectors.cols;
+    this.candidates = options.candidates ?? 0;
     this.index = new usearch.Index({
       dimensions: vectors.cols, metric: usearch.MetricKind.IP, quantization: usearch.ScalarKind.F32,
       connectivity: options.connectivity ?? 16, expansion_add: options.expansionAdd ?? 64,
@@ -56,7 +65,7 @@ export class HnswRetriever implements Retriever {
     if (k === 0 || size === 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
     const excluded = new Set(filter.exclude ?? []);
     const passes = (r: number) => !excluded.has(r) && (!filter.allow || (r < filter.allow.length && filter.allow[r] !== 0));
-    for (let fetch = Math.min(size, k + excluded.size); fetch <= MAX_FETCH; fetch = Math.min(size, fetch * 4)) {
+    for (let fetch = Math.min(size, Math.max(k + excluded.size, this.candidates)); fetch <= MAX_FETCH; fetch = Math.min(size, fetch * 4)) {
       const found = this.index.search(query, fetch, 1);
       const rows = Array.from(found.keys, Number).filter(passes);
       // Done when k rows passed, or the graph returned every row it has and still fewer passed.
