@@ -15,7 +15,7 @@ import type { Scoring } from '../src/model/config.js';
 import { ExactRetriever } from '../src/search/exact.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-lancedb-'));
-test.after(() => { if (!process.env.KEEP) fs.rmSync(tmp, { recursive: true, force: true }); });
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function randomModel(scoring: Scoring): VasgModel {
   const dim = 8, nUsers = 30, nItems = 120, rng = new Rng(scoring === 'cosine' ? 1 : 2);

@@ -59,7 +59,8 @@ export class ExactRetriever implements Retriever {
     while (this.pending.length > 0) {
       const allow = this.pending[0].filter.allow;
       const batch = this.pending.filter((p) => p.filter.allow === allow).slice(0, MAX_BATCH);
-      this.pending = this.pending.filter((p) => !batch.includes(p));
+      const taken = new Set(batch);
+      this.pending = this.pending.filter((p) => !taken.has(p));
       const k = Math.max(...batch.map((p) => p.k));
       const queries = new Float32Array(batch.length * this.dim);
       batch.forEach((p, j) => queries.set(p.query, j * this.dim));
