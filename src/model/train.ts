@@ -116,17 +116,17 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
   const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress);
   const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
-  const warmItems = graph.nodeItem;
-  const warmTargets: Matrix = {
-    data: gatherRows(embeddings, Array.from(warmItems, (_, k) => nUsers + k)),
-    rows: warmItems.length,
-    cols: config.dim,
-  };
   let encoder: Encoder;
   let encoderLog: number[] = [];
   if (config.encoderObjective === 'joint') {
     encoder = jointEncoder(visual!, config);
   } else {
+    const warmItems = graph.nodeItem;
+    const warmTargets: Matrix = {
+      data: gatherRows(embeddings, Array.from(warmItems, (_, k) => nUsers + k)),
+      rows: warmItems.length,
+      cols: config.dim,
+    };
     ({ encoder, log: encoderLog } = await trainEncoder(features, warmItems, warmTargets, decoder, config, progress));
   }
 
