@@ -1,6 +1,6 @@
 // Flag parsers shared by the commands: each names what it expected and what it got.
-import os from 'node:os';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { CONFIG_OPTIONS, type TrainConfig } from '../model/config.js';
 import { consoleProgress, silentProgress, type Progress } from '../progress.js';
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -23,14 +23,6 @@ export function num(min: number, max = Number.POSITIVE_INFINITY) {
   };
 }
 
-export function intList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) {
-    throw new InvalidArgumentError(`expected comma-separated positive integers such as 256,512,1024,2048, got "${value}"`);
-  }
-  return parts.map(Number);
-}
-
 export function oneOf<T extends string>(...choices: T[]) {
   return (value: string): T => {
     if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
@@ -43,7 +35,15 @@ export function progressFor(options: { json?: boolean; quiet?: boolean }): Progr
   return options.json || options.quiet ? silentProgress : consoleProgress();
 }
 
-/** Default thread count: the machine's cores. */
-export function defaultThreads(): number {
-  return Math.max(1, os.availableParallelism());
+/** The flag of one training option, from its row of CONFIG_OPTIONS: same help, default, parser and bounds as the library. */
+export function configFlag(key: keyof TrainConfig): Option {
+  const { flag, description, default: value, type } = CONFIG_OPTIONS.find((o) => o.key === key)!;
+  const option = new Option(flag, description);
+  if (!type.parse) return flag.startsWith('--no-') ? option : option.default(value);
+  const parse = type.parse;
+  return option.default(value, Array.isArray(value) ? value.join(',') : undefined).argParser((text: string) => {
+    const parsed = parse(text);
+    if (!type.valid(parsed)) throw new InvalidArgumentError(`expected ${type.expected}, got "${text}"`);
+    return parsed;
+  });
 }

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { loadSplit } from '../data/split.js';
 import { settingsAsFlags, tune, type TuneResult } from '../model/tune.js';
-import { defaultThreads, int, num, progressFor } from './options.js';
+import { configFlag, int, num, progressFor } from './options.js';
 
 export function tuneCommand(): Command {
   return new Command('tune')
@@ -10,7 +10,7 @@ export function tuneCommand(): Command {
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
     .addOption(new Option('--trials <n>', 'configurations to try, the defaults first').argParser(int(1, 10000)).default(20))
     .addOption(new Option('--budget-minutes <m>', 'stop starting new trials after this many minutes').argParser(num(0)).default(60))
-    .addOption(new Option('--threads <n>', 'worker threads').argParser(int(1, 256)).default(defaultThreads()))
+    .addOption(configFlag('threads'))
     .addOption(new Option('--seed <n>', 'seed of the validation split and of the search').argParser(int(0, 2 ** 31 - 1)).default(1))
     .option('--json', 'print the trials as JSON')
     .action(async (options) => {

@@ -1,6 +1,7 @@
 // Training configuration of VASG (§3, §4.1) with documented defaults, and its validation.
 // Defaults are what measured best on generated data (see README "Choosing the defaults");
 // the paper's own settings are one flag away (`paperConfig`).
+import os from 'node:os';
 import { ConfigError } from '../errors.js';
 
 export type Scoring = 'cosine' | 'dot';
@@ -65,38 +66,108 @@ export interface TrainConfig {
   seed: number;
 }
 
-export const defaultConfig: TrainConfig = {
-  dim: 100,
-  walksPerNode: 10,
-  walkLength: 20,
-  weightedWalks: false,
-  window: 7,
-  negatives: 5,
-  negativePower: 0,
-  epochs: 3,
-  skipgramLr: 0.025,
-  decoder: true,
-  hidden: [256, 512, 1024, 2048],
-  dropout: 0.5,
-  lr: 1e-3,
-  batchSize: 256,
-  minMaxScale: true,
-  decoderNoise: 0,
-  visual: true,
-  visualLr: 1e-3,
-  rankEpochs: 10,
-  rankLr: 0.05,
-  rankReg: 0.03,
-  pretrain: false,
-  encoderObjective: 'joint',
-  encoderSteps: 1000,
-  encoderDropout: 0.1,
-  calibrateCold: true,
-  encoderNoise: 0.05,
-  scoring: 'dot',
-  threads: 2,
-  seed: 1,
-};
+/** How one option's value is read from its flag's text and checked, in the CLI and in `resolveConfig` alike. */
+export interface ValueType<T> {
+  /** What a valid value is, for messages: "an integer in [1, 4096]". */
+  expected: string;
+  /** Flag text → value; malformed text gives a value `valid` rejects. Absent for on/off switches. */
+  parse?: (text: string) => T;
+  valid: (value: unknown) => boolean;
+}
+
+/** One training option: its config key, CLI flag, help text, default and type. */
+export interface ConfigOption<K extends keyof TrainConfig = keyof TrainConfig> {
+  key: K;
+  /** `--dim <n>`; switches: `--weighted-walks` (default false) or `--no-decoder` (default true). */
+  flag: string;
+  description: string;
+  default: TrainConfig[K];
+  type: ValueType<TrainConfig[K]>;
+}
+
+/** Bounds as people write them: 1e-8, not 0.00000001. */
+const show = (n: number) => (n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential() : String(n));
+const isInteger = (lo: number, hi: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+const parseInteger = (text: string) => (/^-?\d+$/.test(text.trim()) ? Number(text) : NaN);
+
+function integer(lo: number, hi: number): ValueType<number> {
+  return { expected: `an integer in [${lo}, ${hi}]`, parse: parseInteger, valid: isInteger(lo, hi) };
+}
+
+function oddInteger(lo: number, hi: number): ValueType<number> {
+  return { expected: `an odd integer in [${lo}, ${hi}]`, parse: parseInteger, valid: (v) => isInteger(lo, hi)(v) && v % 2 === 1 };
+}
+
+function number(lo: number, hi: number): ValueType<number> {
+  return {
+    expected: `a number in [${show(lo)}, ${show(hi)}]`,
+    parse: (text) => (text.trim() === '' ? NaN : Number(text)),
+    valid: (v) => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi,
+  };
+}
+
+function integerList(lo: number, hi: number): ValueType<number[]> {
+  return {
+    expected: `a comma-separated list of integers in [${lo}, ${hi}] such as 256,512,1024,2048`,
+    parse: (text) => text.split(',').map(parseInteger),
+    valid: (v) => Array.isArray(v) && v.length > 0 && v.every(isInteger(lo, hi)),
+  };
+}
+
+function oneOf<T extends string>(...choices: T[]): ValueType<T> {
+  return { expected: `one of ${choices.join(', ')}`, parse: (text) => text as T, valid: (v) => choices.includes(v as T) };
+}
+
+const onOff: ValueType<boolean> = { expected: 'true or false', valid: (v) => typeof v === 'boolean' };
+
+function option<K extends keyof TrainConfig>(key: K, flag: string, description: string, defaultValue: TrainConfig[K], type: ValueType<TrainConfig[K]>): ConfigOption<K> {
+  return { key, flag, description, default: defaultValue, type };
+}
+
+/** Default worker threads: the machine's cores. */
+export function defaultThreads(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
+/**
+ * Every training option, once: the CLI's flags (in this order) and `resolveConfig`'s defaults and checks
+ * are generated from this table, so the two cannot disagree.
+ */
+export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  option('dim', '--dim <n>', 'embedding size D', 100, integer(1, 4096)),
+  option('walksPerNode', '--walks-per-node <n>', 'random walks started from every node per epoch', 10, integer(1, 1000)),
+  option('walkLength', '--walk-length <n>', 'tokens per walk', 20, integer(2, 10000)),
+  option('weightedWalks', '--weighted-walks', 'choose the next node with probability proportional to the rating', false, onOff),
+  option('window', '--window <w>', 'skip-gram window (odd): centre ± (w-1)/2', 7, oddInteger(3, 101)),
+  option('negatives', '--negatives <k>', 'negative samples per pair; 0 = the paper\'s positive-only objective', 5, integer(0, 100)),
+  option('negativePower', '--negative-power <x>', 'draw negatives ∝ frequency^x (0 = uniform)', 0, number(0, 2)),
+  option('epochs', '--epochs <n>', 'passes over a fresh walk corpus', 3, integer(1, 1000)),
+  option('skipgramLr', '--skipgram-lr <x>', 'skip-gram SGD learning rate (linear decay)', 0.025, number(1e-6, 10)),
+  option('decoder', '--no-decoder', 'train without the image decoder (the paper\'s Skip-Gram ablation)', true, onOff),
+  option('hidden', '--hidden <list>', 'decoder hidden widths, D → hidden → I (the encoder mirrors them)', [256, 512, 1024, 2048], integerList(1, 65536)),
+  option('dropout', '--dropout <p>', 'dropout on hidden layers', 0.5, number(0, 0.95)),
+  option('lr', '--lr <x>', 'Adam learning rate of decoder and encoder', 1e-3, number(1e-8, 1)),
+  option('batchSize', '--batch-size <n>', 'products per decoder/encoder batch', 256, integer(1, 65536)),
+  option('pretrain', '--pretrain', 'pre-train an autoencoder and start product vectors and decoder from it (reference implementation)', false, onOff),
+  option('minMaxScale', '--no-min-max', 'use raw image features instead of per-product min–max scaling to [0, 1]', true, onOff),
+  option('decoderNoise', '--decoder-noise <sd>', 'Gaussian noise on embeddings before the decoder (reference implementation: 1)', 0, number(0, 100)),
+  option('visual', '--no-visual', 'no joint visual term: product vectors are free skip-gram vectors (the paper\'s model)', true, onOff),
+  option('visualLr', '--visual-lr <x>', 'Adam learning rate of the visual term\'s E', 1e-3, number(1e-8, 1)),
+  option('rankEpochs', '--rank-epochs <n>', 'BPR epochs of ranking refinement after the joint stage (0 = none, the paper\'s model)', 10, integer(0, 10000)),
+  option('rankLr', '--rank-lr <x>', 'SGD learning rate of the ranking refinement', 0.05, number(1e-8, 10)),
+  option('rankReg', '--rank-reg <x>', 'L2 weight of the ranking refinement, per touched vector', 0.03, number(0, 100)),
+  option('encoderObjective', '--encoder-objective <name>', 'joint: M is the visual term\'s E (default); regress: an MLP M(f) ≈ warm embeddings; ' +
+    'autoencoder: the paper\'s f → M(f) → frozen M⁻¹ (default with --no-visual: regress)', 'joint', oneOf<EncoderObjective>('joint', 'autoencoder', 'regress')),
+  option('encoderSteps', '--encoder-steps <n>', 'encoder training steps (minibatches of --batch-size warm products)', 1000, integer(0, 10_000_000)),
+  option('encoderDropout', '--encoder-dropout <p>', 'dropout on the encoder\'s hidden layers', 0.1, number(0, 0.95)),
+  option('calibrateCold', '--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors', true, onOff),
+  option('encoderNoise', '--encoder-noise <sd>', 'Gaussian noise on encoder input features', 0.05, number(0, 100)),
+  option('scoring', '--scoring <rule>', 'rank by cosine (paper) or dot product', 'dot', oneOf<Scoring>('cosine', 'dot')),
+  option('threads', '--threads <n>', 'worker threads (default: the machine\'s cores)', defaultThreads(), integer(1, 256)),
+  option('seed', '--seed <n>', 'random seed', 1, integer(0, 2 ** 31 - 1)),
+];
+
+export const defaultConfig: TrainConfig = Object.fromEntries(CONFIG_OPTIONS.map((o) => [o.key, o.default])) as unknown as TrainConfig;
 
 /** The paper's formulation, for comparison: no negative sampling, cosine ranking, autoencoder-trained encoder. */
 export const paperConfig: Partial<TrainConfig> = {
@@ -107,46 +178,11 @@ export const paperConfig: Partial<TrainConfig> = {
   encoderObjective: 'autoencoder',
 };
 
-type Check = [keyof TrainConfig, (v: never) => boolean, string];
-
-const isInt = (lo: number, hi = Number.MAX_SAFE_INTEGER) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;
-const isNum = (lo: number, hi = Number.POSITIVE_INFINITY) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
-
-const checks: Check[] = [
-  ['dim', isInt(1, 4096), 'an integer in [1, 4096]'],
-  ['walksPerNode', isInt(1, 1000), 'an integer in [1, 1000]'],
-  ['walkLength', isInt(2, 10000), 'an integer in [2, 10000]'],
-  ['window', (v: number) => isInt(3, 101)(v) && v % 2 === 1, 'an odd integer in [3, 101]'],
-  ['negatives', isInt(0, 100), 'an integer in [0, 100]'],
-  ['negativePower', isNum(0, 2), 'a number in [0, 2]'],
-  ['epochs', isInt(1, 1000), 'an integer in [1, 1000]'],
-  ['skipgramLr', isNum(1e-6, 10), 'a number in [1e-6, 10]'],
-  ['hidden', (v: number[]) => Array.isArray(v) && v.every(isInt(1, 65536)), 'a list of positive integers'],
-  ['dropout', isNum(0, 0.95), 'a number in [0, 0.95]'],
-  ['lr', isNum(1e-8, 1), 'a number in [1e-8, 1]'],
-  ['batchSize', isInt(1, 65536), 'an integer in [1, 65536]'],
-  ['decoderNoise', isNum(0, 100), 'a number ≥ 0'],
-  ['encoderObjective', (v: string) => v === 'autoencoder' || v === 'regress' || v === 'joint', '"autoencoder", "regress" or "joint"'],
-  ['visualLr', isNum(1e-8, 1), 'a number in [1e-8, 1]'],
-  ['rankEpochs', isInt(0, 10000), 'an integer in [0, 10000]'],
-  ['rankLr', isNum(1e-8, 10), 'a number in [1e-8, 10]'],
-  ['rankReg', isNum(0, 100), 'a number in [0, 100]'],
-  ['encoderSteps', isInt(0, 10_000_000), 'an integer in [0, 10000000]'],
-  ['encoderDropout', isNum(0, 0.95), 'a number in [0, 0.95]'],
-  ['encoderNoise', isNum(0, 100), 'a number ≥ 0'],
-  ['scoring', (v: string) => v === 'cosine' || v === 'dot', '"cosine" or "dot"'],
-  ['threads', isInt(1, 256), 'an integer in [1, 256]'],
-  ['seed', isInt(0, 2 ** 31 - 1), 'an integer in [0, 2^31)'],
-];
-
 /** Returns a full, validated config; throws naming the first bad field. */
 export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   const config: TrainConfig = { ...defaultConfig, ...overrides };
-  for (const [field, ok, expected] of checks) {
-    const value = config[field];
-    if (!(ok as (v: unknown) => boolean)(value)) {
-      throw new ConfigError(`config: ${field} must be ${expected}, got ${JSON.stringify(value)}`, field);
-    }
+  for (const { key, type } of CONFIG_OPTIONS) {
+    if (!type.valid(config[key])) throw new ConfigError(`config: ${key} must be ${type.expected}, got ${JSON.stringify(config[key])}`, key);
   }
   if (config.encoderObjective === 'joint' && !config.visual) {
     throw new ConfigError('config: encoderObjective "joint" uses the visual term\'s E; it needs visual (drop --no-visual or pick --encoder-objective regress)');
