@@ -1,6 +1,6 @@
 // The library entry (`import { train, VasgModel, loadDataset, evaluate } from 'vasg'`): the same stages the CLI runs.
 import type { Dataset, Split } from './data/types.js';
-import { prepareSplit, type SplitOptions } from './data/split.js';
+import { productionSplit } from './data/production.js';
 import { resolveConfig, type TrainConfig } from './model/config.js';
 import { trainVasg, type TrainResult } from './model/train.js';
 import { evaluateModel, type EvaluationReport } from './eval/evaluate.js';
@@ -10,8 +10,9 @@ import { silentProgress, type Progress } from './progress.js';
 export { VasgModel, type Recommendation } from './model/vasg-model.js';
 export { loadDataset, writeDataset } from './data/dataset.js';
 export { prepareSplit, loadSplit, writeSplit, type SplitOptions } from './data/split.js';
+export { productionSplit, loadTrainingData, type TrainingLayout } from './data/production.js';
 export { generate, PRESETS, type PresetName } from './data/generate.js';
-export { resolveConfig, defaultConfig, paperConfig, type TrainConfig } from './model/config.js';
+export { resolveConfig, defaultConfig, paperConfig, CONFIG_OPTIONS, type ConfigOption, type TrainConfig } from './model/config.js';
 export { consoleProgress, silentProgress, type Progress } from './progress.js';
 export type { Dataset, Split, Matrix, Interactions, ItemMeta } from './data/types.js';
 export type { TrainResult } from './model/train.js';
@@ -21,8 +22,6 @@ export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError } 
 export interface TrainOptions {
   /** Overrides of the documented defaults (validated: a bad value throws naming the field). */
   config?: Partial<TrainConfig>;
-  /** How a dataset is split when a dataset (not a prepared split) is given. */
-  split?: SplitOptions;
   progress?: Progress;
 }
 
@@ -30,10 +29,13 @@ function isSplit(data: Dataset | Split): data is Split {
   return 'train' in data;
 }
 
-/** Trains VASG on a prepared split, or on a dataset split with `options.split` (seeded). */
+/**
+ * Trains VASG on a prepared split (evaluation: `prepareSplit`, then `evaluate`), or on a whole data set
+ * (production: every interaction, every catalogue product; never-bought products become cold products).
+ */
 export async function train(data: Dataset | Split, options: TrainOptions = {}): Promise<TrainResult> {
   const config = resolveConfig(options.config);
-  const split = isSplit(data) ? data : prepareSplit(data, options.split ?? { seed: config.seed });
+  const split = isSplit(data) ? data : productionSplit(data);
   return trainVasg(split, config, options.progress ?? silentProgress);
 }
 

@@ -1,6 +1,6 @@
-// `vasg train`: prepared split → model directory (embeddings, encoder, decoder, manifest, loss log).
+// `vasg train`: prepared split or whole data set → model directory (embeddings, encoder, decoder, manifest, loss log).
 import { Command, Option } from 'commander';
-import { loadSplit } from '../data/split.js';
+import { loadTrainingData, type TrainingLayout } from '../data/production.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { CONFIG_OPTIONS, paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
 import { trainVasg } from '../model/train.js';
@@ -29,8 +29,8 @@ export function configFromOptions(command: Command, options: Record<string, unkn
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description('train VASG on a prepared split and write a model directory')
-    .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
+    .description('train VASG on a prepared split (evaluation) or on a whole data set (production: all interactions, every catalogue product)')
+    .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare") or data set in the standard layout (output of "vasg generate"/"vasg import")')
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--json', 'print a JSON summary only');
   addTrainOptions(command);
@@ -38,11 +38,19 @@ export function trainCommand(): Command {
     const config = configFromOptions(command, options);
     const progress = progressFor(options);
     checkOutputDirectory(options.out, 'manifest.json');
-    const split = loadSplit(options.data);
+    const { layout, split } = loadTrainingData(options.data, progress);
     const result = await trainVasg(split, config, progress);
-    result.model.save(options.out, { summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
-    const summary = { model: options.out, seconds: result.seconds, epochs: result.log, rankingLoss: result.rankingLog, encoderLoss: result.encoderLog };
+    result.model.save(options.out, { layout, summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
+    const s = split.summary;
+    const data = { dir: options.data, layout, users: s.users, items: s.items, warmItems: s.warmItems, coldItems: s.coldItems, trainPairs: s.trainPairs, filtered: s.filtered };
+    const summary = { model: options.out, data, seconds: result.seconds, epochs: result.log, rankingLoss: result.rankingLog, encoderLoss: result.encoderLog };
     if (options.json) console.log(JSON.stringify(summary));
-    else console.log(`model written to ${options.out} (${result.seconds.toFixed(1)} s)`);
+    else console.log(`${describeData(data)}\nmodel written to ${options.out} (${result.seconds.toFixed(1)} s)`);
   });
+}
+
+function describeData(d: { dir: string; layout: TrainingLayout; users: number; items: number; warmItems: number; coldItems: number; trainPairs: number }): string {
+  const what = d.layout === 'dataset' ? 'data set, all interactions, no test set' : 'prepared split';
+  const cold = d.layout === 'dataset' ? 'never bought, embedded as cold' : 'cold, held out';
+  return `trained on ${d.dir} (${what}): ${d.users} users, ${d.items} products (${d.warmItems} bought, ${d.coldItems} ${cold}), ${d.trainPairs} interactions`;
 }

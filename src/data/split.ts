@@ -87,11 +87,16 @@ function coldPrefix(policy: ColdPolicy, nItems: number, minRank: Int32Array, max
   return nItems;
 }
 
-/** Data that cannot make a split stops here, with what is missing, not later as null metrics. */
-function checkNotDegenerate(dataset: Dataset): void {
+/** Data that cannot be trained on stops here, with what is missing, not later as null metrics (also for production training). */
+export function checkNotDegenerate(dataset: Dataset): void {
   if (dataset.itemIds.length === 0) throw new InputError(`${DATASET_FILES.items}: the catalogue lists no products`, DATASET_FILES.items);
   if (dataset.features.cols === 0) throw new InputError(`${DATASET_FILES.features}: features have width 0; each product needs at least one feature value`, DATASET_FILES.features);
   if (dataset.interactions.users.length === 0) throw new InputError(`${DATASET_FILES.interactions}: has no interactions (only a header?); nothing to train on`, DATASET_FILES.interactions);
+}
+
+/** Ranking (and its negatives) needs at least two products with training interactions. */
+export function checkEnoughWarm(stage: string, warmItems: number): void {
+  if (warmItems < 2) throw new InputError(`${stage}: only ${warmItems} product(s) left for training; at least 2 are needed to rank`, DATASET_FILES.interactions);
 }
 
 /** Removes light users and unused items, chooses cold products and holds out one test pair per user. */
@@ -217,7 +222,7 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
     minInteractions,
     coldPolicy: describePolicy(policy),
   };
-  if (split.summary.warmItems < 2) throw new Error(`prepare: only ${split.summary.warmItems} product(s) left for training; at least 2 are needed to rank`);
+  checkEnoughWarm('prepare', split.summary.warmItems);
   if (split.test.users.length === 0) throw new Error('prepare: no user could keep a test product (every user has too few interactions); nothing to evaluate');
   progress.finish(`${split.summary.users} users, ${split.summary.trainPairs} train pairs, test ${split.summary.testWarm} warm / ${split.summary.testCold} cold`);
   return split;

@@ -40,7 +40,7 @@ export interface Dataset {
   truth?: GroundTruth;
 }
 
-/** Counts reported by `prepare`. */
+/** Counts reported by `prepare` (and by production training, which holds nothing out: see src/data/production.ts). */
 export interface SplitSummary {
   users: number;
   items: number;
@@ -52,8 +52,10 @@ export interface SplitSummary {
   featureDim: number;
   /** What was removed, and why: reason → count. */
   filtered: Record<string, number>;
+  /** Seed of the split's random choices (0 for production training, which makes none). */
   seed: number;
   minInteractions: number;
+  /** How cold products were chosen: "balanced", "fraction:x", or "never-bought" (production training on a whole data set). */
   coldPolicy: string;
 }
 
