@@ -163,7 +163,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('calibrateCold', '--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors', true, onOff),
   option('encoderNoise', '--encoder-noise <sd>', 'Gaussian noise on encoder input features', 0.05, number(0, 100)),
   option('scoring', '--scoring <rule>', 'rank by cosine (paper) or dot product', 'dot', oneOf<Scoring>('cosine', 'dot')),
-  option('threads', '--threads <n>', 'worker threads (default: the machine\'s cores)', defaultThreads(), integer(1, 256)),
+  option('threads', '--threads <n>', 'worker threads, one per core unless set', defaultThreads(), integer(1, 256)),
   option('seed', '--seed <n>', 'random seed', 1, integer(0, 2 ** 31 - 1)),
 ];
 
