@@ -122,7 +122,7 @@ test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with 
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stderr, /meta\.json\.gz:4: skipped \(unterminated string/);
   assert.match(a.stdout, new RegExp(`wrote \\d+ users, ${Math.ceil(items / 2)} products, \\d+ interactions \\(I = 64\\)`));
-  assert.match(a.stdout, /dropped: malformed line: 1\n {2}dropped: duplicate review: 1\n$/);
+  assert.match(a.stdout, /dropped: malformed line: 1\n {2}dropped: review outside the category: \d+\n {2}dropped: duplicate review: 1\n$/);
   const b = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2018/reviews.json'), '--meta', at('dumps/amazon2018/meta.json'), '--out', at('all18'), '--json']);
   assert.equal(b.status, 0, b.stderr);
   assert.equal(JSON.parse(b.stdout).items, items);
