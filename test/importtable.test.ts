@@ -112,9 +112,9 @@ test('vasg import table: errors name the file, the flag or the line, and write n
   assert.equal(fs.existsSync(at('bad')), false);
 });
 
-test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with .b features, 2018, Parquet log", () => {
-  assert.equal(vasg(['generate', '--preset', 'tiny', '--out', at('gen'), '--json']).status, 0);
-  const s = spawnSync(process.execPath, [path.resolve('dist/scripts/sample-dumps.js'), '--from', at('gen'), '--out', at('dumps')], { encoding: 'utf8' });
+test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with .b features, 2018 with images, Parquet log", () => {
+  assert.equal(vasg(['generate', '--preset', 'tiny', '--out', at('gen'), '--images', at('gen-images'), '--json']).status, 0);
+  const s = spawnSync(process.execPath, [path.resolve('dist/scripts/sample-dumps.js'), '--from', at('gen'), '--out', at('dumps'), '--images', at('gen-images')], { encoding: 'utf8' });
   assert.equal(s.status, 0, s.stderr);
   const items = loadDataset(at('gen')).dataset.itemIds.length;
   const a = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2014/reviews.json.gz'), '--meta', at('dumps/amazon2014/meta.json.gz'), '--features', at('dumps/amazon2014/image_features.b'),
@@ -126,6 +126,12 @@ test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with 
   const b = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2018/reviews.json'), '--meta', at('dumps/amazon2018/meta.json'), '--out', at('all18'), '--json']);
   assert.equal(b.status, 0, b.stderr);
   assert.equal(JSON.parse(b.stdout).items, items);
+  // 2018 has no .b file: features from the downloaded photos (image URL file names looked up in the folder).
+  const f = vasg(['features', '--items', at('all18/items.csv'), '--images', at('dumps/amazon2018/images'), '--model', 'builtin:color', '--out', at('all18/features.npy'), '--json']);
+  assert.equal(f.status, 0, f.stderr);
+  assert.deepEqual([JSON.parse(f.stdout).withFeatures, JSON.parse(f.stdout).failed], [items, []]);
+  const p = vasg(['prepare', '--data', at('all18'), '--out', at('all18-split'), '--json']);
+  assert.equal(p.status, 0, p.stderr);
   const t = vasg(['import', 'table', '--interactions', at('dumps/table/log-*.parquet'), '--user-col', 'user', '--item-col', 'product', '--rating-col', 'stars', '--time-col', 'bought_at',
     '--items', at('dumps/table/items.parquet'), '--item-id-col', 'product', '--title-col', 'name', '--vector-col', 'vector', '--out', at('tab'), '--json']);
   assert.equal(t.status, 0, t.stderr);
