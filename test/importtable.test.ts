@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadDataset } from '../src/data/dataset.js';
@@ -92,6 +93,20 @@ test('vasg import table: NDJSON log, implicit feedback, features from .npy + ids
   assert.ok([...ds.interactions.ratings].every((x) => x === 1));
   const row = ds.itemIds.indexOf('012');
   assert.deepEqual([...ds.features.data.subarray(2 * row, 2 * row + 2)], [12, 1]);
+});
+
+test('vasg import table: gzip TSV with unicode ids, duplicates merged; a ragged gzip CSV names its line', () => {
+  fs.writeFileSync(at('log.tsv.gz'), zlib.gzipSync('user\titem\tstars\nusér\t01\t4\n日本\t02\t5\nusér\t01\t3\n'));
+  const r = vasg(['import', 'table', '--interactions', at('log.tsv.gz'), '--user-col', 'user', '--item-col', 'item', '--rating-col', 'stars', '--out', at('tsv'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { users: 2, items: 2, interactions: 2, featureDim: 0, dropped: { 'duplicate interaction': 1 } });
+  const ds = loadDataset(at('tsv')).dataset;
+  assert.deepEqual([ds.userIds, ds.itemIds, [...ds.interactions.ratings]], [['usér', '日本'], ['01', '02'], [4, 5]]);
+  fs.writeFileSync(at('ragged.csv.gz'), zlib.gzipSync('user,item\nu1,a\nu2,b\nu3,c,extra\n'));
+  const bad = vasg(['import', 'table', '--interactions', at('ragged.csv.gz'), '--user-col', 'user', '--item-col', 'item', '--out', at('bad-gz')]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /ragged\.csv\.gz: .*Line: 4/);
+  assert.equal(fs.existsSync(at('bad-gz')), false);
 });
 
 test('vasg import table: errors name the file, the flag or the line, and write nothing', () => {
