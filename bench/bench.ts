@@ -5,8 +5,10 @@
 //   dense: decoder forward+backward GFLOP/s next to the machine's sgemm peak measured now;
 //   vbpr: one VBPR epoch (issue 3's baseline) on the same split;
 //   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded);
-//   search: exact and HNSW top-k over 1 M random products (bench/search.ts).
-// `--only search` runs the search section alone.
+//   search: exact and HNSW top-k over 1 M random products (bench/search.ts);
+//   import: peak RSS of `vasg import amazon` against the kept feature bytes on a generated 2 GiB .b file
+//     (bench/import.ts; `--import-gb` sets the size).
+// `--only search` or `--only import` runs that section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,9 +32,15 @@ const runSearch = () => searchBench({
   n: flag('--search-n', 1_000_000), dim: flag('--search-dim', 100), queries: flag('--search-queries', 200), clusters: flag('--search-clusters', 1000), threads,
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
-if (only !== null && only !== 'search') throw new Error(`--only ${only}: the sections that run alone are: search`);
-if (only === 'search') {
-  console.log(JSON.stringify({ threads, search: await runSearch() }));
+const runImport = () => {
+  const run = spawnSync(process.execPath, [path.join(here, 'import.js'), '--gb', String(flag('--import-gb', 2))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (run.status !== 0) throw new Error('bench/import failed');
+  return JSON.parse(run.stdout) as unknown;
+};
+const alone: Record<string, () => unknown> = { search: runSearch, import: runImport };
+if (only !== null && !(only in alone)) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(alone).join(', ')}`);
+if (only !== null) {
+  console.log(JSON.stringify({ threads, [only]: await alone[only]() }));
   process.exit(0);
 }
 
@@ -134,6 +142,8 @@ try {
   }).stdout);
 
   const search = await runSearch();
+  process.stderr.write('bench: import amazon (generated .b file)\n');
+  const importAmazon = runImport();
 
   console.log(JSON.stringify({
     preset,
@@ -144,6 +154,7 @@ try {
     vbpr: { epoch_seconds: +vbprEpochSeconds.toFixed(1), note: 'one epoch incl. setup and the final item projection' },
     [`pipeline_${preset}`]: pipeline,
     search,
+    import: importAmazon,
   }));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

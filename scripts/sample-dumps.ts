@@ -1,8 +1,10 @@
-// `node dist/scripts/sample-dumps.js --from DATASET --out DIR`: writes a data set in the standard layout
-// (e.g. from `vasg generate`) back out in the raw formats `vasg import` reads, so the README's import
-// examples run end to end on a machine without the real files:
+// `node dist/scripts/sample-dumps.js --from DATASET --out DIR [--images DIR]`: writes a data set in the
+// standard layout (e.g. from `vasg generate`) back out in the raw formats `vasg import` reads, so the
+// README's import examples run end to end on a machine without the real files:
 //   amazon2014/  reviews.json.gz (JSON lines), meta.json.gz (Python literals), image_features.b
-//   amazon2018/  reviews.json, meta.json (JSON lines with `category`, `imageURLHighRes`)
+//   amazon2018/  reviews.json, meta.json (JSON lines with `category`, `imageURLHighRes`), and with
+//                --images (the folder of `vasg generate --images`) images/<ASIN>.jpg: the photos as
+//                they lie after downloading the image URLs (the 2018 release has no .b file)
 //   table/       log-1.parquet, log-2.parquet (interactions), items.parquet (with a FLOAT[] vector column)
 // Products alternate between the Men and Women branches of "Clothing, Shoes & Jewelry"; one review is
 // repeated (merged on import) and one metadata line is malformed (reported and skipped on import).
@@ -10,12 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
+import sharp from 'sharp';
 import { loadDataset } from '../src/data/dataset.js';
 import { recordBytes } from '../src/data/formats/amazonfeatures.js';
 
-function arg(name: string): string {
+function arg(name: string, optional = false): string | undefined {
   const k = process.argv.indexOf(name);
-  if (k < 0 || k + 1 >= process.argv.length) throw new Error(`usage: sample-dumps.js --from DATASET --out DIR (missing ${name})`);
+  if (k < 0 && optional) return undefined;
+  if (k < 0 || k + 1 >= process.argv.length) throw new Error(`usage: sample-dumps.js --from DATASET --out DIR [--images DIR] (missing ${name})`);
   return process.argv[k + 1];
 }
 
@@ -32,8 +36,9 @@ function pyString(s: string): string {
   return `u'${body}'`;
 }
 
-const from = arg('--from');
-const out = arg('--out');
+const from = arg('--from')!;
+const out = arg('--out')!;
+const images = arg('--images', true);
 const { dataset } = loadDataset(from);
 const asins = dataset.itemIds.map((_, i) => `B${String(i + 1).padStart(9, '0')}`);
 const branch = (i: number) => ['Clothing, Shoes & Jewelry', i % 2 === 0 ? 'Men' : 'Women', dataset.items[i].category || 'Other'];
@@ -69,6 +74,13 @@ fs.writeFileSync(path.join(out, 'amazon2018/reviews.json'), jsonLines(reviewReco
 fs.writeFileSync(path.join(out, 'amazon2018/meta.json'), jsonLines(asins.map((asin, i) => ({
   asin, title: title(i), category: branch(i), imageURLHighRes: [`http://example.invalid/${asin}.jpg`],
 }))));
+if (images) {
+  fs.mkdirSync(path.join(out, 'amazon2018/images'), { recursive: true });
+  for (const [i, asin] of asins.entries()) {
+    const file = path.resolve(images, dataset.items[i].imageUrl || `${dataset.itemIds[i]}.png`);
+    await sharp(file).jpeg({ quality: 90 }).toFile(path.join(out, `amazon2018/images/${asin}.jpg`));
+  }
+}
 
 // Parquet through DuckDB: the log split in two files (a glob reads both), items with their vectors.
 const instance = await DuckDBInstance.create(':memory:');

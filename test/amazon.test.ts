@@ -35,12 +35,28 @@ test('2014 JSON reviews, gzip and plain, skip malformed lines and missing fields
   }
 });
 
-test('ratings-only CSV', async () => {
-  const file = path.join(dir, 'ratings.csv');
-  fs.writeFileSync(file, 'U1,B1,5.0,1380000000\nU2,B1,x\n');
-  const bad: number[] = [];
-  assert.deepEqual(await collect(readReviews(file, (_f, n) => bad.push(n))), [{ user: 'U1', item: 'B1', rating: 5, time: 1380000000 }]);
-  assert.deepEqual(bad, [2]);
+test('ratings-only CSV, plain and gzip', async () => {
+  const text = 'U1,B1,5.0,1380000000\nU2,B1,x\nU3,,4.0,1\nU4,B1,five,1\nüser,B2,3.0,2\n';
+  for (const name of ['ratings.csv', 'ratings.csv.gz']) {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, name.endsWith('.gz') ? zlib.gzipSync(text) : text);
+    const bad: string[] = [];
+    const got = await collect(readReviews(file, (f, n, why) => bad.push(`${path.basename(f)}:${n}: ${why}`)));
+    assert.deepEqual(got, [{ user: 'U1', item: 'B1', rating: 5, time: 1380000000 }, { user: 'üser', item: 'B2', rating: 3, time: 2 }]);
+    assert.deepEqual(bad, [`${name}:2: expected 4 fields user,item,rating,timestamp, got 3`, `${name}:3: missing field 'item'`, `${name}:4: field 'rating': expected a number, found "five"`]);
+  }
+});
+
+test('2018 JSON reviews: image, verified and vote are ignored; a missing rating is named', async () => {
+  const file = path.join(dir, 'r18.json.gz');
+  const lines = [
+    { reviewerID: 'A2', asin: 'B7', overall: 2.0, unixReviewTime: 1500000000, verified: true, vote: '1,024', image: ['https://x/a.jpg'], style: { 'Size:': ' 9' } },
+    { reviewerID: 'A3', asin: 'B7', verified: false },
+  ];
+  fs.writeFileSync(file, zlib.gzipSync(lines.map((l) => JSON.stringify(l)).join('\n')));
+  const bad: string[] = [];
+  assert.deepEqual(await collect(readReviews(file, (_f, n, why) => bad.push(`${n}: ${why}`))), [{ user: 'A2', item: 'B7', rating: 2, time: 1500000000 }]);
+  assert.deepEqual(bad, ["2: missing field 'overall'"]);
 });
 
 test('2014 Python-literal and 2018 JSON metadata, with category prefixes', async () => {
@@ -60,4 +76,22 @@ test('2014 Python-literal and 2018 JSON metadata, with category prefixes', async
   assert.match(bad[0], /^2: /);
   const men = ['Clothing, Shoes & Jewelry', 'Men'];
   assert.deepEqual(got.map((m) => inCategory(m, men)), [true, false]);
+});
+
+test('metadata: gzip, raw UTF-8 and escapes in literals, a line without asin named, a list is not a product', async () => {
+  const file = path.join(dir, 'meta2.json.gz');
+  const lines = [
+    "{'asin': 'B8', 'title': 'Café ☃ 日本', 'imUrl': u'http://x/caf\\xe9.jpg', 'categories': [['Shoes', u'Women\\u2019s']]}",
+    "{'title': u'no asin', 'categories': [['Shoes']]}",
+    "['B9', 'a list']",
+    JSON.stringify({ asin: 'B10', title: 'Ünïcode “quotes”', category: [], imageURL: ['http://x/10.jpg'] }),
+  ];
+  fs.writeFileSync(file, zlib.gzipSync(lines.join('\n') + '\n'));
+  const bad: string[] = [];
+  const got = await collect(readMeta(file, (f, n, why) => bad.push(`${path.basename(f)}:${n}: ${why}`)));
+  assert.deepEqual(got, [
+    { asin: 'B8', title: 'Café ☃ 日本', imageUrl: 'http://x/café.jpg', categories: [['Shoes', 'Women’s']] },
+    { asin: 'B10', title: 'Ünïcode “quotes”', imageUrl: 'http://x/10.jpg', categories: [[]] },
+  ]);
+  assert.deepEqual(bad, ["meta2.json.gz:2: missing field 'asin'", 'meta2.json.gz:3: not a dict']);
 });

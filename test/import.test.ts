@@ -50,7 +50,7 @@ test('vasg import amazon: category, duplicates, products without features, cold-
     items: 2,
     interactions: 2,
     featureDim: 3,
-    dropped: { 'duplicate review': 1, 'product without features': 1, 'interaction of product without features': 1 },
+    dropped: { 'duplicate review': 1, 'review outside the category': 1, 'product without features': 1, 'interaction of product without features': 1 },
   });
   const ds = loadDataset(out).dataset;
   assert.deepEqual(ds.itemIds, ['B000000001', 'B000000003']);

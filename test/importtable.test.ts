@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadDataset } from '../src/data/dataset.js';
@@ -94,6 +95,20 @@ test('vasg import table: NDJSON log, implicit feedback, features from .npy + ids
   assert.deepEqual([...ds.features.data.subarray(2 * row, 2 * row + 2)], [12, 1]);
 });
 
+test('vasg import table: gzip TSV with unicode ids, duplicates merged; a ragged gzip CSV names its line', () => {
+  fs.writeFileSync(at('log.tsv.gz'), zlib.gzipSync('user\titem\tstars\nusér\t01\t4\n日本\t02\t5\nusér\t01\t3\n'));
+  const r = vasg(['import', 'table', '--interactions', at('log.tsv.gz'), '--user-col', 'user', '--item-col', 'item', '--rating-col', 'stars', '--out', at('tsv'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { users: 2, items: 2, interactions: 2, featureDim: 0, dropped: { 'duplicate interaction': 1 } });
+  const ds = loadDataset(at('tsv')).dataset;
+  assert.deepEqual([ds.userIds, ds.itemIds, [...ds.interactions.ratings]], [['usér', '日本'], ['01', '02'], [4, 5]]);
+  fs.writeFileSync(at('ragged.csv.gz'), zlib.gzipSync('user,item\nu1,a\nu2,b\nu3,c,extra\n'));
+  const bad = vasg(['import', 'table', '--interactions', at('ragged.csv.gz'), '--user-col', 'user', '--item-col', 'item', '--out', at('bad-gz')]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /ragged\.csv\.gz: .*Line: 4/);
+  assert.equal(fs.existsSync(at('bad-gz')), false);
+});
+
 test('vasg import table: errors name the file, the flag or the line, and write nothing', () => {
   fs.writeFileSync(at('log.csv'), 'user,item,stars\nu1,a,4\nu2,b,five\n');
   const run = (file: string, extra: string[]) => vasg(['import', 'table', '--interactions', at(file), '--user-col', 'user', '--item-col', 'item', ...extra, '--out', at('bad')]);
@@ -112,9 +127,9 @@ test('vasg import table: errors name the file, the flag or the line, and write n
   assert.equal(fs.existsSync(at('bad')), false);
 });
 
-test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with .b features, 2018, Parquet log", () => {
-  assert.equal(vasg(['generate', '--preset', 'tiny', '--out', at('gen'), '--json']).status, 0);
-  const s = spawnSync(process.execPath, [path.resolve('dist/scripts/sample-dumps.js'), '--from', at('gen'), '--out', at('dumps')], { encoding: 'utf8' });
+test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with .b features, 2018 with images, Parquet log", () => {
+  assert.equal(vasg(['generate', '--preset', 'tiny', '--out', at('gen'), '--images', at('gen-images'), '--json']).status, 0);
+  const s = spawnSync(process.execPath, [path.resolve('dist/scripts/sample-dumps.js'), '--from', at('gen'), '--out', at('dumps'), '--images', at('gen-images')], { encoding: 'utf8' });
   assert.equal(s.status, 0, s.stderr);
   const items = loadDataset(at('gen')).dataset.itemIds.length;
   const a = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2014/reviews.json.gz'), '--meta', at('dumps/amazon2014/meta.json.gz'), '--features', at('dumps/amazon2014/image_features.b'),
@@ -122,10 +137,16 @@ test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with 
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stderr, /meta\.json\.gz:4: skipped \(unterminated string/);
   assert.match(a.stdout, new RegExp(`wrote \\d+ users, ${Math.ceil(items / 2)} products, \\d+ interactions \\(I = 64\\)`));
-  assert.match(a.stdout, /dropped: malformed line: 1\n {2}dropped: duplicate review: 1\n$/);
+  assert.match(a.stdout, /dropped: malformed line: 1\n {2}dropped: review outside the category: \d+\n {2}dropped: duplicate review: 1\n$/);
   const b = vasg(['import', 'amazon', '--reviews', at('dumps/amazon2018/reviews.json'), '--meta', at('dumps/amazon2018/meta.json'), '--out', at('all18'), '--json']);
   assert.equal(b.status, 0, b.stderr);
   assert.equal(JSON.parse(b.stdout).items, items);
+  // 2018 has no .b file: features from the downloaded photos (image URL file names looked up in the folder).
+  const f = vasg(['features', '--items', at('all18/items.csv'), '--images', at('dumps/amazon2018/images'), '--model', 'builtin:color', '--out', at('all18/features.npy'), '--json']);
+  assert.equal(f.status, 0, f.stderr);
+  assert.deepEqual([JSON.parse(f.stdout).withFeatures, JSON.parse(f.stdout).failed], [items, []]);
+  const p = vasg(['prepare', '--data', at('all18'), '--out', at('all18-split'), '--json']);
+  assert.equal(p.status, 0, p.stderr);
   const t = vasg(['import', 'table', '--interactions', at('dumps/table/log-*.parquet'), '--user-col', 'user', '--item-col', 'product', '--rating-col', 'stars', '--time-col', 'bought_at',
     '--items', at('dumps/table/items.parquet'), '--item-id-col', 'product', '--title-col', 'name', '--vector-col', 'vector', '--out', at('tab'), '--json']);
   assert.equal(t.status, 0, t.stderr);

@@ -31,6 +31,14 @@ test('decodes escapes and unicode', () => {
   assert.equal(parsePyLiteral("r'a\\nb'"), 'a\\nb');
 });
 
+test('Python 2 byte strings (no u prefix) holding UTF-8 are decoded; u-strings and invalid UTF-8 are kept', () => {
+  assert.deepEqual(parsePyLiteral("{'title': 'Caf\\xc3\\xa9 \\xe2\\x98\\x83', 'u': u'caf\\xc3\\xa9', 'bad': 'caf\\xe9'}"), {
+    title: 'Café ☃',
+    u: 'cafÃ©',
+    bad: 'café',
+  });
+});
+
 test('never evaluates code and reports where a literal is malformed', () => {
   for (const bad of ["__import__('os')", "{'a': 1", "{'a' 1}", "'open", "{'a': 1} x", "[1 2]", "{'a': [1, {'b': }]}"]) {
     assert.throws(() => parsePyLiteral(bad), PyLiteralError, bad);

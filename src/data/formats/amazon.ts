@@ -54,7 +54,11 @@ function reviewFromCsv(text: string): Review {
   const parts = text.split(',');
   if (parts.length !== 4) throw new Error(`expected 4 fields user,item,rating,timestamp, got ${parts.length}`);
   const [user, item, rating, time] = parts;
-  if (!user || !item || !Number.isFinite(Number(rating)) || !Number.isFinite(Number(time))) throw new Error('bad field');
+  if (!user) throw new Error("missing field 'user'");
+  if (!item) throw new Error("missing field 'item'");
+  for (const [name, v] of [['rating', rating], ['timestamp', time]]) {
+    if (v.trim() === '' || !Number.isFinite(Number(v))) throw new Error(`field '${name}': expected a number, found ${JSON.stringify(v)}`);
+  }
   return { user, item, rating: Number(rating), time: Number(time) };
 }
 

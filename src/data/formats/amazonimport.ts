@@ -48,7 +48,10 @@ export async function importAmazon(
   let read = 0;
   for await (const r of readReviews(o.reviews, bad)) {
     if (++read % 100000 === 0) progress.update(read);
-    if (o.category.length > 0 && !products.has(r.item)) continue;
+    if (o.category.length > 0 && !products.has(r.item)) {
+      count(dropped, 'review outside the category');
+      continue;
+    }
     if (!products.has(r.item)) products.set(r.item, { asin: r.item, title: '', imageUrl: '', categories: [] });
     const key = `${r.user}\t${r.item}`;
     const prev = reviews.get(key);

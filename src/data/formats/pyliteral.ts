@@ -33,10 +33,11 @@ class Parser {
     if (c === '{') return this.dict();
     if (c === '[') return this.sequence('[', ']');
     if (c === '(') return this.sequence('(', ')');
-    if (c === "'" || c === '"') return this.string(false);
+    if (c === "'" || c === '"') return bytesAsUtf8(this.string(false));
     if (/[uUrRbB]/.test(c) && /['"]/.test(this.text[this.pos + 1] ?? '')) {
       this.pos++;
-      return this.string(c === 'r' || c === 'R');
+      const s = this.string(c === 'r' || c === 'R');
+      return c === 'u' || c === 'U' ? s : bytesAsUtf8(s);
     }
     if (/[-+0-9.]/.test(c)) return this.number();
     for (const [word, v] of [['True', true], ['False', false], ['None', null]] as const) {
@@ -121,6 +122,21 @@ class Parser {
     if (!m) this.fail('bad number');
     this.pos += m[0].length;
     return Number(m[0].replace(/[lLjJ]$/, ''));
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A Python 2 byte string (no u prefix) repr's its non-ASCII bytes as \xNN: '\xc3\xa9' is the UTF-8
+ * of 'é'. Such strings are decoded as UTF-8 when they are valid UTF-8, else kept byte for character.
+ */
+function bytesAsUtf8(s: string): string {
+  if (!/[\x80-\xff]/.test(s) || /[^\x00-\xff]/.test(s)) return s;
+  try {
+    return utf8.decode(Buffer.from(s, 'latin1'));
+  } catch {
+    return s;
   }
 }
 

@@ -5,6 +5,7 @@
 import { DuckDBInstance, DuckDBListValue, type DuckDBConnection } from '@duckdb/node-api';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { Progress } from '../../progress.js';
 import { readNpy } from '../npy.js';
 import type { ProductMeta, Review } from './amazon.js';
@@ -70,17 +71,19 @@ function source(files: string[], format: TableFormat, columns?: string[]): strin
 
 /**
  * When DuckDB cannot sniff a CSV/TSV, reading it again with the columns of its header line fixed finds the
- * offending line (DuckDB then names it). Undefined when that does not apply (compressed, or no error).
+ * offending line (DuckDB then names it). Undefined when that does not apply (zstd, or no error).
  */
 async function csvLineError(db: DuckDBConnection, files: string[], format: TableFormat): Promise<string | undefined> {
   const delim = DELIMITERS[format];
   const first = (await db.runAndReadAll(`SELECT file FROM glob(${sqlString(files[0])}) LIMIT 1`)).getRows()[0]?.[0];
-  if (delim === undefined || typeof first !== 'string' || /\.(gz|zst)$/.test(first)) return undefined;
+  if (delim === undefined || typeof first !== 'string' || /\.zst$/.test(first)) return undefined;
   const fd = fs.openSync(first, 'r');
   const head = Buffer.alloc(65536);
   const got = fs.readSync(fd, head, 0, head.length, 0);
   fs.closeSync(fd);
-  const names = head.toString('utf8', 0, got).split(/\r?\n/)[0].split(delim).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+  // The first 64 KiB of a .gz inflate on their own (a sync flush accepts a cut-off stream).
+  const text = first.endsWith('.gz') ? zlib.gunzipSync(head.subarray(0, got), { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : head.subarray(0, got);
+  const names = text.toString('utf8').split(/\r?\n/)[0].split(delim).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   try {
     await db.runAndReadAll(`SELECT count(*) FROM ${source(files, format, names)}`);
     return undefined;
