@@ -174,3 +174,16 @@ test('the CLI binds 127.0.0.1 by default and answers', async () => {
     child.kill();
   }
 });
+
+test('--index hnsw: a product added through the catalog is found at once', async () => {
+  const catalog = new Catalog(VasgModel.load(path.join(dir, 'model')), 'hnsw');
+  catalog.addItems([{ id: 'hnsw-new', features: features(99) }]);
+  assert.equal((await catalog.query(1, { features: features(99) }))[0].id, 'hnsw-new');
+  assert.equal((await catalog.similar(model.parts.itemIds[0], 5)).length, 5);
+});
+
+test('item metadata from the data set is kept by save/load', () => {
+  const loaded = VasgModel.load(path.join(dir, 'model'));
+  assert.deepEqual(loaded.itemMeta(3), model.itemMeta(3));
+  assert.ok(loaded.itemMeta(3).category.length > 0);
+});

@@ -1,6 +1,5 @@
 // `vasg serve`: the HTTP service over a trained model (routes in src/serve/server.ts).
 import { Command, Option } from 'commander';
-import { VasgModel } from '../model/vasg-model.js';
 import { Catalog } from '../serve/catalog.js';
 import { buildServer } from '../serve/server.js';
 import { RETRIEVER_KINDS, type RetrieverKind } from '../search/index.js';
@@ -15,9 +14,13 @@ export function serveCommand(): Command {
     .option('--api-key <key>', 'key that writes (POST, PATCH) must send as "x-api-key"')
     .addOption(new Option('--index <kind>', 'nearest-product search').choices([...RETRIEVER_KINDS]).default('exact'))
     .action(async (options) => {
-      const catalog = new Catalog(VasgModel.load(options.model), options.index as RetrieverKind);
+      const catalog = Catalog.open(options.model, options.index as RetrieverKind);
       const app = await buildServer(catalog, { apiKey: options.apiKey });
       const address = await app.listen({ host: options.host, port: options.port });
       console.log(`vasg serve: listening on ${address} (${catalog.size} products)`);
+      // A clean stop folds the write log into the model directory; a crash leaves it to the next start.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => { void app.close().then(() => catalog.close()); });
+      }
     });
 }

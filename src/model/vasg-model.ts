@@ -201,8 +201,8 @@ export class VasgModel {
     return rows;
   }
 
-  /** Writes the model directory as a whole or not at all (see writeDirectoryAtomic). */
-  save(dir: string, info: Record<string, unknown> = this.info): void {
+  /** Writes the model directory as a whole or not at all (see writeDirectoryAtomic), with `extraFiles` (e.g. the server's state). */
+  save(dir: string, info: Record<string, unknown> = this.info, extraFiles: Array<[string, FileData]> = []): void {
     const { parts } = this;
     const files: Array<[string, FileData | (() => FileData)]> = [
       ['user_embeddings.npy', () => encodeNpy(parts.users)],
@@ -213,6 +213,7 @@ export class VasgModel {
       ['encoder_calibration.npy', () => encodeNpy({ data: parts.encoder.calibration, rows: 2, cols: parts.config.dim })],
       ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
       ...(parts.meta ? [['items_meta.json', JSON.stringify(parts.meta)] as [string, FileData]] : []),
+      ...extraFiles,
     ];
     const manifest: Manifest = {
       format: MODEL_FORMAT,

@@ -2,10 +2,27 @@
 // availability, and users folded in after training. Business rules (seen products, exclude lists,
 // categories, availability, cold products) become the retriever's exclude list and allow mask, so the
 // search itself skips them and k results come back whenever k products pass.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { ItemMeta, Matrix } from '../data/types.js';
 import { InputError, UnknownIdError } from '../errors.js';
 import { VasgModel, scoringFactors } from '../model/vasg-model.js';
 import { createRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
+import { WriteLog } from './write-log.js';
+
+/** The server's state beside the model's own files: what the writes changed besides the products. */
+const STATE_FILE = 'serve_state.json';
+
+interface ServeState {
+  unavailable: string[];
+  /** Folded-in users → ids of the products they bought. */
+  users: Record<string, string[]>;
+}
+
+type WriteRecord =
+  | { op: 'items'; items: NewItem[] }
+  | { op: 'available'; id: string; available: boolean }
+  | { op: 'events'; user: string; items: string[] };
 
 export interface RecommendOptions {
   includeCold?: boolean;
@@ -40,6 +57,67 @@ export class Catalog {
   readonly retriever: Retriever;
   private available: Uint8Array;
   private readonly folded = new Map<string, FoldedUser>();
+  private log: WriteLog | null = null;
+  private dir: string | null = null;
+
+  /**
+   * Serves the model in `dir` with persisted writes: state from the last compaction, then the write log
+   * (`DIR.writes.log`, beside the directory because compaction swaps the directory whole) replayed on top
+   * and compacted. Replaying a record twice changes nothing, so a crash between compaction and clearing the
+   * log is harmless.
+   */
+  static open(dir: string, kind: RetrieverKind = 'exact'): Catalog {
+    const catalog = new Catalog(VasgModel.load(dir), kind);
+    catalog.restore(dir);
+    const logFile = `${path.resolve(dir)}.writes.log`;
+    const records = WriteLog.replay(logFile) as WriteRecord[];
+    for (const record of records) catalog.apply(record);
+    catalog.dir = dir;
+    catalog.log = new WriteLog(logFile);
+    if (records.length > 0) catalog.compact();
+    return catalog;
+  }
+
+  /** Folds the log into the model directory (one atomic directory swap), then empties the log. */
+  compact(): void {
+    if (!this.dir || !this.log) return;
+    const { itemIds } = this.model.parts;
+    const state: ServeState = {
+      unavailable: itemIds.filter((_, i) => this.available[i] === 0),
+      users: Object.fromEntries(Array.from(this.folded, ([user, { items }]) => [user, items.map((i) => itemIds[i])])),
+    };
+    this.model.save(this.dir, this.model.info, [[STATE_FILE, JSON.stringify(state)]]);
+    this.log.clear();
+  }
+
+  close(): void {
+    this.compact();
+    this.log?.close();
+    this.log = null;
+  }
+
+  private restore(dir: string): void {
+    const file = path.join(dir, STATE_FILE);
+    if (!fs.existsSync(file)) return;
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as ServeState;
+    for (const id of state.unavailable) this.apply({ op: 'available', id, available: false });
+    for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
+  }
+
+  /** Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns). */
+  private write(record: WriteRecord): number[] {
+    const rows = this.apply(record);
+    this.log?.append(record);
+    return rows;
+  }
+
+  private apply(record: WriteRecord): number[] {
+    switch (record.op) {
+      case 'items': return this.applyItems(record.items);
+      case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
+      case 'events': this.applyEvents(record.user, record.items); return [];
+    }
+  }
 
   constructor(readonly model: VasgModel, kind: RetrieverKind = 'exact') {
     this.retriever = createRetriever(kind, model.scoringMatrices().items);
@@ -91,6 +169,19 @@ export class Catalog {
 
   /** Adds or replaces products; they are searchable as soon as this returns. */
   addItems(items: NewItem[]): number[] {
+    return this.write({ op: 'items', items });
+  }
+
+  setAvailable(itemId: string, available: boolean): void {
+    this.write({ op: 'available', id: itemId, available });
+  }
+
+  /** Folds a new or returning user in from products they bought. */
+  addEvents(userId: string, itemIds: string[]): void {
+    this.write({ op: 'events', user: userId, items: itemIds });
+  }
+
+  private applyItems(items: NewItem[]): number[] {
     const features = matrixOf(items.map((it) => it.features), 'items[].features');
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
     const rows = this.model.addItems(items.map((it) => it.id), features, meta);
@@ -108,12 +199,7 @@ export class Catalog {
     return rows;
   }
 
-  setAvailable(itemId: string, available: boolean): void {
-    this.available[this.model.itemIndexOf(itemId)] = available ? 1 : 0;
-  }
-
-  /** Folds a new or returning user in from products they bought. */
-  addEvents(userId: string, itemIds: string[]): void {
+  private applyEvents(userId: string, itemIds: string[]): void {
     const rows = this.rowsOf(itemIds, 'items');
     const known = this.folded.get(userId)?.items ?? (this.model.hasUser(userId) ? this.trainingPurchases(userId) : []);
     this.folded.set(userId, { items: Array.from(new Set([...known, ...rows])) });
