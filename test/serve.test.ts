@@ -175,11 +175,13 @@ test('the CLI binds 127.0.0.1 by default and answers', async () => {
   }
 });
 
-test('--index hnsw: a product added through the catalog is found at once', async () => {
-  const catalog = new Catalog(VasgModel.load(path.join(dir, 'model')), 'hnsw');
-  catalog.addItems([{ id: 'hnsw-new', features: features(99) }]);
-  assert.equal((await catalog.query(1, { features: features(99) }))[0].id, 'hnsw-new');
-  assert.equal((await catalog.similar(model.parts.itemIds[0], 5)).length, 5);
+test('--index hnsw: products added through the catalog are searchable at once, as with exact search', async () => {
+  const [hnsw, exact] = (['hnsw', 'exact'] as const).map((kind) => new Catalog(VasgModel.load(path.join(dir, 'model')), kind));
+  for (const catalog of [hnsw, exact]) catalog.addItems([{ id: 'hnsw-new', category: 'only-new', features: features(99) }]);
+  const ids = async (catalog: Catalog) => (await catalog.similar('hnsw-new', 5)).map((r) => r.id);
+  assert.deepEqual(await ids(hnsw), await ids(exact));
+  const onlyNew = await hnsw.recommend(model.parts.userIds[0], 3, { categories: ['only-new'] });
+  assert.deepEqual(onlyNew.map((r) => r.id), ['hnsw-new']);
 });
 
 test('item metadata from the data set is kept by save/load', () => {
