@@ -23,7 +23,9 @@ before(async () => {
   ({ model } = await train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1 } }));
   featureDim = split.features.cols;
   model.save(path.join(dir, 'model'));
-  app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY, bodyLimit: 256 * 1024 });
+  fs.mkdirSync(path.join(dir, 'web'));
+  fs.writeFileSync(path.join(dir, 'web', 'index.html'), '<!doctype html><title>t</title>');
+  app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY, bodyLimit: 256 * 1024, webRoot: path.join(dir, 'web') });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -146,6 +148,12 @@ test('concurrent adds while querying: every query answers, every add lands', asy
   const results = await Promise.all(work);
   assert.ok(results.every((r) => r.status === 200));
   for (let j = 0; j < 20; j++) assert.equal((await call('GET', `/items/burst-${j}`)).status, 200);
+});
+
+test('the web folder is served at /', async () => {
+  const page = await call('GET', '/');
+  assert.equal(page.status, 200);
+  assert.match(page.text, /<title>t<\/title>/);
 });
 
 test('healthz, metrics and the OpenAPI document', async () => {

@@ -1,6 +1,10 @@
 // The HTTP layer of `vasg serve`: Fastify routes with JSON schemas (validated on every request and
 // collected into /openapi.json), typed errors mapped to status codes, an API key on writes, and
 // Prometheus metrics. The answers come from Catalog.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import { ConfigError, InputError, UnknownIdError } from '../errors.js';
 import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
@@ -9,7 +13,11 @@ export interface ServerOptions {
   apiKey?: string;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** Folder served at `/` (the web page); default: the package's web/ folder, when it exists. */
+  webRoot?: string;
 }
+
+const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
 
 const K = { type: 'integer', minimum: 1, maximum: 1000, default: 10 } as const;
 const ID = { type: 'string', minLength: 1, maxLength: 256 } as const;
@@ -152,6 +160,8 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   });
 
   app.get('/openapi.json', { schema: summary('this document') }, async () => openApi(routes));
+  const webRoot = options.webRoot ?? PACKAGE_WEB;
+  if (fs.existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, prefix: '/' });
   return app;
 }
 
