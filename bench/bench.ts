@@ -5,8 +5,9 @@
 //   dense: decoder forward+backward GFLOP/s next to the machine's sgemm peak measured now;
 //   vbpr: one VBPR epoch (issue 3's baseline) on the same split;
 //   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded);
-//   search: exact and HNSW top-k over 1 M random products (bench/search.ts).
-// `--only search` runs the search section alone.
+//   search: exact and HNSW top-k over 1 M random products (bench/search.ts);
+//   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model.
+// `--only search` / `--only serve` runs that section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,8 @@ import { generateWalks } from '../src/graph/walks.js';
 import { defaultConfig } from '../src/model/config.js';
 import { trainVbpr } from '../src/baselines/vbpr.js';
 import { searchBench } from './search.js';
+import { serveBench } from './serve.js';
+import type { PresetName } from '../src/data/generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../../bin/vasg.js');
@@ -30,9 +33,18 @@ const runSearch = () => searchBench({
   n: flag('--search-n', 1_000_000), dim: flag('--search-dim', 100), queries: flag('--search-queries', 200), clusters: flag('--search-clusters', 1000), threads,
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
-if (only !== null && only !== 'search') throw new Error(`--only ${only}: the sections that run alone are: search`);
+const runServe = (fallback: string) => serveBench({
+  preset: (process.argv.includes('--serve-preset') ? process.argv[process.argv.indexOf('--serve-preset') + 1] : fallback) as PresetName,
+  seconds: flag('--serve-seconds', 10), connections: flag('--serve-connections', 10),
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+if (only !== null && only !== 'search' && only !== 'serve') throw new Error(`--only ${only}: the sections that run alone are: search, serve`);
 if (only === 'search') {
   console.log(JSON.stringify({ threads, search: await runSearch() }));
+  process.exit(0);
+}
+if (only === 'serve') {
+  console.log(JSON.stringify({ threads, serve: await runServe('small') }));
   process.exit(0);
 }
 
@@ -134,6 +146,7 @@ try {
   }).stdout);
 
   const search = await runSearch();
+  const serve = await runServe(preset);
 
   console.log(JSON.stringify({
     preset,
@@ -144,6 +157,7 @@ try {
     vbpr: { epoch_seconds: +vbprEpochSeconds.toFixed(1), note: 'one epoch incl. setup and the final item projection' },
     [`pipeline_${preset}`]: pipeline,
     search,
+    serve,
   }));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
