@@ -58,6 +58,8 @@ export class Catalog {
   private available: Uint8Array;
   private readonly folded = new Map<string, FoldedUser>();
   private log: WriteLog | null = null;
+  /** Masks that depend only on the catalog (rebuilt after a write, not per request). */
+  private masks: { available: Uint8Array; availableWarm: Uint8Array; warm: Uint8Array } | null = null;
   private dir: string | null = null;
 
   /**
@@ -112,6 +114,7 @@ export class Catalog {
   }
 
   private apply(record: WriteRecord): number[] {
+    this.masks = null;
     switch (record.op) {
       case 'items': return this.applyItems(record.items);
       case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
@@ -211,10 +214,19 @@ export class Catalog {
     return this.decorate(result.rows, result.scores, bought);
   }
 
+  private catalogMasks() {
+    if (!this.masks) {
+      const warm = Uint8Array.from(this.model.parts.cold, (c) => 1 - c);
+      this.masks = { available: this.available.slice(), availableWarm: warm.map((w, i) => w & this.available[i]), warm };
+    }
+    return this.masks;
+  }
+
   private allowMask(options: RecommendOptions): Uint8Array {
-    const { cold } = this.model.parts;
-    const mask = this.available.slice();
-    if (options.includeCold === false) for (let i = 0; i < mask.length; i++) if (cold[i]) mask[i] = 0;
+    const masks = this.catalogMasks();
+    const base = options.includeCold === false ? masks.availableWarm : masks.available;
+    if (!options.categories?.length && !options.allow) return base;
+    const mask = base.slice();
     if (options.categories?.length) {
       const wanted = new Set(options.categories);
       for (let i = 0; i < mask.length; i++) if (!wanted.has(this.model.itemMeta(i).category)) mask[i] = 0;
@@ -229,7 +241,7 @@ export class Catalog {
 
   /** Results with metadata and a short explanation each. */
   private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
-    const warm = this.warmMask();
+    const { warm } = this.catalogMasks();
     const out: ServedItem[] = [];
     for (let j = 0; j < rows.length; j++) {
       const { available: _available, ...item } = this.item(rows[j]);
@@ -253,10 +265,6 @@ export class Catalog {
       .sort((a, b) => b.score - a.score)
       .slice(0, count)
       .map(({ row }) => this.model.parts.itemIds[row]);
-  }
-
-  private warmMask(): Uint8Array {
-    return Uint8Array.from(this.model.parts.cold, (c) => 1 - c);
   }
 
   private boughtBy(userId: string): number[] {
