@@ -37,7 +37,10 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
   const metrics = new Metrics();
   const routes: Array<{ method: string; url: string; schema: unknown }> = [];
-  app.addHook('onRoute', (route) => { if (route.schema) routes.push({ method: String(route.method), url: route.url, schema: route.schema }); });
+  // Routes with a schema are documented; the static files' wildcard (schema.hide) is not an API route.
+  app.addHook('onRoute', (route) => {
+    if (route.schema && !(route.schema as { hide?: boolean }).hide) routes.push({ method: String(route.method), url: route.url, schema: route.schema });
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
