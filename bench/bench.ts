@@ -7,8 +7,9 @@
 //   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded);
 //   search: exact and HNSW top-k over 1 M random products (bench/search.ts);
 //   import: peak RSS of `vasg import amazon` against the kept feature bytes on a generated 2 GiB .b file
-//     (bench/import.ts; `--import-gb` sets the size).
-// `--only search` or `--only import` runs that section alone.
+//     (bench/import.ts; `--import-gb` sets the size);
+//   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model.
+// `--only search`, `--only import` or `--only serve` runs that section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,8 @@ import { generateWalks } from '../src/graph/walks.js';
 import { defaultConfig } from '../src/model/config.js';
 import { trainVbpr } from '../src/baselines/vbpr.js';
 import { searchBench } from './search.js';
+import { serveBench } from './serve.js';
+import type { PresetName } from '../src/data/generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../../bin/vasg.js');
@@ -37,7 +40,12 @@ const runImport = () => {
   if (run.status !== 0) throw new Error('bench/import failed');
   return JSON.parse(run.stdout) as unknown;
 };
-const alone: Record<string, () => unknown> = { search: runSearch, import: runImport };
+const runServe = (fallback: string) => serveBench({
+  preset: (process.argv.includes('--serve-preset') ? process.argv[process.argv.indexOf('--serve-preset') + 1] : fallback) as PresetName,
+  seconds: flag('--serve-seconds', 10), connections: flag('--serve-connections', 10),
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small') };
 if (only !== null && !(only in alone)) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(alone).join(', ')}`);
 if (only !== null) {
   console.log(JSON.stringify({ threads, [only]: await alone[only]() }));
@@ -144,6 +152,7 @@ try {
   const search = await runSearch();
   process.stderr.write('bench: import amazon (generated .b file)\n');
   const importAmazon = runImport();
+  const serve = await runServe(preset);
 
   console.log(JSON.stringify({
     preset,
@@ -155,6 +164,7 @@ try {
     [`pipeline_${preset}`]: pipeline,
     search,
     import: importAmazon,
+    serve,
   }));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

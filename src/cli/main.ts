@@ -10,6 +10,7 @@ import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
 import { prepareCommand } from './prepare.js';
 import { recommendCommand } from './recommend.js';
+import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 import { tuneCommand } from './tune.js';
 
@@ -18,7 +19,7 @@ const program = new Command('vasg')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), exportCommand(), experimentCommand()]) {
+for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), experimentCommand()]) {
   program.addCommand(command);
 }
 

@@ -153,6 +153,7 @@ export async function trainVasg(split: Split, config: TrainConfig, progress: Pro
     encoder,
     decoder,
     featureDim: features.cols,
+    meta: split.items.map((m) => ({ ...m })),
   });
   return { model, log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
 }

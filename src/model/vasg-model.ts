@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, type Mlp } from '../native.js';
-import type { Interactions, Matrix } from '../data/types.js';
+import type { Interactions, ItemMeta, Matrix } from '../data/types.js';
 import { checkFinite, readNpy, encodeNpy } from '../data/npy.js';
 import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
@@ -36,6 +36,8 @@ export interface VasgModelParts {
   encoder: Encoder;
   decoder: Mlp | null;
   featureDim: number;
+  /** Title, category and image URL per product, row order of itemIds (absent when the data had none). */
+  meta?: ItemMeta[];
 }
 
 interface Manifest {
@@ -79,6 +81,10 @@ export class VasgModel {
       this.scoringCache = scoringFactors(users, items, config.scoring);
     }
     return this.scoringCache;
+  }
+
+  hasUser(userId: string): boolean {
+    return this.userIndex.has(userId);
   }
 
   userIndexOf(userId: string): number {
@@ -146,8 +152,57 @@ export class VasgModel {
     return embedded;
   }
 
-  /** Writes the model directory as a whole or not at all (see writeDirectoryAtomic). */
-  save(dir: string, info: Record<string, unknown> = this.info): void {
+  /** Metadata of product row `i` (empty strings when the model has none). */
+  itemMeta(i: number): ItemMeta {
+    return this.parts.meta?.[i] ?? { title: '', category: '', imageUrl: '' };
+  }
+
+  /**
+   * Adds products, or replaces those whose id the model knows, embedded from their raw image features
+   * exactly as cold products are at training time. They become cold rows (nobody bought them in training).
+   * Returns the row of each id.
+   */
+  addItems(ids: string[], features: Matrix, meta?: ItemMeta[]): number[] {
+    if (features.rows !== ids.length) throw new InputError(`${ids.length} ids but ${features.rows} feature rows`, 'features', undefined, 'features');
+    if (meta && meta.length !== ids.length) throw new InputError(`${ids.length} ids but ${meta.length} metadata records`, 'meta', undefined, 'meta');
+    const embedded = this.embedFeatures(features);
+    const { parts } = this;
+    const dim = this.config.dim;
+    this.itemIndex ??= new Map(parts.itemIds.map((id, i) => [id, i]));
+    const rows = ids.map((id) => {
+      let row = this.itemIndex!.get(id);
+      if (row === undefined) {
+        row = parts.itemIds.length;
+        parts.itemIds.push(id);
+        this.itemIndex!.set(id, row);
+      }
+      return row;
+    });
+    const n = parts.itemIds.length;
+    if (n > parts.items.rows) {
+      const data = new Float32Array(n * dim);
+      data.set(parts.items.data.subarray(0, parts.items.rows * dim));
+      parts.items = { data, rows: n, cols: dim };
+      const cold = new Uint8Array(n);
+      cold.set(parts.cold);
+      parts.cold = cold;
+    }
+    if (meta || parts.meta) {
+      const all = parts.meta ?? [];
+      while (all.length < n) all.push({ title: '', category: '', imageUrl: '' });
+      meta?.forEach((m, j) => { all[rows[j]] = m; });
+      parts.meta = all;
+    }
+    rows.forEach((row, j) => {
+      parts.items.data.set(embedded.data.subarray(j * dim, (j + 1) * dim), row * dim);
+      parts.cold[row] = 1;
+    });
+    this.scoringCache = null;
+    return rows;
+  }
+
+  /** Writes the model directory as a whole or not at all (see writeDirectoryAtomic), with `extraFiles` (e.g. the server's state). */
+  save(dir: string, info: Record<string, unknown> = this.info, extraFiles: Array<[string, FileData]> = []): void {
     const { parts } = this;
     const files: Array<[string, FileData | (() => FileData)]> = [
       ['user_embeddings.npy', () => encodeNpy(parts.users)],
@@ -157,6 +212,8 @@ export class VasgModel {
       ...mlpFiles('encoder', parts.encoder.network),
       ['encoder_calibration.npy', () => encodeNpy({ data: parts.encoder.calibration, rows: 2, cols: parts.config.dim })],
       ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
+      ...(parts.meta ? [['items_meta.json', JSON.stringify(parts.meta)] as [string, FileData]] : []),
+      ...extraFiles,
     ];
     const manifest: Manifest = {
       format: MODEL_FORMAT,
@@ -177,6 +234,7 @@ export class VasgModel {
         'encoder_<l>_W.npy / encoder_<l>_b.npy': 'encoder layer l: y = relu(x·W + b), W [in × out]; last layer linear',
         'encoder_calibration.npy': '[2 × dim]: cold embedding = encoder output · row 0 + row 1',
         'decoder_<l>_W.npy / decoder_<l>_b.npy': 'decoder layer l (absent when trained without decoder)',
+        'items_meta.json': '[{title, category, imageUrl}] in the row order of "items" (absent when the data had no metadata)',
       },
       info,
     };
@@ -213,6 +271,7 @@ export class VasgModel {
     const encoder = { network: loadMlp(dir, 'encoder', manifest.encoderSizes, false), calibration: calibration.data };
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     const seen = readSeenLists(dir, array, manifest.users.length, manifest.items.length);
+    const meta = readItemMeta(dir, manifest.items.length);
     return new VasgModel({
       config,
       userIds: manifest.users,
@@ -224,6 +283,7 @@ export class VasgModel {
       encoder,
       decoder,
       featureDim: manifest.featureDim,
+      ...(meta ? { meta } : {}),
     }, manifest.info ?? {});
   }
 }
@@ -242,6 +302,19 @@ function readSeenLists(dir: string, array: (name: string) => Matrix, nUsers: num
     if (!Number.isInteger(indices[k]) || indices[k] < 0 || indices[k] >= nItems) fail('seen_indices.npy', `value ${k} (${indices[k]}) is not a product row in 0…${nItems - 1}`);
   }
   return { seenIndptr: Int32Array.from(indptr), seenIndices: Int32Array.from(indices) };
+}
+
+function readItemMeta(dir: string, nItems: number): ItemMeta[] | undefined {
+  const file = path.join(dir, 'items_meta.json');
+  if (!fs.existsSync(file)) return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ModelFormatError(`${file}: not valid JSON (${(error as Error).message})`, dir);
+  }
+  if (!Array.isArray(meta) || meta.length !== nItems) throw new ModelFormatError(`${file}: expected a list of ${nItems} records (one per product)`, dir);
+  return meta as ItemMeta[];
 }
 
 function readManifest(dir: string): Manifest {

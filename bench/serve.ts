@@ -1,0 +1,88 @@
+// The "serve" bench section (`npm run bench -- --only serve [--serve-preset small] [--serve-seconds 10]`):
+// `vasg serve` in a child process on loopback, loaded by autocannon: requests/s and p50/p99 latency of
+// GET /users/{id}/recommendations?k=10 over all users, then POST /items throughput (one new product per
+// request, each fsync'd to the write log). The model is trained here on the preset with few epochs
+// (serving speed depends on the catalog size and dimension, not on how well it was trained).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate, prepareSplit, train, type PresetName } from '../src/index.js';
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+interface AutocannonRequest { method: string; path: string; headers?: Record<string, string>; setupRequest?: (request: Record<string, unknown>) => Record<string, unknown> }
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+export interface ServeBenchOptions {
+  preset: PresetName;
+  seconds: number;
+  connections: number;
+  log: (line: string) => void;
+}
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vasg.js');
+
+export async function serveBench(options: ServeBenchOptions) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-serve-'));
+  try {
+    options.log(`serve: training a ${options.preset} model (2 epochs)`);
+    const split = prepareSplit(generate(options.preset, 1), { seed: 1 });
+    const { model } = await train(split, { config: { seed: 1, epochs: 2 } });
+    model.save(path.join(work, 'model'));
+    const child = spawn(process.execPath, [cli, 'serve', '--model', path.join(work, 'model'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
+        child.on('exit', (code) => reject(new Error(`vasg serve exited with ${code}`)));
+      });
+      let next = 0;
+      const users = split.userIds;
+      options.log(`serve: GET /users/{id}/recommendations?k=10 for ${options.seconds} s, ${options.connections} connections`);
+      const reads = await load(address, options, {
+        method: 'GET', path: '/',
+        setupRequest: (request) => ({ ...request, path: `/users/${encodeURIComponent(users[next++ % users.length])}/recommendations?k=10` }),
+      });
+      const features = split.features;
+      options.log(`serve: POST /items for ${options.seconds} s`);
+      const writes = await load(address, options, {
+        method: 'POST', path: '/items', headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => {
+          const row = next++ % features.rows;
+          const vector = Array.from(features.data.subarray(row * features.cols, (row + 1) * features.cols));
+          return { ...request, body: JSON.stringify({ items: [{ id: `bench-${next}`, features: vector }] }) };
+        },
+      });
+      return {
+        preset: options.preset,
+        items: model.parts.itemIds.length,
+        users: users.length,
+        dim: model.config.dim,
+        requests_per_s: Math.round(reads.requests.average),
+        p50_ms: reads.latency.p50,
+        p99_ms: reads.latency.p99,
+        items_added_per_s: Math.round(writes.requests.average),
+        items_added_p99_ms: writes.latency.p99,
+        connections: options.connections,
+        seconds: options.seconds,
+      };
+    } finally {
+      child.kill();
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function load(url: string, options: ServeBenchOptions, request: AutocannonRequest): Promise<AutocannonResult> {
+  const result = await autocannon({ url, connections: options.connections, duration: options.seconds, requests: [request] });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${request.method} ${request.path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return result;
+}

@@ -1,0 +1,335 @@
+// What the HTTP service answers from: a loaded model, its nearest-product retriever, per-product
+// availability, and users folded in after training. Business rules (seen products, exclude lists,
+// categories, availability, cold products) become the retriever's exclude list and allow mask, so the
+// search itself skips them and k results come back whenever k products pass.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ItemMeta, Matrix } from '../data/types.js';
+import { InputError, UnknownIdError } from '../errors.js';
+import { VasgModel, scoringFactors } from '../model/vasg-model.js';
+import { createRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
+import { WriteLog } from './write-log.js';
+
+/** The server's state beside the model's own files: what the writes changed besides the products. */
+const STATE_FILE = 'serve_state.json';
+
+interface ServeState {
+  unavailable: string[];
+  /** Folded-in users → ids of the products they bought. */
+  users: Record<string, string[]>;
+}
+
+type WriteRecord =
+  | { op: 'items'; items: NewItem[] }
+  | { op: 'available'; id: string; available: boolean }
+  | { op: 'events'; user: string; items: string[] };
+
+export interface RecommendOptions {
+  includeCold?: boolean;
+  /** Only products of these categories. */
+  categories?: string[];
+  /** Only these product ids (an allow-list). */
+  allow?: string[];
+  /** Never these product ids. */
+  exclude?: string[];
+}
+
+export interface ServedItem extends ItemMeta {
+  id: string;
+  score: number;
+  cold: boolean;
+  /** "because you bought …" (warm) or "looks like …" (cold): the nearest products that explain it. */
+  because?: string[];
+  looksLike?: string[];
+}
+
+export interface NewItem extends Partial<ItemMeta> {
+  id: string;
+  features: number[];
+}
+
+/** A user folded in after training: their vector is the mean of the products they bought. */
+interface FoldedUser {
+  items: number[];
+}
+
+export class Catalog {
+  readonly retriever: Retriever;
+  private available: Uint8Array;
+  private readonly folded = new Map<string, FoldedUser>();
+  private log: WriteLog | null = null;
+  /** Masks that depend only on the catalog (rebuilt after a write, not per request). */
+  private masks: { available: Uint8Array; availableWarm: Uint8Array; warm: Uint8Array } | null = null;
+  private dir: string | null = null;
+
+  /**
+   * Serves the model in `dir` with persisted writes: state from the last compaction, then the write log
+   * (`DIR.writes.log`, beside the directory because compaction swaps the directory whole) replayed on top
+   * and compacted. Replaying a record twice changes nothing, so a crash between compaction and clearing the
+   * log is harmless.
+   */
+  static open(dir: string, kind: RetrieverKind = 'exact'): Catalog {
+    const catalog = new Catalog(VasgModel.load(dir), kind);
+    catalog.restore(dir);
+    const logFile = `${path.resolve(dir)}.writes.log`;
+    const records = WriteLog.replay(logFile) as WriteRecord[];
+    for (const record of records) catalog.apply(record);
+    catalog.dir = dir;
+    catalog.log = new WriteLog(logFile);
+    if (records.length > 0) catalog.compact();
+    return catalog;
+  }
+
+  /** Folds the log into the model directory (one atomic directory swap), then empties the log. */
+  compact(): void {
+    if (!this.dir || !this.log) return;
+    const { itemIds } = this.model.parts;
+    const state: ServeState = {
+      unavailable: itemIds.filter((_, i) => this.available[i] === 0),
+      users: Object.fromEntries(Array.from(this.folded, ([user, { items }]) => [user, items.map((i) => itemIds[i])])),
+    };
+    this.model.save(this.dir, this.model.info, [[STATE_FILE, JSON.stringify(state)]]);
+    this.log.clear();
+  }
+
+  close(): void {
+    this.compact();
+    this.log?.close();
+    this.log = null;
+  }
+
+  private restore(dir: string): void {
+    const file = path.join(dir, STATE_FILE);
+    if (!fs.existsSync(file)) return;
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as ServeState;
+    for (const id of state.unavailable) this.apply({ op: 'available', id, available: false });
+    for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
+  }
+
+  /** Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns). */
+  private write(record: WriteRecord): number[] {
+    const rows = this.apply(record);
+    this.log?.append(record);
+    return rows;
+  }
+
+  private apply(record: WriteRecord): number[] {
+    this.masks = null;
+    switch (record.op) {
+      case 'items': return this.applyItems(record.items);
+      case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
+      case 'events': this.applyEvents(record.user, record.items); return [];
+    }
+  }
+
+  constructor(readonly model: VasgModel, kind: RetrieverKind = 'exact') {
+    this.retriever = createRetriever(kind, model.scoringMatrices().items);
+    this.available = new Uint8Array(model.parts.itemIds.length).fill(1);
+  }
+
+  get size(): number {
+    return this.model.parts.itemIds.length;
+  }
+
+  item(i: number): { id: string; cold: boolean; available: boolean } & ItemMeta {
+    return { id: this.model.parts.itemIds[i], cold: this.model.parts.cold[i] === 1, available: this.available[i] === 1, ...this.model.itemMeta(i) };
+  }
+
+  /** Top-k for a known or folded-in user, with explanations. */
+  async recommend(userId: string, k: number, options: RecommendOptions = {}): Promise<ServedItem[]> {
+    const bought = this.boughtBy(userId);
+    return this.answer(this.userQuery(userId, bought), bought, k, options);
+  }
+
+  /** Top-k for an anonymous basket of product ids (the basket itself excluded). */
+  async recommendBasket(itemIds: string[], k: number, options: RecommendOptions = {}): Promise<ServedItem[]> {
+    const bought = this.rowsOf(itemIds, 'items');
+    return this.answer(this.meanOf(bought), bought, k, options);
+  }
+
+  async similar(itemId: string, k: number): Promise<ServedItem[]> {
+    const i = this.model.itemIndexOf(itemId);
+    const query = this.scored(this.rawItem(i));
+    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i) });
+    return this.decorate(result.rows, result.scores, []);
+  }
+
+  /** Nearest products to raw image features (embedded by the encoder) or to an embedding-space vector. */
+  async query(k: number, input: { features?: number[]; vector?: Float32Array }, options: RecommendOptions = {}): Promise<ServedItem[]> {
+    let vector = input.vector;
+    if (input.features) vector = this.model.embedFeatures(matrixOf([input.features], 'features')).data;
+    if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
+    return this.answer(vector, [], k, options);
+  }
+
+  /** The paper's analogy X_p1 − X_u1 + X_u2 as an embedding-space vector. */
+  analogy(product: string, fromUser: string, toUser: string): Float32Array {
+    const p = this.rawItem(this.model.itemIndexOf(product));
+    const u1 = this.userQuery(fromUser, this.boughtBy(fromUser));
+    const u2 = this.userQuery(toUser, this.boughtBy(toUser));
+    return p.map((v, d) => v - u1[d] + u2[d]);
+  }
+
+  /** Adds or replaces products; they are searchable as soon as this returns. */
+  addItems(items: NewItem[]): number[] {
+    return this.write({ op: 'items', items });
+  }
+
+  setAvailable(itemId: string, available: boolean): void {
+    this.write({ op: 'available', id: itemId, available });
+  }
+
+  /** Folds a new or returning user in from products they bought. */
+  addEvents(userId: string, itemIds: string[]): void {
+    this.write({ op: 'events', user: userId, items: itemIds });
+  }
+
+  private applyItems(items: NewItem[]): number[] {
+    const features = matrixOf(items.map((it) => it.features), 'items[].features');
+    const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
+    const rows = this.model.addItems(items.map((it) => it.id), features, meta);
+    if (this.size > this.available.length) {
+      const grown = new Uint8Array(this.size).fill(1);
+      grown.set(this.available);
+      this.available = grown;
+    }
+    // Rows in increasing order, so an appended row is always the retriever's next one.
+    const order = rows.map((row, j) => [row, j]).sort((a, b) => a[0] - b[0]);
+    for (const [row] of order) {
+      this.available[row] = 1;
+      this.retriever.upsert(row, this.scored(this.rawItem(row)));
+    }
+    return rows;
+  }
+
+  private applyEvents(userId: string, itemIds: string[]): void {
+    const rows = this.rowsOf(itemIds, 'items');
+    const known = this.folded.get(userId)?.items ?? (this.model.hasUser(userId) ? this.trainingPurchases(userId) : []);
+    this.folded.set(userId, { items: Array.from(new Set([...known, ...rows])) });
+  }
+
+  private async answer(query: Float32Array, bought: number[], k: number, options: RecommendOptions): Promise<ServedItem[]> {
+    const exclude = Int32Array.from([...bought, ...this.rowsOf(options.exclude ?? [], 'exclude', true)]);
+    const result = await this.retriever.search(this.scored(query), k, { exclude, allow: this.allowMask(options) });
+    return this.decorate(result.rows, result.scores, bought);
+  }
+
+  private catalogMasks() {
+    if (!this.masks) {
+      const warm = Uint8Array.from(this.model.parts.cold, (c) => 1 - c);
+      this.masks = { available: this.available.slice(), availableWarm: warm.map((w, i) => w & this.available[i]), warm };
+    }
+    return this.masks;
+  }
+
+  private allowMask(options: RecommendOptions): Uint8Array {
+    const masks = this.catalogMasks();
+    const base = options.includeCold === false ? masks.availableWarm : masks.available;
+    if (!options.categories?.length && !options.allow) return base;
+    const mask = base.slice();
+    if (options.categories?.length) {
+      const wanted = new Set(options.categories);
+      for (let i = 0; i < mask.length; i++) if (!wanted.has(this.model.itemMeta(i).category)) mask[i] = 0;
+    }
+    if (options.allow) {
+      const allowed = new Uint8Array(mask.length);
+      for (const row of this.rowsOf(options.allow, 'allow', true)) allowed[row] = mask[row];
+      return allowed;
+    }
+    return mask;
+  }
+
+  /** Results with metadata and a short explanation each. */
+  private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
+    const { warm } = this.catalogMasks();
+    const out: ServedItem[] = [];
+    for (let j = 0; j < rows.length; j++) {
+      const { available: _available, ...item } = this.item(rows[j]);
+      const served: ServedItem = { ...item, score: scores[j] };
+      const vector = this.scored(this.rawItem(rows[j]));
+      if (item.cold) {
+        const near = await this.retriever.search(vector, 2, { exclude: Int32Array.of(rows[j]), allow: warm });
+        served.looksLike = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
+      } else if (bought.length > 0) {
+        served.because = this.nearestOf(vector, bought, 3);
+      }
+      out.push(served);
+    }
+    return out;
+  }
+
+  /** The `count` rows of `candidates` nearest to `vector` (a user's purchases: a short list). */
+  private nearestOf(vector: Float32Array, candidates: number[], count: number): string[] {
+    return candidates
+      .map((row) => ({ row, score: dot(vector, this.scored(this.rawItem(row))) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, count)
+      .map(({ row }) => this.model.parts.itemIds[row]);
+  }
+
+  private boughtBy(userId: string): number[] {
+    return this.folded.get(userId)?.items ?? this.trainingPurchases(userId);
+  }
+
+  private trainingPurchases(userId: string): number[] {
+    const { seenIndptr, seenIndices } = this.model.parts;
+    const u = this.model.userIndexOf(userId);
+    return Array.from(seenIndices.subarray(seenIndptr[u], seenIndptr[u + 1]));
+  }
+
+  /** A trained user's vector, or a folded-in user's mean purchase vector. */
+  private userQuery(userId: string, bought: number[]): Float32Array {
+    if (this.folded.has(userId)) return this.meanOf(bought);
+    const u = this.model.userIndexOf(userId);
+    const dim = this.model.config.dim;
+    return this.model.parts.users.data.slice(u * dim, (u + 1) * dim);
+  }
+
+  private meanOf(rows: number[]): Float32Array {
+    const dim = this.model.config.dim;
+    const mean = new Float32Array(dim);
+    for (const row of rows) {
+      const v = this.rawItem(row);
+      for (let d = 0; d < dim; d++) mean[d] += v[d] / rows.length;
+    }
+    return mean;
+  }
+
+  private rawItem(row: number): Float32Array {
+    const dim = this.model.config.dim;
+    return this.model.parts.items.data.subarray(row * dim, (row + 1) * dim);
+  }
+
+  /** A vector as the retriever scores it (normalised under cosine scoring). */
+  private scored(vector: Float32Array): Float32Array {
+    const dim = vector.length;
+    const empty = { data: new Float32Array(0), rows: 0, cols: dim };
+    return scoringFactors({ data: vector, rows: 1, cols: dim }, empty, this.model.config.scoring).users.data;
+  }
+
+  private rowsOf(ids: string[], field: string, skipUnknown = false): number[] {
+    const rows: number[] = [];
+    for (const id of ids) {
+      try {
+        rows.push(this.model.itemIndexOf(id));
+      } catch (error) {
+        if (!(skipUnknown && error instanceof UnknownIdError)) throw error;
+      }
+    }
+    if (!skipUnknown && rows.length === 0) throw new InputError(`"${field}" lists no product`, field, undefined, field);
+    return rows;
+  }
+}
+
+function matrixOf(rows: number[][], field: string): Matrix {
+  const cols = rows[0]?.length ?? 0;
+  const bad = rows.findIndex((r) => r.length !== cols);
+  if (bad >= 0) throw new InputError(`${field}: row ${bad} has ${rows[bad].length} values, row 0 has ${cols}`, field, undefined, field);
+  return { data: Float32Array.from(rows.flat()), rows: rows.length, cols };
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let d = 0; d < a.length; d++) s += a[d] * b[d];
+  return s;
+}

@@ -1,0 +1,236 @@
+// The HTTP layer of `vasg serve`: Fastify routes with JSON schemas (validated on every request and
+// collected into /openapi.json), typed errors mapped to status codes, an API key on writes, and
+// Prometheus metrics. The answers come from Catalog.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
+import { ConfigError, InputError, UnknownIdError } from '../errors.js';
+import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
+
+export interface ServerOptions {
+  apiKey?: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number;
+  /** Folder served at `/` (the web page); default: the package's web/ folder, when it exists. */
+  webRoot?: string;
+}
+
+const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
+
+const K = { type: 'integer', minimum: 1, maximum: 1000, default: 10 } as const;
+const ID = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const FLOATS = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 100000 } as const;
+const ID_LIST = { type: 'array', items: ID, maxItems: 10000 } as const;
+const RULES = {
+  include_cold: { type: 'boolean', default: true },
+  category: { anyOf: [ID, { type: 'array', items: ID }] },
+  exclude: { anyOf: [ID, { type: 'array', items: ID }] },
+  allow: { anyOf: [ID, { type: 'array', items: ID }] },
+} as const;
+const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+type Query = Record<string, unknown>;
+
+export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
+  const metrics = new Metrics();
+  const routes: Array<{ method: string; url: string; schema: unknown }> = [];
+  // Routes with a schema are documented; the static files' wildcard (schema.hide) is not an API route.
+  app.addHook('onRoute', (route) => {
+    if (route.schema && !(route.schema as { hide?: boolean }).hide) routes.push({ method: String(route.method), url: route.url, schema: route.schema });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (!options.apiKey || request.method === 'GET') return;
+    const given = request.headers['x-api-key'] ?? request.headers.authorization?.replace(/^Bearer /, '');
+    if (given !== options.apiKey) return reply.code(401).send({ error: 'writes need the API key (header "x-api-key" or "Authorization: Bearer KEY")' });
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    const e = error as Error & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string; statusCode?: number };
+    if (e.validation) {
+      const first = e.validation[0];
+      const field = `${e.validationContext ?? 'body'}${first.instancePath.replaceAll('/', '.')}${first.params?.missingProperty ? `.${String(first.params.missingProperty)}` : ''}`;
+      return reply.code(400).send({ error: `${field}: ${first.message ?? 'invalid'}`, field });
+    }
+    if (e instanceof UnknownIdError) return reply.code(404).send({ error: e.message, kind: e.kind, id: e.id });
+    if (e instanceof InputError) return reply.code(400).send({ error: e.message, field: e.field ?? e.file });
+    if (error instanceof ConfigError) return reply.code(400).send({ error: error.message, field: error.field });
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+    reply.log.error(e);
+    return reply.code(500).send({ error: 'internal error' });
+  });
+
+  app.get('/users/:id/recommendations', {
+    schema: { summary: 'top-k unseen products for a user, with explanations', params: idParams, querystring: { type: 'object', properties: { k: K, ...RULES } } },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const q = request.query as Query;
+    return { user: id, recommendations: await catalog.recommend(id, q.k as number, rulesOf(q)) };
+  });
+
+  app.get('/items/:id/similar', {
+    schema: { summary: 'nearest products, warm or cold', params: idParams, querystring: { type: 'object', properties: { k: K } } },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    return { item: id, similar: await catalog.similar(id, (request.query as Query).k as number) };
+  });
+
+  app.get('/items/:id', { schema: { summary: 'one product', params: idParams } }, async (request) => {
+    return catalog.item(catalog.model.itemIndexOf((request.params as { id: string }).id));
+  });
+
+  app.post('/items', {
+    schema: {
+      summary: 'add or update products (embedded by the encoder, recommendable at once)',
+      body: {
+        type: 'object', required: ['items'], additionalProperties: false,
+        properties: {
+          items: {
+            type: 'array', minItems: 1, maxItems: 10000,
+            items: {
+              type: 'object', required: ['id', 'features'], additionalProperties: false,
+              properties: { id: ID, title: { type: 'string', maxLength: 1000 }, category: { type: 'string', maxLength: 256 }, image_url: { type: 'string', maxLength: 2048 }, features: FLOATS },
+            },
+          },
+        },
+      },
+    },
+  }, async (request) => {
+    const body = request.body as { items: Array<Omit<NewItem, 'imageUrl'> & { image_url?: string }> };
+    const items = body.items.map(({ image_url, ...rest }) => ({ ...rest, ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
+    const rows = catalog.addItems(items);
+    return { added: rows.length, items: items.map((it) => it.id), catalog_size: catalog.size };
+  });
+
+  app.patch('/items/:id', {
+    schema: { summary: 'set a product\'s availability', params: idParams, body: { type: 'object', required: ['available'], additionalProperties: false, properties: { available: { type: 'boolean' } } } },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    catalog.setAvailable(id, (request.body as { available: boolean }).available);
+    return catalog.item(catalog.model.itemIndexOf(id));
+  });
+
+  app.post('/query', {
+    schema: {
+      summary: 'products nearest to image features, an embedding vector, or the analogy X_p1 − X_u1 + X_u2',
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          k: K, features: FLOATS, vector: FLOATS, ...RULES,
+          analogy: { type: 'object', required: ['product', 'from_user', 'to_user'], additionalProperties: false, properties: { product: ID, from_user: ID, to_user: ID } },
+        },
+      },
+    },
+  }, async (request) => {
+    const body = request.body as Query & { features?: number[]; vector?: number[]; analogy?: { product: string; from_user: string; to_user: string } };
+    let vector: Float32Array | undefined = body.vector ? Float32Array.from(body.vector) : undefined;
+    if (vector && vector.length !== catalog.model.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${catalog.model.config.dim}`, 'body.vector', undefined, 'body.vector');
+    if (body.analogy) vector = catalog.analogy(body.analogy.product, body.analogy.from_user, body.analogy.to_user);
+    return { results: await catalog.query(body.k as number, { features: body.features, vector }, rulesOf(body)) };
+  });
+
+  app.post('/users/:id/events', {
+    schema: {
+      summary: 'fold in a new or returning user from products they bought',
+      params: idParams,
+      body: { type: 'object', required: ['items'], additionalProperties: false, properties: { items: { ...ID_LIST, minItems: 1 } } },
+    },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    catalog.addEvents(id, (request.body as { items: string[] }).items);
+    return { user: id, folded: true };
+  });
+
+  app.post('/recommendations', {
+    schema: {
+      summary: 'top-k for an anonymous basket of product ids',
+      body: { type: 'object', required: ['items'], additionalProperties: false, properties: { items: { ...ID_LIST, minItems: 1 }, k: K, ...RULES } },
+    },
+  }, async (request) => {
+    const body = request.body as Query & { items: string[] };
+    return { recommendations: await catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
+  });
+
+  app.get('/healthz', { schema: summary('liveness and catalog size') }, async () => ({ ok: true, items: catalog.size, users: catalog.model.parts.userIds.length }));
+
+  app.get('/metrics', { schema: summary('Prometheus metrics') }, async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.type('text/plain; version=0.0.4');
+    return metrics.text(catalog.size);
+  });
+
+  app.get('/openapi.json', { schema: summary('this document') }, async () => openApi(routes));
+  const webRoot = options.webRoot ?? PACKAGE_WEB;
+  if (fs.existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, prefix: '/' });
+  return app;
+}
+
+/** A route with no input still gets a schema, so it is listed in /openapi.json. */
+function summary(text: string): FastifySchema {
+  return { summary: text } as FastifySchema;
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: ID } } as const;
+
+function list(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
+function rulesOf(q: Query): RecommendOptions {
+  return { includeCold: q.include_cold !== false, categories: list(q.category), exclude: list(q.exclude), allow: list(q.allow) };
+}
+
+/** OpenAPI 3 from the routes' own JSON schemas (one source for validation and documentation). */
+function openApi(routes: Array<{ method: string; url: string; schema: unknown }>): unknown {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const { method, url, schema } of routes) {
+    const s = schema as { summary?: string; params?: { properties: Record<string, unknown> }; querystring?: { properties: Record<string, unknown> }; body?: unknown };
+    const openPath = url.replace(/:([a-zA-Z_]+)/g, '{$1}');
+    const parameters = [
+      ...Object.entries(s.params?.properties ?? {}).map(([name, p]) => ({ name, in: 'path', required: true, schema: p })),
+      ...Object.entries(s.querystring?.properties ?? {}).map(([name, p]) => ({ name, in: 'query', schema: p })),
+    ];
+    paths[openPath] ??= {};
+    paths[openPath][method.toLowerCase()] = {
+      summary: s.summary,
+      ...(parameters.length ? { parameters } : {}),
+      ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } } : {}),
+      responses: { 200: { description: 'OK' }, 400: { description: 'bad input (names the field)' }, 404: { description: 'unknown id' } },
+    };
+  }
+  return { openapi: '3.0.3', info: { title: 'vasg', version: '0.1.0' }, paths };
+}
+
+/** Request counts and latency histograms per route, in Prometheus text format. */
+class Metrics {
+  private readonly series = new Map<string, { count: number; sum: number; buckets: number[] }>();
+  private readonly statuses = new Map<string, number>();
+
+  observe(route: string, method: string, status: number, seconds: number): void {
+    const key = `method="${method}",route="${route}"`;
+    const s = this.series.get(key) ?? { count: 0, sum: 0, buckets: LATENCY_BUCKETS_S.map(() => 0) };
+    s.count++;
+    s.sum += seconds;
+    LATENCY_BUCKETS_S.forEach((b, i) => { if (seconds <= b) s.buckets[i]++; });
+    this.series.set(key, s);
+    const statusKey = `${key},status="${status}"`;
+    this.statuses.set(statusKey, (this.statuses.get(statusKey) ?? 0) + 1);
+  }
+
+  text(catalogSize: number): string {
+    const lines = ['# HELP vasg_requests_total HTTP requests by route and status.', '# TYPE vasg_requests_total counter'];
+    for (const [key, n] of this.statuses) lines.push(`vasg_requests_total{${key}} ${n}`);
+    lines.push('# HELP vasg_request_duration_seconds Request latency.', '# TYPE vasg_request_duration_seconds histogram');
+    for (const [key, s] of this.series) {
+      LATENCY_BUCKETS_S.forEach((b, i) => lines.push(`vasg_request_duration_seconds_bucket{${key},le="${b}"} ${s.buckets[i]}`));
+      lines.push(`vasg_request_duration_seconds_bucket{${key},le="+Inf"} ${s.count}`);
+      lines.push(`vasg_request_duration_seconds_sum{${key}} ${s.sum}`, `vasg_request_duration_seconds_count{${key}} ${s.count}`);
+    }
+    lines.push('# HELP vasg_catalog_items Products in the catalog.', '# TYPE vasg_catalog_items gauge', `vasg_catalog_items ${catalogSize}`);
+    return `${lines.join('\n')}\n`;
+  }
+}

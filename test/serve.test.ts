@@ -1,0 +1,199 @@
+// `vasg serve` over a real socket on a free port: every endpoint and its error paths, on a tiny model.
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate, prepareSplit, train, VasgModel } from '../src/index.js';
+import { Catalog } from '../src/serve/catalog.js';
+import { buildServer } from '../src/serve/server.js';
+import type { FastifyInstance } from 'fastify';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-serve-'));
+const KEY = 'secret';
+let app: FastifyInstance;
+let base = '';
+let model: VasgModel;
+let featureDim = 0;
+
+before(async () => {
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  ({ model } = await train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1 } }));
+  featureDim = split.features.cols;
+  model.save(path.join(dir, 'model'));
+  fs.mkdirSync(path.join(dir, 'web'));
+  fs.writeFileSync(path.join(dir, 'web', 'index.html'), '<!doctype html><title>t</title>');
+  app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY, bodyLimit: 256 * 1024, webRoot: path.join(dir, 'web') });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+after(async () => {
+  await app?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(method: string, url: string, body?: unknown, key: string | null = KEY): Promise<{ status: number; json: any; text: string }> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (key) headers['x-api-key'] = key;
+  const response = await fetch(base + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let json: unknown = null;
+  try { json = JSON.parse(text); } catch { /* metrics are text */ }
+  return { status: response.status, json, text };
+}
+
+const features = (seed: number) => Array.from({ length: featureDim }, (_, d) => Math.abs(Math.sin(seed * 7.1 + d)));
+
+test('recommendations: k unseen products with metadata and explanations; filters applied inside the search', async () => {
+  const user = model.parts.userIds[0];
+  const { status, json } = await call('GET', `/users/${user}/recommendations?k=5`);
+  assert.equal(status, 200);
+  assert.equal(json.recommendations.length, 5);
+  const u = model.userIndexOf(user);
+  const seen = new Set(Array.from(model.parts.seenIndices.subarray(model.parts.seenIndptr[u], model.parts.seenIndptr[u + 1]), (i) => model.parts.itemIds[i]));
+  for (const r of json.recommendations) {
+    assert.ok(!seen.has(r.id), `${r.id} was bought`);
+    assert.equal(typeof r.category, 'string');
+    assert.ok(r.cold ? r.looksLike.length > 0 : r.because.length > 0 && r.because.every((id: string) => seen.has(id)));
+  }
+  // Excluding the top 3 still returns 5, none of them excluded.
+  const top = json.recommendations.slice(0, 3).map((r: { id: string }) => r.id);
+  const excluded = await call('GET', `/users/${user}/recommendations?k=5&${top.map((id: string) => `exclude=${id}`).join('&')}`);
+  assert.equal(excluded.json.recommendations.length, 5);
+  assert.ok(excluded.json.recommendations.every((r: { id: string }) => !top.includes(r.id)));
+  // A category filter: only that category comes back, still k of them.
+  const category = model.itemMeta(0).category;
+  const byCategory = await call('GET', `/users/${user}/recommendations?k=3&category=${encodeURIComponent(category)}`);
+  assert.equal(byCategory.json.recommendations.length, 3);
+  assert.ok(byCategory.json.recommendations.every((r: { category: string }) => r.category === category));
+  const warmOnly = await call('GET', `/users/${user}/recommendations?k=10&include_cold=false`);
+  assert.ok(warmOnly.json.recommendations.every((r: { cold: boolean }) => !r.cold));
+});
+
+test('availability: a sold-out product is never recommended until it is back', async () => {
+  const user = model.parts.userIds[1];
+  const first = (await call('GET', `/users/${user}/recommendations?k=1`)).json.recommendations[0].id;
+  assert.equal((await call('PATCH', `/items/${first}`, { available: false })).json.available, false);
+  const after = await call('GET', `/users/${user}/recommendations?k=1`);
+  assert.notEqual(after.json.recommendations[0].id, first);
+  await call('PATCH', `/items/${first}`, { available: true });
+  assert.equal((await call('GET', `/users/${user}/recommendations?k=1`)).json.recommendations[0].id, first);
+});
+
+test('POST /items adds a cold product that is searchable at once; a replace keeps the catalog size', async () => {
+  const before = (await call('GET', '/healthz')).json.items;
+  const added = await call('POST', '/items', { items: [{ id: 'new-1', title: 'New', category: 'c-new', image_url: 'http://x/1.jpg', features: features(1) }] });
+  assert.equal(added.status, 200, added.text);
+  assert.equal(added.json.catalog_size, before + 1);
+  const item = await call('GET', '/items/new-1');
+  assert.deepEqual([item.json.title, item.json.category, item.json.imageUrl, item.json.cold], ['New', 'c-new', 'http://x/1.jpg', true]);
+  // Only that category: the new product is the one recommended.
+  const recs = await call('GET', `/users/${model.parts.userIds[0]}/recommendations?k=3&category=c-new`);
+  assert.deepEqual(recs.json.recommendations.map((r: { id: string }) => r.id), ['new-1']);
+  // Its own features query finds it first.
+  const query = await call('POST', '/query', { features: features(1), k: 1 });
+  assert.equal(query.json.results[0].id, 'new-1');
+  await call('POST', '/items', { items: [{ id: 'new-1', features: features(2) }] });
+  assert.equal((await call('GET', '/healthz')).json.items, before + 1);
+  const similar = await call('GET', '/items/new-1/similar?k=4');
+  assert.equal(similar.json.similar.length, 4);
+  assert.ok(similar.json.similar.every((r: { id: string }) => r.id !== 'new-1'));
+});
+
+test('fold-in users, anonymous baskets and analogies', async () => {
+  const items = model.parts.itemIds.slice(0, 3);
+  assert.equal((await call('POST', '/users/newcomer/events', { items })).status, 200);
+  const recs = await call('GET', '/users/newcomer/recommendations?k=4');
+  assert.equal(recs.json.recommendations.length, 4);
+  assert.ok(recs.json.recommendations.every((r: { id: string }) => !items.includes(r.id)));
+  const basket = await call('POST', '/recommendations', { items, k: 4 });
+  assert.deepEqual(basket.json.recommendations.map((r: { id: string }) => r.id), recs.json.recommendations.map((r: { id: string }) => r.id));
+  const [u1, u2] = model.parts.userIds;
+  const analogy = await call('POST', '/query', { analogy: { product: items[0], from_user: u1, to_user: u2 }, k: 3 });
+  assert.equal(analogy.json.results.length, 3);
+});
+
+test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413 over the body limit', async () => {
+  const badK = await call('GET', `/users/${model.parts.userIds[0]}/recommendations?k=0`);
+  assert.equal(badK.status, 400);
+  assert.match(badK.json.field, /querystring\.k/);
+  const missing = await call('POST', '/items', { items: [{ id: 'x' }] });
+  assert.equal(missing.status, 400);
+  assert.match(missing.json.field, /body\.items\.0\.features/);
+  const width = await call('POST', '/items', { items: [{ id: 'x', features: [1, 2] }] });
+  assert.equal(width.status, 400);
+  assert.match(width.json.error, /columns/);
+  assert.equal((await call('GET', '/users/nobody/recommendations')).status, 404);
+  assert.equal((await call('GET', '/items/nothing/similar')).status, 404);
+  assert.equal((await call('PATCH', '/items/nothing', { available: false })).status, 404);
+  assert.equal((await call('POST', '/recommendations', { items: ['nothing'] })).status, 404);
+  assert.equal((await call('POST', '/items', { items: [{ id: 'y', features: features(3) }] }, null)).status, 401);
+  assert.equal((await call('POST', '/items', { items: [{ id: 'y', features: features(3) }] }, 'wrong')).status, 401);
+  assert.equal((await call('GET', '/items/y')).status, 404, 'a refused write changed nothing');
+  const big = await call('POST', '/items', { items: [{ id: 'z', features: new Array(100000).fill(0.123456789) }] });
+  assert.equal(big.status, 413);
+  assert.equal((await call('POST', '/query', { vector: [1, 2, 3] })).status, 400);
+});
+
+test('concurrent adds while querying: every query answers, every add lands', async () => {
+  const user = model.parts.userIds[2];
+  const work: Array<Promise<{ status: number }>> = [];
+  for (let j = 0; j < 20; j++) {
+    work.push(call('POST', '/items', { items: [{ id: `burst-${j}`, features: features(10 + j) }] }));
+    work.push(call('GET', `/users/${user}/recommendations?k=5`));
+  }
+  const results = await Promise.all(work);
+  assert.ok(results.every((r) => r.status === 200));
+  for (let j = 0; j < 20; j++) assert.equal((await call('GET', `/items/burst-${j}`)).status, 200);
+});
+
+test('the web folder is served at /', async () => {
+  const page = await call('GET', '/');
+  assert.equal(page.status, 200);
+  assert.match(page.text, /<title>t<\/title>/);
+});
+
+test('healthz, metrics and the OpenAPI document', async () => {
+  const health = await call('GET', '/healthz');
+  assert.equal(health.json.ok, true);
+  const metrics = await call('GET', '/metrics');
+  assert.match(metrics.text, /vasg_requests_total\{method="GET",route="\/users\/:id\/recommendations",status="200"\} \d+/);
+  assert.match(metrics.text, /vasg_request_duration_seconds_bucket\{.*le="\+Inf"\}/);
+  assert.match(metrics.text, new RegExp(`vasg_catalog_items ${health.json.items}`));
+  const doc = (await call('GET', '/openapi.json')).json;
+  assert.equal(doc.openapi, '3.0.3');
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/healthz', '/items', '/items/{id}', '/items/{id}/similar', '/metrics', '/openapi.json', '/query', '/recommendations', '/users/{id}/events', '/users/{id}/recommendations']);
+});
+
+test('the CLI binds 127.0.0.1 by default and answers', async () => {
+  const child = spawn(process.execPath, [path.join(root, 'bin/vasg.js'), 'serve', '--model', path.join(dir, 'model'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await (await fetch(`${address}/healthz`)).json()).ok, true);
+  } finally {
+    child.kill();
+  }
+});
+
+test('--index hnsw: products added through the catalog are searchable at once, as with exact search', async () => {
+  const [hnsw, exact] = (['hnsw', 'exact'] as const).map((kind) => new Catalog(VasgModel.load(path.join(dir, 'model')), kind));
+  for (const catalog of [hnsw, exact]) catalog.addItems([{ id: 'hnsw-new', category: 'only-new', features: features(99) }]);
+  const ids = async (catalog: Catalog) => (await catalog.similar('hnsw-new', 5)).map((r) => r.id);
+  assert.deepEqual(await ids(hnsw), await ids(exact));
+  const onlyNew = await hnsw.recommend(model.parts.userIds[0], 3, { categories: ['only-new'] });
+  assert.deepEqual(onlyNew.map((r) => r.id), ['hnsw-new']);
+});
+
+test('item metadata from the data set is kept by save/load', () => {
+  const loaded = VasgModel.load(path.join(dir, 'model'));
+  assert.deepEqual(loaded.itemMeta(3), model.itemMeta(3));
+  assert.ok(loaded.itemMeta(3).category.length > 0);
+});
