@@ -116,6 +116,51 @@ test('fold-in users, anonymous baskets and analogies', async () => {
   assert.equal(analogy.json.results.length, 3);
 });
 
+test('users by prefix, a user\'s purchases, the users a product would be recommended to', async () => {
+  const first = model.parts.userIds[0];
+  const prefix = first.slice(0, Math.max(1, first.length - 1));
+  const found = await call('GET', `/users?prefix=${encodeURIComponent(prefix)}&limit=3`);
+  assert.equal(found.status, 200);
+  const matching = model.parts.userIds.filter((id) => id.startsWith(prefix));
+  assert.deepEqual(found.json, { users: matching.slice(0, 3), total: matching.length });
+  assert.deepEqual((await call('GET', '/users?prefix=no-such-user')).json, { users: [], total: 0 });
+  const u = model.userIndexOf(first);
+  const bought = Array.from(model.parts.seenIndices.subarray(model.parts.seenIndptr[u], model.parts.seenIndptr[u + 1]), (i) => model.parts.itemIds[i]);
+  const history = await call('GET', `/users/${first}`);
+  assert.deepEqual(history.json.purchases.map((p: { id: string }) => p.id), bought);
+  assert.equal(typeof history.json.purchases[0].category, 'string');
+  // The top users of a product are those whose recommendation score for it is highest, buyers excluded.
+  const item = bought[0];
+  const top = await call('GET', `/items/${item}/users?k=4`);
+  assert.equal(top.status, 200);
+  assert.equal(top.json.users.length, 4);
+  const { users, items } = model.scoringMatrices();
+  const i = model.itemIndexOf(item);
+  const score = (v: number) => { let s = 0; for (let d = 0; d < users.cols; d++) s += users.data[v * users.cols + d] * items.data[i * items.cols + d]; return s; };
+  const buyers = new Set(model.parts.userIds.filter((_, v) => model.parts.seenIndices.subarray(model.parts.seenIndptr[v], model.parts.seenIndptr[v + 1]).includes(i)));
+  const expected = model.parts.userIds.map((id, v) => ({ id, s: score(v) })).filter((x) => !buyers.has(x.id)).sort((a, b) => b.s - a.s).slice(0, 4);
+  assert.deepEqual(top.json.users.map((x: { id: string }) => x.id), expected.map((x) => x.id));
+  assert.ok(top.json.users.every((x: { score: number }, j: number) => Math.abs(x.score - expected[j].s) < 1e-4));
+});
+
+test('map: a deterministic PCA projection of products and users, with included products', async () => {
+  const extra = model.parts.itemIds[model.parts.itemIds.length - 1];
+  const map = await call('GET', `/map?limit=5&include=${extra}`);
+  assert.equal(map.status, 200);
+  const items = map.json.points.filter((p: { kind: string }) => p.kind === 'item');
+  const users = map.json.points.filter((p: { kind: string }) => p.kind === 'user');
+  assert.equal(users.length, 5);
+  assert.ok(items.length === 5 || items.length === 6);
+  assert.ok(items.some((p: { id: string }) => p.id === extra));
+  assert.ok(map.json.points.every((p: { x: number; y: number }) => Number.isFinite(p.x) && Number.isFinite(p.y)));
+  assert.ok(map.json.explained[0] >= map.json.explained[1] && map.json.explained[0] + map.json.explained[1] <= 1 + 1e-9);
+  assert.deepEqual((await call('GET', `/map?limit=5&include=${extra}`)).json, map.json);
+  // A wide sample spreads out along both axes.
+  const wide = (await call('GET', '/map')).json.points;
+  const spread = (axis: 'x' | 'y') => Math.max(...wide.map((p: Record<string, number>) => p[axis])) - Math.min(...wide.map((p: Record<string, number>) => p[axis]));
+  assert.ok(spread('x') > 0 && spread('y') > 0);
+});
+
 test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413 over the body limit', async () => {
   const badK = await call('GET', `/users/${model.parts.userIds[0]}/recommendations?k=0`);
   assert.equal(badK.status, 400);
@@ -136,6 +181,10 @@ test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413
   const big = await call('POST', '/items', { items: [{ id: 'z', features: new Array(100000).fill(0.123456789) }] });
   assert.equal(big.status, 413);
   assert.equal((await call('POST', '/query', { vector: [1, 2, 3] })).status, 400);
+  assert.equal((await call('GET', '/users/nobody')).status, 404);
+  assert.equal((await call('GET', '/items/nothing/users')).status, 404);
+  assert.match((await call('GET', '/users?limit=0')).json.field, /querystring\.limit/);
+  assert.match((await call('GET', '/map?limit=0')).json.field, /querystring\.limit/);
 });
 
 test('concurrent adds while querying: every query answers, every add lands', async () => {
@@ -165,7 +214,7 @@ test('healthz, metrics and the OpenAPI document', async () => {
   assert.match(metrics.text, new RegExp(`vasg_catalog_items ${health.json.items}`));
   const doc = (await call('GET', '/openapi.json')).json;
   assert.equal(doc.openapi, '3.0.3');
-  assert.deepEqual(Object.keys(doc.paths).sort(), ['/healthz', '/items', '/items/{id}', '/items/{id}/similar', '/metrics', '/openapi.json', '/query', '/recommendations', '/users/{id}/events', '/users/{id}/recommendations']);
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/healthz', '/items', '/items/{id}', '/items/{id}/similar', '/items/{id}/users', '/map', '/metrics', '/openapi.json', '/query', '/recommendations', '/users', '/users/{id}', '/users/{id}/events', '/users/{id}/recommendations']);
 });
 
 test('the CLI binds 127.0.0.1 by default and answers', async () => {

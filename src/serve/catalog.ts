@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { ItemMeta, Matrix } from '../data/types.js';
 import { InputError, UnknownIdError } from '../errors.js';
 import { VasgModel, scoringFactors } from '../model/vasg-model.js';
-import { createRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
+import { createRetriever, ExactRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
+import { evenSample, pca2 } from './map.js';
 import { WriteLog } from './write-log.js';
 
 /** The server's state beside the model's own files: what the writes changed besides the products. */
@@ -48,6 +49,22 @@ export interface NewItem extends Partial<ItemMeta> {
   features: number[];
 }
 
+/** A user the model would recommend a product to. */
+export interface ScoredUser {
+  id: string;
+  score: number;
+}
+
+/** One point of the embedding map. */
+export interface MapPoint {
+  id: string;
+  kind: 'item' | 'user';
+  /** A product's category ('' for users and products without one). */
+  category: string;
+  x: number;
+  y: number;
+}
+
 /** A user folded in after training: their vector is the mean of the products they bought. */
 interface FoldedUser {
   items: number[];
@@ -61,6 +78,8 @@ export class Catalog {
   /** Masks that depend only on the catalog (rebuilt after a write, not per request). */
   private masks: { available: Uint8Array; availableWarm: Uint8Array; warm: Uint8Array } | null = null;
   private dir: string | null = null;
+  /** Exact search over the trained users' vectors ("who would this product be recommended to"), built on first use. */
+  private userRetriever: ExactRetriever | null = null;
 
   /**
    * Serves the model in `dir` with persisted writes: state from the last compaction, then the write log
@@ -168,6 +187,55 @@ export class Catalog {
     const u1 = this.userQuery(fromUser, this.boughtBy(fromUser));
     const u2 = this.userQuery(toUser, this.boughtBy(toUser));
     return p.map((v, d) => v - u1[d] + u2[d]);
+  }
+
+  /** User ids starting with `prefix` (trained, then folded-in), at most `limit`, and how many match. */
+  users(prefix: string, limit: number): { users: string[]; total: number } {
+    const matching = [...this.model.parts.userIds, ...Array.from(this.folded.keys()).filter((id) => !this.model.hasUser(id))]
+      .filter((id) => id.startsWith(prefix));
+    return { users: matching.slice(0, limit), total: matching.length };
+  }
+
+  /** The products a known or folded-in user bought. */
+  purchases(userId: string): Array<ReturnType<Catalog['item']>> {
+    return this.boughtBy(userId).map((row) => this.item(row));
+  }
+
+  /**
+   * The k trained users who score a product highest and have not bought it: whom it would be recommended
+   * to. Exact search over the user matrix (native top-k); folded-in users are not in that matrix.
+   */
+  async topUsers(itemId: string, k: number): Promise<ScoredUser[]> {
+    const i = this.model.itemIndexOf(itemId);
+    this.userRetriever ??= new ExactRetriever(this.model.scoringMatrices().users);
+    const { seenIndptr, seenIndices } = this.model.parts;
+    const buyers: number[] = [];
+    for (let u = 0; u + 1 < seenIndptr.length; u++) {
+      for (let j = seenIndptr[u]; j < seenIndptr[u + 1]; j++) if (seenIndices[j] === i) buyers.push(u);
+    }
+    const result = await this.userRetriever.search(this.scored(this.rawItem(i)), k, { exclude: Int32Array.from(buyers) });
+    return Array.from(result.rows, (u, j) => ({ id: this.model.parts.userIds[u], score: result.scores[j] }));
+  }
+
+  /**
+   * A 2-D PCA map of an evenly spaced sample of products and trained users (as the retriever scores
+   * them), plus the products in `include` (e.g. one just added) wherever they fall in the catalog.
+   */
+  map(limit: number, include: string[] = []): { points: MapPoint[]; explained: [number, number] } {
+    const { itemIds, userIds } = this.model.parts;
+    const items = Array.from(new Set([...evenSample(itemIds.length, limit), ...this.rowsOf(include, 'include', true)]));
+    const users = evenSample(userIds.length, limit);
+    const dim = this.model.config.dim;
+    const data = new Float32Array((items.length + users.length) * dim);
+    items.forEach((row, j) => data.set(this.scored(this.rawItem(row)), j * dim));
+    const userVectors = this.model.scoringMatrices().users.data;
+    users.forEach((u, j) => data.set(userVectors.subarray(u * dim, (u + 1) * dim), (items.length + j) * dim));
+    const { coords, explained } = pca2(data, dim);
+    const points: MapPoint[] = [
+      ...items.map((row) => ({ id: itemIds[row], kind: 'item' as const, category: this.model.itemMeta(row).category })),
+      ...users.map((u) => ({ id: userIds[u], kind: 'user' as const, category: '' })),
+    ].map((p, j) => ({ ...p, x: coords[2 * j], y: coords[2 * j + 1] }));
+    return { points, explained };
   }
 
   /** Adds or replaces products; they are searchable as soon as this returns. */

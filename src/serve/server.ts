@@ -23,12 +23,9 @@ const K = { type: 'integer', minimum: 1, maximum: 1000, default: 10 } as const;
 const ID = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const FLOATS = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 100000 } as const;
 const ID_LIST = { type: 'array', items: ID, maxItems: 10000 } as const;
-const RULES = {
-  include_cold: { type: 'boolean', default: true },
-  category: { anyOf: [ID, { type: 'array', items: ID }] },
-  exclude: { anyOf: [ID, { type: 'array', items: ID }] },
-  allow: { anyOf: [ID, { type: 'array', items: ID }] },
-} as const;
+/** One id or several (a repeated query parameter). */
+const IDS = { anyOf: [ID, { type: 'array', items: ID }] } as const;
+const RULES = { include_cold: { type: 'boolean', default: true }, category: IDS, exclude: IDS, allow: IDS } as const;
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 type Query = Record<string, unknown>;
@@ -77,6 +74,35 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   }, async (request) => {
     const { id } = request.params as { id: string };
     return { item: id, similar: await catalog.similar(id, (request.query as Query).k as number) };
+  });
+
+  app.get('/users', {
+    schema: { summary: 'user ids starting with a prefix (trained and folded-in users)', querystring: { type: 'object', properties: { prefix: { type: 'string', maxLength: 256, default: '' }, limit: { ...K, default: 20 } } } },
+  }, async (request) => {
+    const q = request.query as { prefix: string; limit: number };
+    return catalog.users(q.prefix, q.limit);
+  });
+
+  app.get('/users/:id', { schema: { summary: 'a user and the products they bought', params: idParams } }, async (request) => {
+    const { id } = request.params as { id: string };
+    return { user: id, purchases: catalog.purchases(id) };
+  });
+
+  app.get('/items/:id/users', {
+    schema: { summary: 'the trained users a product would be recommended to (highest scores, not bought)', params: idParams, querystring: { type: 'object', properties: { k: K } } },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    return { item: id, users: await catalog.topUsers(id, (request.query as Query).k as number) };
+  });
+
+  app.get('/map', {
+    schema: {
+      summary: '2-D PCA map of a sample of products and users, with the products in "include"',
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 20000, default: 2000 }, include: IDS } },
+    },
+  }, async (request) => {
+    const q = request.query as Query;
+    return catalog.map(q.limit as number, list(q.include));
   });
 
   app.get('/items/:id', { schema: { summary: 'one product', params: idParams } }, async (request) => {
