@@ -1,0 +1,174 @@
+// The web page at `/`, driven in Debian's chromium through playwright-core (no browser download): pick a
+// user, see purchases and recommendations, open similar products, add a product from a features file and
+// see where it lands and whom it would be recommended to, use the map from the keyboard, take a screenshot.
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { generate, prepareSplit, train, VasgModel } from '../src/index.js';
+import { Catalog } from '../src/serve/catalog.js';
+import { buildServer } from '../src/serve/server.js';
+
+const CHROMIUM = process.env.VASG_CHROMIUM ?? '/usr/bin/chromium';
+const KEY = 'web-secret';
+const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-web-'));
+// A 1×1 PNG, so an image URL loads with no network; another URL that fails shows the placeholder.
+const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+let app: FastifyInstance;
+let browser: Browser;
+let page: Page;
+let base = '';
+let model: VasgModel;
+let coldId = '';
+let coldFeatures: number[] = [];
+const outside: string[] = [];
+
+before(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium, as .ci/run does) or VASG_CHROMIUM=/path/to/chromium`);
+  }
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  // Cosine scoring (the paper's), so that "nearest" means same direction: a product's twin comes first.
+  ({ model } = await train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine' } }));
+  const bought = purchasesOf(model.parts.userIds[0]);
+  model.parts.meta![model.itemIndexOf(bought[0])].imageUrl = PIXEL;
+  model.parts.meta![model.itemIndexOf(bought[1])].imageUrl = '/no-such-image.png';
+  coldId = model.parts.itemIds[model.parts.cold.indexOf(1)];
+  const row = split.itemIds.indexOf(coldId);
+  coldFeatures = Array.from(split.features.data.subarray(row * split.features.cols, (row + 1) * split.features.cols));
+  model.save(path.join(dir, 'model'));
+  app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  // Nothing may come from anywhere but the server (no CDN); record any attempt and refuse it.
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(base) || url.startsWith('data:')) return route.continue();
+    outside.push(url);
+    return route.abort();
+  });
+  await page.goto(`${base}/`);
+  await page.locator('#status').filter({ hasText: 'Pick a user' }).waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function purchasesOf(user: string): string[] {
+  const u = model.userIndexOf(user);
+  return Array.from(model.parts.seenIndices.subarray(model.parts.seenIndptr[u], model.parts.seenIndptr[u + 1]), (i) => model.parts.itemIds[i]);
+}
+
+const ids = (list: string, attribute = 'data-item') => page.locator(`#${list} [${attribute}]`).evaluateAll((nodes, a) => nodes.map((n) => n.getAttribute(a)), attribute);
+
+async function apiJson(url: string): Promise<any> {
+  return (await fetch(base + url)).json();
+}
+
+test('pick a user by id prefix: purchases and recommendations side by side, images or placeholders', async () => {
+  const user = model.parts.userIds[0];
+  await page.getByLabel('User id starts with').fill(user);
+  await page.locator(`#user-list [data-user="${user}"]`).click();
+  await page.locator('#status').filter({ hasText: `User ${user}:` }).waitFor();
+  assert.deepEqual(await ids('history'), purchasesOf(user));
+  const recs = (await apiJson(`/users/${user}/recommendations?k=10`)).recommendations.map((r: { id: string }) => r.id);
+  assert.deepEqual(await ids('recommendations'), recs);
+  assert.match(await page.locator('#recommendations .why').first().innerText(), /because they bought|looks like/);
+  // The product with a loadable image shows it; the broken URL and the products without one show the placeholder.
+  const images = page.locator('#history img');
+  assert.equal(await images.count(), 1);
+  assert.ok(await images.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 1));
+  assert.equal(await page.locator('#history .placeholder').count(), purchasesOf(user).length - 1);
+  assert.equal(await page.locator(`#user-list [data-user="${user}"]`).getAttribute('aria-pressed'), 'true');
+});
+
+test('a product, opened from the keyboard, shows its similar products', async () => {
+  const first = page.locator('#recommendations .card').first();
+  const id = await first.getAttribute('data-item');
+  await first.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#similar-note').filter({ hasText: 'Nearest to' }).waitFor();
+  const expected = (await apiJson(`/items/${id}/similar?k=8`)).similar.map((r: { id: string }) => r.id);
+  assert.deepEqual(await ids('similar'), expected);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'similar-heading');
+});
+
+test('add a product from a features file: refused without the key, then lands beside its twin', async () => {
+  const form = page.locator('#add-form');
+  await form.getByLabel('Product id').fill('web-new');
+  await form.getByLabel('Title').fill('Uploaded product');
+  await form.getByLabel('Category').fill('uploads');
+  await form.getByLabel('Features file').setInputFiles({ name: 'features.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(coldFeatures)) });
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.locator('#status.error').filter({ hasText: 'API key' }).waitFor();
+  assert.equal((await fetch(`${base}/items/web-new`)).status, 404);
+  // The key box has opened; with the key the write goes through.
+  await page.getByLabel('Key sent with writes').fill(KEY);
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.locator('#status').filter({ hasText: 'Added web-new' }).waitFor();
+  // The same features as a cold product embed to the same point: that product is its nearest neighbour.
+  const lands = await ids('lands');
+  assert.equal(lands.length, 8);
+  assert.equal(lands[0], coldId);
+  const audience = (await apiJson('/items/web-new/users?k=10')).users.map((u: { id: string }) => u.id);
+  assert.deepEqual(await ids('recommended-to', 'data-user'), audience);
+  assert.equal(audience.length, 10);
+  // A user it would be recommended to opens like any other.
+  await page.locator(`#recommended-to [data-user="${audience[0]}"]`).click();
+  await page.locator('#status').filter({ hasText: `User ${audience[0]}:` }).waitFor();
+});
+
+test('a bad features file is reported with the file name, and nothing is added', async () => {
+  const form = page.locator('#add-form');
+  await form.getByLabel('Product id').fill('web-bad');
+  await form.getByLabel('Features file').setInputFiles({ name: 'row.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,x\n') });
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.locator('#status.error').filter({ hasText: 'row.csv: line 2, column 2: "x" is not a number' }).waitFor();
+  assert.equal((await fetch(`${base}/items/web-bad`)).status, 404);
+});
+
+test('the embedding map: the new product is marked; arrow keys and Enter open a point', async () => {
+  assert.match(await page.locator('#map').getAttribute('aria-label') ?? '', /\d+ products and \d+ users/);
+  assert.ok(await page.locator('#legend li').filter({ hasText: 'uploads' }).count() === 1);
+  await page.locator('#map').focus();
+  await page.keyboard.press('ArrowRight');
+  const pick = await page.locator('#map-pick').innerText();
+  const [, kind, id] = /^(User|Product) ([^\s:]+)/.exec(pick) ?? [];
+  assert.ok(id, pick);
+  await page.keyboard.press('Enter');
+  await page.locator('#status').filter({ hasText: kind === 'User' ? `User ${id}:` : `similar to ${id}` }).waitFor();
+  // Canvas pixels in several colours: points were drawn.
+  const colours = await page.locator('#map').evaluate((canvas: HTMLCanvasElement) => {
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const seen = new Set<number>();
+    for (let p = 0; p < pixels.length; p += 4) if (pixels[p + 3] > 200) seen.add((pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2]);
+    return seen.size;
+  });
+  assert.ok(colours >= 3, `${colours} colours on the map`);
+});
+
+test('a screenshot of the whole page is a real PNG; nothing was fetched from outside the server', async () => {
+  const shots = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-shot-'));
+  try {
+    const file = path.join(shots, 'page.png');
+    await page.screenshot({ path: file, fullPage: true });
+    const png = fs.readFileSync(file);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    assert.equal(width, 1366);
+    assert.ok(height > 768, `page height ${height}`);
+    assert.ok(png.length > 30_000, `${png.length} bytes`);
+    if (process.env.VASG_SCREENSHOT) fs.copyFileSync(file, process.env.VASG_SCREENSHOT);
+  } finally {
+    fs.rmSync(shots, { recursive: true, force: true });
+  }
+  assert.deepEqual(outside, []);
+});
