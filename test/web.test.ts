@@ -83,10 +83,11 @@ test('pick a user by id prefix: purchases and recommendations side by side, imag
   assert.deepEqual(await ids('recommendations'), recs);
   assert.match(await page.locator('#recommendations .why').first().innerText(), /because they bought|looks like/);
   // The product with a loadable image shows it; the broken URL and the products without one show the placeholder.
-  const images = page.locator('#history img');
-  assert.equal(await images.count(), 1);
-  assert.ok(await images.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 1));
-  assert.equal(await page.locator('#history .placeholder').count(), purchasesOf(user).length - 1);
+  // (Images load and fail asynchronously: wait for that state rather than sampling it.)
+  await page.waitForFunction((placeholders) => {
+    const images = document.querySelectorAll<HTMLImageElement>('#history img');
+    return images.length === 1 && images[0].complete && images[0].naturalWidth === 1 && document.querySelectorAll('#history .placeholder').length === placeholders;
+  }, purchasesOf(user).length - 1);
   assert.equal(await page.locator(`#user-list [data-user="${user}"]`).getAttribute('aria-pressed'), 'true');
 });
 

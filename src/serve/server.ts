@@ -70,7 +70,7 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   });
 
   app.get('/items/:id/similar', {
-    schema: { summary: 'nearest products, warm or cold', params: idParams, querystring: { type: 'object', properties: { k: K } } },
+    schema: { summary: 'nearest products, warm or cold', params: idParams, querystring: kQuery },
   }, async (request) => {
     const { id } = request.params as { id: string };
     return { item: id, similar: await catalog.similar(id, (request.query as Query).k as number) };
@@ -89,7 +89,7 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   });
 
   app.get('/items/:id/users', {
-    schema: { summary: 'the trained users a product would be recommended to (highest scores, not bought)', params: idParams, querystring: { type: 'object', properties: { k: K } } },
+    schema: { summary: 'the trained users a product would be recommended to (highest scores, not bought)', params: idParams, querystring: kQuery },
   }, async (request) => {
     const { id } = request.params as { id: string };
     return { item: id, users: await catalog.topUsers(id, (request.query as Query).k as number) };
@@ -200,6 +200,7 @@ function summary(text: string): FastifySchema {
 }
 
 const idParams = { type: 'object', required: ['id'], properties: { id: ID } } as const;
+const kQuery = { type: 'object', properties: { k: K } } as const;
 
 function list(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
