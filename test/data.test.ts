@@ -268,6 +268,10 @@ test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
   const lines = fs.readFileSync(trainFile, 'utf8').split('\n');
   lines[3] = lines[3].replace(/^([^,]*),[^,]*,/, `$1,${coldId},`);
   fs.writeFileSync(trainFile, lines.join('\n'));
+  assert.throws(() => loadSplit(dir), (e: Error) => e.message.startsWith(`${trainFile}: has CRC-32 `), 'the edit is caught by the checks first');
+  // Deleting the marker is how a deliberate edit is accepted; the file's own validation still applies.
+  const marker = path.join(dir, '.vasg-complete');
+  fs.rmSync(marker);
   assert.throws(() => loadSplit(dir), (e: Error) => e.message.includes(`${trainFile}:4: field "item_id": item is marked cold`));
 
   writeSplit(dir, split);
@@ -275,10 +279,12 @@ test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
   const testLines = fs.readFileSync(testFile, 'utf8').split('\n');
   testLines.splice(3, 0, testLines[1]);
   fs.writeFileSync(testFile, testLines.join('\n'));
+  fs.rmSync(marker);
   assert.throws(() => loadSplit(dir), (e: Error) => e.message.includes(`${testFile}:4: field "user_id": second test pair`));
 
   writeSplit(dir, split);
   fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ ...split.summary, trainPairs: 1 }));
+  fs.rmSync(marker);
   assert.throws(() => loadSplit(dir), /summary\.json: field "trainPairs"/);
 });
 

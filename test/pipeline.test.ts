@@ -94,6 +94,9 @@ test('a saved model with a NaN row, corrupt seen lists, or embed --out into itse
     const broken = Buffer.from(good);
     broken.writeFloatLE(1e6, broken.length - 4);
     fs.writeFileSync(seen, broken);
+    assert.throws(() => VasgModel.load(modelDir), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${seen}: has CRC-32 `));
+    // Without the marker's checks (as after a deliberate edit), the arrays' own validation still names the file.
+    fs.rmSync(path.join(modelDir, '.vasg-complete'));
     assert.throws(() => VasgModel.load(modelDir), (e: Error) => e instanceof ModelFormatError && /seen_indices\.npy: value \d+ \(1000000\) is not a product row/.test(e.message));
     fs.writeFileSync(seen, good);
     const users = path.join(modelDir, 'user_embeddings.npy');
@@ -104,6 +107,35 @@ test('a saved model with a NaN row, corrupt seen lists, or embed --out into itse
     const proc = vasg('train', '--data', dir, '--out', '/proc/vasg-x');
     assert.notEqual(proc.status, 0);
     assert.match(proc.stderr, /\/proc\/vasg-x: cannot write an output directory here/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model directory mixing two saves is refused naming the file; recordMetrics keeps the checks valid and links the arrays', async () => {
+  const { model } = await trained;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-model-'));
+  try {
+    const a = path.join(dir, 'a');
+    model.save(a);
+    const arrayInode = fs.statSync(path.join(a, 'item_embeddings.npy')).ino;
+    VasgModel.recordMetrics(a, { auc: { warm: 0.5 } });
+    assert.deepEqual(VasgModel.load(a).info.metrics, { auc: { warm: 0.5 } });
+    assert.equal(fs.statSync(path.join(a, 'item_embeddings.npy')).ino, arrayInode, 'the arrays were linked into the new version, not copied');
+    assert.deepEqual(fs.readdirSync(dir), ['a'], 'no staged or old siblings left');
+    // Another version's array of the same shape fits a's manifest, so only the checks can tell the mix.
+    const otherUsers = path.join(dir, 'other-users.npy');
+    writeNpy(otherUsers, { ...model.parts.users, data: model.parts.users.data.map((v) => -v) });
+    const users = path.join(a, 'user_embeddings.npy');
+    const original = fs.readFileSync(users);
+    fs.copyFileSync(otherUsers, users);
+    assert.throws(() => VasgModel.load(a), (e: Error) => e instanceof ModelFormatError &&
+      e.message.startsWith(`${users}: has CRC-32 `) && e.message.includes('mixes files of two versions'));
+    fs.writeFileSync(users, fs.readFileSync(otherUsers).subarray(0, 100));
+    assert.throws(() => VasgModel.load(a), (e: Error) => e.message.startsWith(`${users}: has 100 bytes, `));
+    fs.writeFileSync(users, original);
+    fs.rmSync(path.join(a, 'encoder_0_W.npy'));
+    assert.throws(() => VasgModel.load(a), /encoder_0_W\.npy: is missing/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import type { Dataset, GroundTruth, Interactions, ItemMeta, Matrix, Split, Split
 import { Rng } from './random.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
 import { encodeNpy, readNpy } from './npy.js';
-import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
+import { openWrittenDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 /** "balanced": cold set sized so that T_cold ≈ T_warm; { fraction }: that fraction of products is cold. */
@@ -391,7 +391,7 @@ function checkSummary(file: string, split: Split): void {
 
 /** Loads and validates a prepared split directory written by writeSplit. */
 export function loadSplit(dir: string): Split {
-  recoverDirectory(dir);
+  openWrittenDirectory(dir);
   const file = (name: string) => path.join(dir, name);
   if (!fs.existsSync(file(SPLIT_FILES.summary))) throw new Error(`${dir}: not a prepared data directory (no ${SPLIT_FILES.summary}); run "vasg prepare" first`);
   const summary = readSummary(file(SPLIT_FILES.summary));
