@@ -9,6 +9,10 @@ import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { ConfigError, InputError, ModelFormatError, VasgError } from '../src/errors.js';
 import { MODEL_FORMAT, MODEL_VERSION, VasgModel } from '../src/model/vasg-model.js';
+import { spawnSync } from 'node:child_process';
+import { writeSplit } from '../src/data/split.js';
+import { evaluateModel } from '../src/eval/evaluate.js';
+import { silentProgress } from '../src/progress.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-safety-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -68,4 +72,69 @@ test('files the new output does not write (decoder_* after --no-decoder) go with
   writeDirectoryAtomic(dir, [['manifest.json', '{"v":2}']]);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['.vasg-complete', 'manifest.json']);
   fs.rmSync(dir, { recursive: true });
+});
+
+const bin = path.resolve('bin/vasg.js');
+const vasg = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+/** The syscall Node's fs.renameSync makes here (rename on x86-64, renameat/renameat2 elsewhere), or null without a working strace. */
+function renameSyscall(): string | null {
+  const file = path.join(root, 'probe');
+  fs.writeFileSync(file, '');
+  const probe = spawnSync('strace', ['-f', '-qq', '-e', 'trace=rename,renameat,renameat2', process.execPath, '-e', `require('fs').renameSync(${JSON.stringify(file)}, ${JSON.stringify(`${file}2`)})`], { encoding: 'utf8' });
+  fs.rmSync(`${file}2`, { force: true });
+  fs.rmSync(file, { force: true });
+  return probe.status === 0 ? /\b(renameat2|renameat|rename)\(/.exec(probe.stderr)?.[1] ?? null : null;
+}
+
+/** What tells two models apart: file names, the arrays' bytes and the config (manifest.json itself carries a timestamp). */
+function modelContents(dir: string): string {
+  const names = fs.readdirSync(dir).sort();
+  const arrays = names.filter((n) => n.endsWith('.npy')).map((n) => `${n}:${fs.readFileSync(path.join(dir, n)).toString('base64')}`);
+  const { config } = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { config: unknown };
+  return JSON.stringify({ names, arrays, config });
+}
+
+test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injection): the model is the old or the new one, never mixed, and evaluates', async (t) => {
+  const syscall = renameSyscall();
+  if (syscall === null) {
+    t.skip('strace with fault injection is not available (or ptrace is not permitted) here');
+    return;
+  }
+  const work = path.join(root, 'strace');
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  writeSplit(path.join(work, 'split'), split);
+  const quick = ['--data', path.join(work, 'split'), '--epochs', '1', '--walks-per-node', '2', '--rank-epochs', '1', '--encoder-steps', '10', '--threads', '1', '--json'];
+  // The new model differs in D and has no decoder: a mix would show as stale decoder_* files or mismatched shapes.
+  const oldArgs = ['train', ...quick, '--dim', '8', '--hidden', '16'];
+  const newArgs = ['train', ...quick, '--dim', '12', '--no-decoder'];
+  const oldModel = path.join(work, 'old-model');
+  const newModel = path.join(work, 'new-model');
+  assert.equal(vasg(...oldArgs, '--out', oldModel).status, 0);
+  assert.equal(vasg(...newArgs, '--out', newModel).status, 0);
+  const versions = new Map([[modelContents(oldModel), 'old'], [modelContents(newModel), 'new']]);
+  const seen = new Map<string, number[]>();
+  const model = path.join(work, 'models', 'model');
+  for (let n = 1; ; n++) {
+    fs.rmSync(path.join(work, 'models'), { recursive: true, force: true });
+    fs.cpSync(oldModel, model, { recursive: true });
+    const run = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `inject=${syscall}:signal=SIGKILL:when=${n}`, process.execPath, bin, ...newArgs, '--out', model], { encoding: 'utf8' });
+    const killed = run.status !== 0;
+    if (!fs.existsSync(model)) {
+      // Killed between the two renames of the swap: the CLI's own load must recover it.
+      const evaluated = vasg('evaluate', '--model', model, '--data', path.join(work, 'split'), '--threads', '1', '--json');
+      assert.equal(evaluated.status, 0, `evaluate after a kill at rename ${n}: ${evaluated.stderr}`);
+    }
+    const loaded = VasgModel.load(model);
+    const version = versions.get(modelContents(model));
+    assert.ok(version, `after a kill at rename ${n} the directory is neither the old nor the new model: ${fs.readdirSync(model).join(', ')}`);
+    assert.deepEqual(fs.readdirSync(path.dirname(model)), ['model'], `no staged or old siblings left after a kill at rename ${n}`);
+    const report = await evaluateModel(loaded, split, { threads: 1, seed: 1, progress: silentProgress });
+    assert.ok(Number.isFinite(report.auc.warm) && report.auc.warm > 0.5, `warm AUC ${report.auc.warm} after a kill at rename ${n}`);
+    seen.set(version, [...(seen.get(version) ?? []), n]);
+    if (!killed) break; // n is past the last rename: the run completed
+    assert.ok(n < 100, `the run never completed: ${run.stderr}`);
+  }
+  t.diagnostic(`${syscall} call after which the directory was each version: ${JSON.stringify(Object.fromEntries(seen))}`);
+  assert.ok((seen.get('old') ?? []).length >= 3 && (seen.get('new') ?? []).length >= 2, `kills left ${JSON.stringify(Object.fromEntries(seen))}`);
 });
