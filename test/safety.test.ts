@@ -138,3 +138,27 @@ test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injec
   t.diagnostic(`${syscall} call after which the directory was each version: ${JSON.stringify(Object.fromEntries(seen))}`);
   assert.ok((seen.get('old') ?? []).length >= 3 && (seen.get('new') ?? []).length >= 2, `kills left ${JSON.stringify(Object.fromEntries(seen))}`);
 });
+
+test('a diverging loss stops training with an error naming the loss and the flag, and saves nothing', () => {
+  const work = path.join(root, 'diverge');
+  writeSplit(path.join(work, 'split'), prepareSplit(generate('tiny', 1), { seed: 1 }));
+  const quick = ['train', '--data', path.join(work, 'split'), '--dim', '8', '--hidden', '16', '--epochs', '1', '--walks-per-node', '2', '--rank-epochs', '2', '--encoder-steps', '10', '--threads', '1'];
+  const model = path.join(work, 'models', 'model');
+  assert.equal(vasg(...quick, '--out', model).status, 0);
+  const before = modelContents(model);
+  const cases: Array<[string[], RegExp]> = [
+    // Skip-gram's loss is clamped, so it is its climb (not a NaN) that names it, even when the decoder overflows first.
+    [['--skipgram-lr', '1'], /training diverged in epoch 1 \(chunk \d+\/\d+\): (user|product) vector \d+ holds NaN; the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 1\)/],
+    [['--skipgram-lr', '10', '--no-decoder'], /the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 10\)/],
+    [['--rank-lr', '10'], /ranking refinement diverged in epoch \d: the BPR loss is NaN; try a lower --rank-lr \(now 10\)/],
+  ];
+  for (const [flags, message] of cases) {
+    for (const out of [model, path.join(work, 'models', 'fresh')]) {
+      const run = vasg(...quick, ...flags, '--out', out);
+      assert.equal(run.status, 1, `${flags.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+    assert.equal(modelContents(model), before, `${flags.join(' ')}: the existing model is untouched`);
+    assert.deepEqual(fs.readdirSync(path.dirname(model)), ['model'], `${flags.join(' ')}: nothing saved, no litter`);
+  }
+});
