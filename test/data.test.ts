@@ -171,6 +171,16 @@ test('dataset: errors name the file, the line and the field', () => {
   expectError(handDataset('user,item_id\nu1,p1\n'), 'interactions.csv', /interactions\.csv:1: unknown column "user"/);
 });
 
+test('csv: a bad quote is reported at the line where the quoted field opened, not where the parser gave up', () => {
+  const tail = 'u2,p2,1\nu3,p3,1\nu4,p1,1\n';
+  expectError(handDataset(`user_id,item_id,rating\nu1,p1,1\nu1,"p2,1\n${tail}`), 'interactions.csv',
+    /interactions\.csv:3: a quoted field opens on this line and is never closed/);
+  expectError(handDataset(`user_id,item_id,rating\nu1,p1,1\nu1,"p2,1\nu2,"p2",1\n${tail}`), 'interactions.csv',
+    /interactions\.csv:3: the quoted field that opens on this line closes on line 4 and is followed by "p"/);
+  expectError(handDataset('user_id,item_id\nu1,p1\n', '\ufeffitem_id,title\np1,"Shirt ""slim"", blue"\np2,"Dress\np3,Jeans\n'), 'items.csv',
+    /items\.csv:3: a quoted field opens on this line and is never closed/);
+});
+
 function datasetBytes(dataset: Dataset): Map<string, Buffer> {
   const dir = tempDir();
   writeDataset(dir, dataset);
