@@ -83,6 +83,8 @@ test('a saved model with a NaN row, corrupt seen lists, or embed --out into itse
     assert.match(inside.stderr, /is inside the model directory/);
     const ok = vasg('embed', '--model', modelDir, '--features', features, '--ids', ids, '--out', path.join(dir, 'e.npy'));
     assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /wrote 2 × 16 embeddings to .*e\.npy, their ids to .*e\.items\.csv/);
+    assert.equal(fs.readFileSync(path.join(dir, 'e.items.csv'), 'utf8'), 'item_id,cold\nn1,1\nn2,1\n', 'the ids beside the array, in the --ids layout (here a split\'s, with its cold column)');
     const badFeatures = new Float32Array(2 * split.features.cols);
     badFeatures[split.features.cols + 1] = NaN;
     fs.writeFileSync(features, Buffer.concat([npyHeader(2, split.features.cols), Buffer.from(badFeatures.buffer)]));

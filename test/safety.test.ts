@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkOutputDirectory, writeDirectoryAtomic } from '../src/data/atomic.js';
+import { checkOutputDirectory, openWrittenDirectory, writeDirectoryAtomic } from '../src/data/atomic.js';
+import zlib from 'node:zlib';
 import { encodeNpy } from '../src/data/npy.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
@@ -64,6 +65,22 @@ test('degenerate data stops prepare with a message: all users filtered, header-o
   assert.throws(() => prepareSplit({ ...dataset, features: { data: new Float32Array(0), rows: dataset.itemIds.length, cols: 0 } }, { seed: 1 }), /features\.npy: features have width 0/);
   const oneItem = { ...dataset, interactions: { ...dataset.interactions, items: new Int32Array(dataset.interactions.items.length) } };
   assert.throws(() => prepareSplit(oneItem, { seed: 1, minInteractions: 1 }), /only 1 product\(s\) bought/);
+});
+
+test('the marker records size and CRC-32 of every file, empty arrays included, and a load checks them', () => {
+  const dir = path.join(root, 'checked');
+  writeDirectoryAtomic(dir, [['empty.npy', () => encodeNpy({ data: new Float32Array(0), rows: 0, cols: 6 })], ['a.txt', 'abc']]);
+  const marker = JSON.parse(fs.readFileSync(path.join(dir, '.vasg-complete'), 'utf8'));
+  assert.deepEqual(marker.files['a.txt'], { bytes: 3, crc32: 0x352441c2 });
+  assert.equal(marker.files['empty.npy'].crc32, zlib.crc32(fs.readFileSync(path.join(dir, 'empty.npy'))));
+  openWrittenDirectory(dir);
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'abd');
+  assert.throws(() => openWrittenDirectory(dir), (e: Error) => e instanceof InputError && e.message.startsWith(`${path.join(dir, 'a.txt')}: has CRC-32 `));
+  fs.writeFileSync(path.join(dir, '.vasg-complete'), '{"format": "vasg-complete"');
+  assert.throws(() => openWrittenDirectory(dir), /\.vasg-complete: not valid JSON/);
+  fs.writeFileSync(path.join(dir, '.vasg-complete'), '');
+  openWrittenDirectory(dir); // the empty marker of outputs written before the checks
+  fs.rmSync(dir, { recursive: true });
 });
 
 test('files the new output does not write (decoder_* after --no-decoder) go with the old directory', () => {

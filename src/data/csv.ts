@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { parse, type Options } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface CsvRow {
   fields: string[];
@@ -134,4 +135,9 @@ export function csvField(value: string | number): string {
 /** One CSV line, newline-terminated. */
 export function csvLine(fields: Array<string | number>): string {
   return fields.map(csvField).join(',') + '\n';
+}
+
+/** Writes `rows` of `table` (e.g. the ones kept) under its header, atomically. */
+export function writeCsvRows(file: string, table: CsvTable, rows: CsvRow[]): void {
+  writeFileAtomic(file, [csvLine(table.header), ...rows.map((row) => csvLine(row.fields))].join(''));
 }
