@@ -15,6 +15,8 @@ import { gatherRows } from '../src/model/matrix.js';
 import { spawnSync } from 'node:child_process';
 import { writeNpy } from '../src/data/npy.js';
 import { ModelFormatError } from '../src/errors.js';
+import { recommendationTable } from '../src/cli/recommend.js';
+import stringWidth from 'string-width';
 
 // One thread: Hogwild updates are then deterministic for the seed.
 const split = prepareSplit(generate('tiny', 1), { seed: 1 });
@@ -65,6 +67,15 @@ test('recommendations skip seen products and mark cold ones', async () => {
   const warmOnly = model.recommend(split.userIds[u], 50, false);
   assert.ok(warmOnly.every((r) => !r.cold));
   assert.throws(() => model.recommend('no-such-user', 5), /unknown user "no-such-user"/);
+});
+
+test("recommend's table lines up scores after wide (CJK) and combining-accent ids", () => {
+  const ids = ['P000001', '日本の長いシャツ商品番号', 'caf\u0065\u0301-shirt', 'ＦＵＬＬ'];
+  const lines = recommendationTable(ids.map((itemId, k) => ({ itemId, score: 0.5 - k / 10, cold: k === 3 }))).split('\n');
+  const scoreColumns = lines.map((line) => stringWidth(line.slice(0, line.search(/ \d\.\d{4}/))));
+  assert.deepEqual(new Set(scoreColumns).size, 1, lines.join('\n'));
+  assert.equal(scoreColumns[0], 5 + 24, 'the widest id (12 CJK characters) sets the column');
+  assert.match(lines[3], /0\.2000 {2}\(cold\)$/);
 });
 
 test('a saved model with a NaN row, corrupt seen lists, or embed --out into itself is refused, naming the file', async () => {
