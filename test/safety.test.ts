@@ -11,9 +11,11 @@ import { prepareSplit } from '../src/data/split.js';
 import { ConfigError, InputError, ModelFormatError, VasgError } from '../src/errors.js';
 import { MODEL_FORMAT, MODEL_VERSION, VasgModel } from '../src/model/vasg-model.js';
 import { spawnSync } from 'node:child_process';
-import { writeSplit } from '../src/data/split.js';
+import { loadSplit, writeSplit } from '../src/data/split.js';
 import { evaluateModel } from '../src/eval/evaluate.js';
 import { silentProgress } from '../src/progress.js';
+import { resolveConfig } from '../src/model/config.js';
+import { trainVasg } from '../src/model/train.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-safety-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -88,6 +90,19 @@ test('files the new output does not write (decoder_* after --no-decoder) go with
   writeDirectoryAtomic(dir, [['manifest.json', '{}'], ['decoder_0_W.npy', 'old']]);
   writeDirectoryAtomic(dir, [['manifest.json', '{"v":2}']]);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['.vasg-complete', 'manifest.json']);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('prepare over a split of generated data, from data without ground truth, leaves no stale truth_*.npy', () => {
+  const dir = path.join(root, 'resplit');
+  const split = prepareSplit(generate('tiny', 5), { seed: 1 });
+  writeSplit(dir, split);
+  assert.ok(fs.existsSync(path.join(dir, 'truth_users.npy')));
+  const { truth, ...withoutTruth } = split;
+  assert.ok(truth);
+  writeSplit(dir, withoutTruth);
+  assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('truth_')), []);
+  assert.equal(loadSplit(dir).truth, undefined, 'the Oracle gets no stale ground truth');
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -178,4 +193,14 @@ test('a diverging loss stops training with an error naming the loss and the flag
     assert.equal(modelContents(model), before, `${flags.join(' ')}: the existing model is untouched`);
     assert.deepEqual(fs.readdirSync(path.dirname(model)), ['model'], `${flags.join(' ')}: nothing saved, no litter`);
   }
+});
+
+test('a raw feature too large for the decoder (3e38 with --no-min-max) is refused before training, naming product and column', async () => {
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  const data = Float32Array.from(split.features.data);
+  data[2 * split.features.cols + 5] = 3e38;
+  const huge = { ...split, features: { ...split.features, data } };
+  const config = resolveConfig({ threads: 1, seed: 1, dim: 8, epochs: 1, minMaxScale: false });
+  await assert.rejects(trainVasg(huge, config, silentProgress),
+    new RegExp(`features\\.npy: row 2 \\(product "${split.itemIds[2]}"\\), column 5: 3\\.0+\\d*e\\+38 is too large .* drop --no-min-max or rescale the features`));
 });

@@ -70,6 +70,7 @@ export async function trainEmbeddings(split: Split, config: TrainConfig, progres
   native.setBlasThreads(config.threads);
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
+  if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
   const features = config.minMaxScale ? minMaxRows(split.features) : split.features;
   const rng = new Rng(config.seed);
 
@@ -102,6 +103,25 @@ export async function trainEmbeddings(split: Split, config: TrainConfig, progres
   const rankingLog = refineForRanking(split, graph, vectors, visual?.projection ?? null, config, progress);
   return { graph, vectors, features, decoder, visual, log, rankingLog };
 }
+
+/**
+ * With --no-min-max the decoder regresses the raw features in float32: a value whose square, summed over
+ * the I dimensions, overflows (|x| > √(FLT_MAX / I)) makes the reconstruction loss Infinity after minutes
+ * of training and would blame --lr. Refused before training, naming the value.
+ */
+function checkRawFeatureScale(split: Split): void {
+  const { data, cols } = split.features;
+  const limit = Math.sqrt(FLOAT32_MAX / cols);
+  for (let k = 0; k < data.length; k++) {
+    if (Math.abs(data[k]) > limit) {
+      const row = Math.floor(k / cols);
+      throw new Error(`features.npy: row ${row} (product "${split.itemIds[row]}"), column ${k % cols}: ${data[k]} is too large for the decoder's ` +
+        `float32 squared error without min–max scaling (|x| must stay below ${limit.toPrecision(3)} with I = ${cols}); drop --no-min-max or rescale the features`);
+    }
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** E over the warm products' standardised features, in graph node order. */
 function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConfig) {
