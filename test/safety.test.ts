@@ -67,6 +67,8 @@ test('degenerate data stops prepare with a message: all users filtered, header-o
   assert.throws(() => prepareSplit({ ...dataset, features: { data: new Float32Array(0), rows: dataset.itemIds.length, cols: 0 } }, { seed: 1 }), /features\.npy: features have width 0/);
   const oneItem = { ...dataset, interactions: { ...dataset.interactions, items: new Int32Array(dataset.interactions.items.length) } };
   assert.throws(() => prepareSplit(oneItem, { seed: 1, minInteractions: 1 }), /only 1 product\(s\) bought/);
+  assert.throws(() => prepareSplit(dataset, { seed: 1, coldPolicy: { fraction: 0.99 } }),
+    (e: Error) => e instanceof ConfigError && /--cold 0\.99 leaves no warm test pairs, so warm AUC could not be measured; try a smaller --cold fraction/.test(e.message));
 });
 
 test('the marker records size and CRC-32 of every file, empty arrays included, and a load checks them', () => {

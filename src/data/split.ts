@@ -224,6 +224,12 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   };
   checkEnoughWarm('prepare', split.summary.warmItems);
   if (split.test.users.length === 0) throw new Error('prepare: no user could keep a test product (every user has too few interactions); nothing to evaluate');
+  // Warm and cold AUC are the split's purpose: one of them without pairs would print as "-" after minutes of training.
+  for (const kind of ['warm', 'cold'] as const) {
+    const pairs = kind === 'warm' ? split.summary.testWarm : split.summary.testCold;
+    const flag = `--cold ${policy === 'balanced' ? 'balanced' : policy.fraction}`;
+    if (pairs === 0) throw new ConfigError(`prepare: ${flag} leaves no ${kind} test pairs, so ${kind} AUC could not be measured; try ${kind === 'warm' ? 'a smaller' : 'a larger'} --cold fraction or --cold balanced`);
+  }
   progress.finish(`${split.summary.users} users, ${split.summary.trainPairs} train pairs, test ${split.summary.testWarm} warm / ${split.summary.testCold} cold`);
   return split;
 }
