@@ -153,7 +153,9 @@ test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injec
     fs.rmSync(path.join(work, 'models'), { recursive: true, force: true });
     fs.cpSync(oldModel, model, { recursive: true });
     const run = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `inject=${syscall}:signal=SIGKILL:when=${n}`, process.execPath, bin, ...newArgs, '--out', model], { encoding: 'utf8' });
-    const killed = run.status !== 0;
+    // strace re-raises the tracee's fatal signal on itself; any other failure (e.g. no inject support) is a test failure.
+    const killed = run.signal === 'SIGKILL';
+    assert.ok(killed || run.status === 0, `strace run for rename ${n}: status ${run.status}, ${run.stderr}`);
     if (!fs.existsSync(model)) {
       // Killed between the two renames of the swap: the CLI's own load must recover it.
       const evaluated = vasg('evaluate', '--model', model, '--data', path.join(work, 'split'), '--threads', '1', '--json');
@@ -167,7 +169,6 @@ test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injec
     assert.ok(Number.isFinite(report.auc.warm) && report.auc.warm > 0.5, `warm AUC ${report.auc.warm} after a kill at rename ${n}`);
     seen.set(version, [...(seen.get(version) ?? []), n]);
     if (!killed) break; // n is past the last rename: the run completed
-    assert.ok(n < 100, `the run never completed: ${run.stderr}`);
   }
   t.diagnostic(`${syscall} call after which the directory was each version: ${JSON.stringify(Object.fromEntries(seen))}`);
   assert.ok((seen.get('old') ?? []).length >= 3 && (seen.get('new') ?? []).length >= 2, `kills left ${JSON.stringify(Object.fromEntries(seen))}`);
