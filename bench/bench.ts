@@ -8,8 +8,9 @@
 //   search: exact and HNSW top-k over 1 M random products (bench/search.ts);
 //   import: peak RSS of `vasg import amazon` against the kept feature bytes on a generated 2 GiB .b file
 //     (bench/import.ts; `--import-gb` sets the size);
-//   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model.
-// `--only search`, `--only import` or `--only serve` runs that section alone.
+//   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model;
+//   load: what checking the files' CRC-32s adds to loading a prepared split (bench/load.ts).
+// `--only search`, `--only import`, `--only serve` or `--only load` runs that section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { defaultConfig } from '../src/model/config.js';
 import { trainVbpr } from '../src/baselines/vbpr.js';
 import { searchBench } from './search.js';
 import { serveBench } from './serve.js';
+import { loadBench } from './load.js';
 import type { PresetName } from '../src/data/generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,7 +47,16 @@ const runServe = (fallback: string) => serveBench({
   seconds: flag('--serve-seconds', 10), connections: flag('--serve-connections', 10),
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
-const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small') };
+const runLoad = () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-load-'));
+  try {
+    const loadPreset = (process.argv.includes('--load-preset') ? process.argv[process.argv.indexOf('--load-preset') + 1] : 'men') as PresetName;
+    return loadBench({ preset: loadPreset, work, log: (line) => process.stderr.write(`bench: ${line}\n`) });
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+};
+const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small'), load: runLoad };
 if (only !== null && !(only in alone)) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(alone).join(', ')}`);
 if (only !== null) {
   console.log(JSON.stringify({ threads, [only]: await alone[only]() }));

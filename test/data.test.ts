@@ -171,6 +171,16 @@ test('dataset: errors name the file, the line and the field', () => {
   expectError(handDataset('user,item_id\nu1,p1\n'), 'interactions.csv', /interactions\.csv:1: unknown column "user"/);
 });
 
+test('csv: a bad quote is reported at the line where the quoted field opened, not where the parser gave up', () => {
+  const tail = 'u2,p2,1\nu3,p3,1\nu4,p1,1\n';
+  expectError(handDataset(`user_id,item_id,rating\nu1,p1,1\nu1,"p2,1\n${tail}`), 'interactions.csv',
+    /interactions\.csv:3: a quoted field opens on this line and is never closed/);
+  expectError(handDataset(`user_id,item_id,rating\nu1,p1,1\nu1,"p2,1\nu2,"p2",1\n${tail}`), 'interactions.csv',
+    /interactions\.csv:3: the quoted field that opens on this line closes on line 4 and is followed by "p"/);
+  expectError(handDataset('user_id,item_id\nu1,p1\n', '\ufeffitem_id,title\np1,"Shirt ""slim"", blue"\np2,"Dress\np3,Jeans\n'), 'items.csv',
+    /items\.csv:3: a quoted field opens on this line and is never closed/);
+});
+
 function datasetBytes(dataset: Dataset): Map<string, Buffer> {
   const dir = tempDir();
   writeDataset(dir, dataset);
@@ -268,6 +278,10 @@ test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
   const lines = fs.readFileSync(trainFile, 'utf8').split('\n');
   lines[3] = lines[3].replace(/^([^,]*),[^,]*,/, `$1,${coldId},`);
   fs.writeFileSync(trainFile, lines.join('\n'));
+  assert.throws(() => loadSplit(dir), (e: Error) => e.message.startsWith(`${trainFile}: has CRC-32 `), 'the edit is caught by the checks first');
+  // Deleting the marker is how a deliberate edit is accepted; the file's own validation still applies.
+  const marker = path.join(dir, '.vasg-complete');
+  fs.rmSync(marker);
   assert.throws(() => loadSplit(dir), (e: Error) => e.message.includes(`${trainFile}:4: field "item_id": item is marked cold`));
 
   writeSplit(dir, split);
@@ -275,10 +289,12 @@ test('split: writeSplit → loadSplit round trip; loadSplit validates', () => {
   const testLines = fs.readFileSync(testFile, 'utf8').split('\n');
   testLines.splice(3, 0, testLines[1]);
   fs.writeFileSync(testFile, testLines.join('\n'));
+  fs.rmSync(marker);
   assert.throws(() => loadSplit(dir), (e: Error) => e.message.includes(`${testFile}:4: field "user_id": second test pair`));
 
   writeSplit(dir, split);
   fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ ...split.summary, trainPairs: 1 }));
+  fs.rmSync(marker);
   assert.throws(() => loadSplit(dir), /summary\.json: field "trainPairs"/);
 });
 

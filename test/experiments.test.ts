@@ -1,7 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { generate } from '../src/data/generate.js';
-import { prepareSplit } from '../src/data/split.js';
+import { prepareSplit, writeSplit } from '../src/data/split.js';
 import { aucExperiment, tableMethods } from '../src/experiments/auc.js';
 import { summarize, formatStat } from '../src/experiments/stats.js';
 import { analysisSection, aucSection } from '../src/experiments/report.js';
@@ -50,6 +54,31 @@ test('relations and analysis experiments on tiny: rows per method, figures rende
   for (const svg of analysis.figures.values()) assert.match(svg, /^<svg/);
   assert.ok(Number.isFinite(analysis.kurtosis.vasg.excessKurtosis) && Number.isFinite(analysis.kurtosis.image.excessKurtosis));
   assert.ok(analysis.linearRelations.precisionAt5 >= 0 && analysis.linearRelations.precisionAt5 <= 1);
-  const markdown = analysisSection(analysis);
+  const markdown = analysisSection(analysis, true);
   assert.match(markdown, /excess kurtosis/);
+  assert.match(markdown, /!\[PCA\]\(pca\.svg\)/);
+  assert.doesNotMatch(analysisSection(analysis, false), /\.svg/, 'no links to figures that are not written');
+});
+
+test('vasg experiment analysis: says it trained one model, and links figures only when --out writes them', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-experiment-'));
+  try {
+    const data = path.join(root, 'split');
+    writeSplit(data, prepareSplit(generate('tiny', 2), { seed: 1 }));
+    const run = (...extra: string[]) => spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'experiment', 'analysis', '--data', data, '--runs', '5',
+      '--dim', '8', '--hidden', '16', '--epochs', '1', '--rank-epochs', '1', '--encoder-steps', '10', '--threads', '1', ...extra], { encoding: 'utf8' });
+    const printed = run();
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.match(printed.stdout, /products\); one model \(seed 1\);/);
+    assert.doesNotMatch(printed.stdout, /run\(s\)|\.svg/);
+    assert.match(printed.stdout, /4 figure\(s\) not written: pass --out DIR/);
+    const out = path.join(root, 'report');
+    const written = run('--out', out);
+    assert.equal(written.status, 0, written.stderr);
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    for (const [, file] of report.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) assert.ok(fs.existsSync(path.join(out, file)), `${file} is linked and written`);
+    assert.equal([...report.matchAll(/\.svg\)/g)].length, 4);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -15,6 +15,8 @@ import { gatherRows } from '../src/model/matrix.js';
 import { spawnSync } from 'node:child_process';
 import { writeNpy } from '../src/data/npy.js';
 import { ModelFormatError } from '../src/errors.js';
+import { recommendationTable } from '../src/cli/recommend.js';
+import stringWidth from 'string-width';
 
 // One thread: Hogwild updates are then deterministic for the seed.
 const split = prepareSplit(generate('tiny', 1), { seed: 1 });
@@ -67,6 +69,15 @@ test('recommendations skip seen products and mark cold ones', async () => {
   assert.throws(() => model.recommend('no-such-user', 5), /unknown user "no-such-user"/);
 });
 
+test("recommend's table lines up scores after wide (CJK) and combining-accent ids", () => {
+  const ids = ['P000001', '日本の長いシャツ商品番号', 'caf\u0065\u0301-shirt', 'ＦＵＬＬ'];
+  const lines = recommendationTable(ids.map((itemId, k) => ({ itemId, score: 0.5 - k / 10, cold: k === 3 }))).split('\n');
+  const scoreColumns = lines.map((line) => stringWidth(line.slice(0, line.search(/ \d\.\d{4}/))));
+  assert.deepEqual(new Set(scoreColumns).size, 1, lines.join('\n'));
+  assert.equal(scoreColumns[0], 5 + 24, 'the widest id (12 CJK characters) sets the column');
+  assert.match(lines[3], /0\.2000 {2}\(cold\)$/);
+});
+
 test('a saved model with a NaN row, corrupt seen lists, or embed --out into itself is refused, naming the file', async () => {
   const { model } = await trained;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-model-'));
@@ -83,6 +94,8 @@ test('a saved model with a NaN row, corrupt seen lists, or embed --out into itse
     assert.match(inside.stderr, /is inside the model directory/);
     const ok = vasg('embed', '--model', modelDir, '--features', features, '--ids', ids, '--out', path.join(dir, 'e.npy'));
     assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /wrote 2 × 16 embeddings to .*e\.npy, their ids to .*e\.items\.csv/);
+    assert.equal(fs.readFileSync(path.join(dir, 'e.items.csv'), 'utf8'), 'item_id,cold\nn1,1\nn2,1\n', 'the ids beside the array, in the --ids layout (here a split\'s, with its cold column)');
     const badFeatures = new Float32Array(2 * split.features.cols);
     badFeatures[split.features.cols + 1] = NaN;
     fs.writeFileSync(features, Buffer.concat([npyHeader(2, split.features.cols), Buffer.from(badFeatures.buffer)]));
@@ -94,6 +107,9 @@ test('a saved model with a NaN row, corrupt seen lists, or embed --out into itse
     const broken = Buffer.from(good);
     broken.writeFloatLE(1e6, broken.length - 4);
     fs.writeFileSync(seen, broken);
+    assert.throws(() => VasgModel.load(modelDir), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${seen}: has CRC-32 `));
+    // Without the marker's checks (as after a deliberate edit), the arrays' own validation still names the file.
+    fs.rmSync(path.join(modelDir, '.vasg-complete'));
     assert.throws(() => VasgModel.load(modelDir), (e: Error) => e instanceof ModelFormatError && /seen_indices\.npy: value \d+ \(1000000\) is not a product row/.test(e.message));
     fs.writeFileSync(seen, good);
     const users = path.join(modelDir, 'user_embeddings.npy');
@@ -104,6 +120,35 @@ test('a saved model with a NaN row, corrupt seen lists, or embed --out into itse
     const proc = vasg('train', '--data', dir, '--out', '/proc/vasg-x');
     assert.notEqual(proc.status, 0);
     assert.match(proc.stderr, /\/proc\/vasg-x: cannot write an output directory here/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model directory mixing two saves is refused naming the file; recordMetrics keeps the checks valid and links the arrays', async () => {
+  const { model } = await trained;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-model-'));
+  try {
+    const a = path.join(dir, 'a');
+    model.save(a);
+    const arrayInode = fs.statSync(path.join(a, 'item_embeddings.npy')).ino;
+    VasgModel.recordMetrics(a, { auc: { warm: 0.5 } });
+    assert.deepEqual(VasgModel.load(a).info.metrics, { auc: { warm: 0.5 } });
+    assert.equal(fs.statSync(path.join(a, 'item_embeddings.npy')).ino, arrayInode, 'the arrays were linked into the new version, not copied');
+    assert.deepEqual(fs.readdirSync(dir), ['a'], 'no staged or old siblings left');
+    // Another version's array of the same shape fits a's manifest, so only the checks can tell the mix.
+    const otherUsers = path.join(dir, 'other-users.npy');
+    writeNpy(otherUsers, { ...model.parts.users, data: model.parts.users.data.map((v) => -v) });
+    const users = path.join(a, 'user_embeddings.npy');
+    const original = fs.readFileSync(users);
+    fs.copyFileSync(otherUsers, users);
+    assert.throws(() => VasgModel.load(a), (e: Error) => e instanceof ModelFormatError &&
+      e.message.startsWith(`${users}: has CRC-32 `) && e.message.includes('mixes files of two versions'));
+    fs.writeFileSync(users, fs.readFileSync(otherUsers).subarray(0, 100));
+    assert.throws(() => VasgModel.load(a), (e: Error) => e.message.startsWith(`${users}: has 100 bytes, `));
+    fs.writeFileSync(users, original);
+    fs.rmSync(path.join(a, 'encoder_0_W.npy'));
+    assert.throws(() => VasgModel.load(a), /encoder_0_W\.npy: is missing/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -3,12 +3,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkOutputDirectory, writeDirectoryAtomic } from '../src/data/atomic.js';
+import { checkOutputDirectory, openWrittenDirectory, writeDirectoryAtomic } from '../src/data/atomic.js';
+import zlib from 'node:zlib';
 import { encodeNpy } from '../src/data/npy.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { ConfigError, InputError, ModelFormatError, VasgError } from '../src/errors.js';
 import { MODEL_FORMAT, MODEL_VERSION, VasgModel } from '../src/model/vasg-model.js';
+import { spawnSync } from 'node:child_process';
+import { loadSplit, writeSplit } from '../src/data/split.js';
+import { evaluateModel } from '../src/eval/evaluate.js';
+import { silentProgress } from '../src/progress.js';
+import { resolveConfig } from '../src/model/config.js';
+import { trainVasg } from '../src/model/train.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-safety-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -60,6 +67,24 @@ test('degenerate data stops prepare with a message: all users filtered, header-o
   assert.throws(() => prepareSplit({ ...dataset, features: { data: new Float32Array(0), rows: dataset.itemIds.length, cols: 0 } }, { seed: 1 }), /features\.npy: features have width 0/);
   const oneItem = { ...dataset, interactions: { ...dataset.interactions, items: new Int32Array(dataset.interactions.items.length) } };
   assert.throws(() => prepareSplit(oneItem, { seed: 1, minInteractions: 1 }), /only 1 product\(s\) bought/);
+  assert.throws(() => prepareSplit(dataset, { seed: 1, coldPolicy: { fraction: 0.99 } }),
+    (e: Error) => e instanceof ConfigError && /--cold 0\.99 leaves no warm test pairs, so warm AUC could not be measured; try a smaller --cold fraction/.test(e.message));
+});
+
+test('the marker records size and CRC-32 of every file, empty arrays included, and a load checks them', () => {
+  const dir = path.join(root, 'checked');
+  writeDirectoryAtomic(dir, [['empty.npy', () => encodeNpy({ data: new Float32Array(0), rows: 0, cols: 6 })], ['a.txt', 'abc']]);
+  const marker = JSON.parse(fs.readFileSync(path.join(dir, '.vasg-complete'), 'utf8'));
+  assert.deepEqual(marker.files['a.txt'], { bytes: 3, crc32: 0x352441c2 });
+  assert.equal(marker.files['empty.npy'].crc32, zlib.crc32(fs.readFileSync(path.join(dir, 'empty.npy'))));
+  openWrittenDirectory(dir);
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'abd');
+  assert.throws(() => openWrittenDirectory(dir), (e: Error) => e instanceof InputError && e.message.startsWith(`${path.join(dir, 'a.txt')}: has CRC-32 `));
+  fs.writeFileSync(path.join(dir, '.vasg-complete'), '{"format": "vasg-complete"');
+  assert.throws(() => openWrittenDirectory(dir), /\.vasg-complete: not valid JSON/);
+  fs.writeFileSync(path.join(dir, '.vasg-complete'), '');
+  openWrittenDirectory(dir); // the empty marker of outputs written before the checks
+  fs.rmSync(dir, { recursive: true });
 });
 
 test('files the new output does not write (decoder_* after --no-decoder) go with the old directory', () => {
@@ -68,4 +93,117 @@ test('files the new output does not write (decoder_* after --no-decoder) go with
   writeDirectoryAtomic(dir, [['manifest.json', '{"v":2}']]);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['.vasg-complete', 'manifest.json']);
   fs.rmSync(dir, { recursive: true });
+});
+
+test('prepare over a split of generated data, from data without ground truth, leaves no stale truth_*.npy', () => {
+  const dir = path.join(root, 'resplit');
+  const split = prepareSplit(generate('tiny', 5), { seed: 1 });
+  writeSplit(dir, split);
+  assert.ok(fs.existsSync(path.join(dir, 'truth_users.npy')));
+  const { truth, ...withoutTruth } = split;
+  assert.ok(truth);
+  writeSplit(dir, withoutTruth);
+  assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('truth_')), []);
+  assert.equal(loadSplit(dir).truth, undefined, 'the Oracle gets no stale ground truth');
+  fs.rmSync(dir, { recursive: true });
+});
+
+const bin = path.resolve('bin/vasg.js');
+const vasg = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+/** The syscall Node's fs.renameSync makes here (rename on x86-64, renameat/renameat2 elsewhere), or null without a working strace. */
+function renameSyscall(): string | null {
+  const file = path.join(root, 'probe');
+  fs.writeFileSync(file, '');
+  const probe = spawnSync('strace', ['-f', '-qq', '-e', 'trace=rename,renameat,renameat2', process.execPath, '-e', `require('fs').renameSync(${JSON.stringify(file)}, ${JSON.stringify(`${file}2`)})`], { encoding: 'utf8' });
+  fs.rmSync(`${file}2`, { force: true });
+  fs.rmSync(file, { force: true });
+  return probe.status === 0 ? /\b(renameat2|renameat|rename)\(/.exec(probe.stderr)?.[1] ?? null : null;
+}
+
+/** What tells two models apart: file names, the arrays' bytes and the config (manifest.json itself carries a timestamp). */
+function modelContents(dir: string): string {
+  const names = fs.readdirSync(dir).sort();
+  const arrays = names.filter((n) => n.endsWith('.npy')).map((n) => `${n}:${fs.readFileSync(path.join(dir, n)).toString('base64')}`);
+  const { config } = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { config: unknown };
+  return JSON.stringify({ names, arrays, config });
+}
+
+test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injection): the model is the old or the new one, never mixed, and evaluates', async (t) => {
+  const syscall = renameSyscall();
+  if (syscall === null) {
+    t.skip('strace with fault injection is not available (or ptrace is not permitted) here');
+    return;
+  }
+  const work = path.join(root, 'strace');
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  writeSplit(path.join(work, 'split'), split);
+  const quick = ['--data', path.join(work, 'split'), '--epochs', '1', '--walks-per-node', '2', '--rank-epochs', '1', '--encoder-steps', '10', '--threads', '1', '--json'];
+  // The new model differs in D and has no decoder: a mix would show as stale decoder_* files or mismatched shapes.
+  const oldArgs = ['train', ...quick, '--dim', '8', '--hidden', '16'];
+  const newArgs = ['train', ...quick, '--dim', '12', '--no-decoder'];
+  const oldModel = path.join(work, 'old-model');
+  const newModel = path.join(work, 'new-model');
+  assert.equal(vasg(...oldArgs, '--out', oldModel).status, 0);
+  assert.equal(vasg(...newArgs, '--out', newModel).status, 0);
+  const versions = new Map([[modelContents(oldModel), 'old'], [modelContents(newModel), 'new']]);
+  const seen = new Map<string, number[]>();
+  const model = path.join(work, 'models', 'model');
+  for (let n = 1; ; n++) {
+    fs.rmSync(path.join(work, 'models'), { recursive: true, force: true });
+    fs.cpSync(oldModel, model, { recursive: true });
+    const run = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `inject=${syscall}:signal=SIGKILL:when=${n}`, process.execPath, bin, ...newArgs, '--out', model], { encoding: 'utf8' });
+    // strace re-raises the tracee's fatal signal on itself; any other failure (e.g. no inject support) is a test failure.
+    const killed = run.signal === 'SIGKILL';
+    assert.ok(killed || run.status === 0, `strace run for rename ${n}: status ${run.status}, ${run.stderr}`);
+    if (!fs.existsSync(model)) {
+      // Killed between the two renames of the swap: the CLI's own load must recover it.
+      const evaluated = vasg('evaluate', '--model', model, '--data', path.join(work, 'split'), '--threads', '1', '--json');
+      assert.equal(evaluated.status, 0, `evaluate after a kill at rename ${n}: ${evaluated.stderr}`);
+    }
+    const loaded = VasgModel.load(model);
+    const version = versions.get(modelContents(model));
+    assert.ok(version, `after a kill at rename ${n} the directory is neither the old nor the new model: ${fs.readdirSync(model).join(', ')}`);
+    assert.deepEqual(fs.readdirSync(path.dirname(model)), ['model'], `no staged or old siblings left after a kill at rename ${n}`);
+    const report = await evaluateModel(loaded, split, { threads: 1, seed: 1, progress: silentProgress });
+    assert.ok(Number.isFinite(report.auc.warm) && report.auc.warm > 0.5, `warm AUC ${report.auc.warm} after a kill at rename ${n}`);
+    seen.set(version, [...(seen.get(version) ?? []), n]);
+    if (!killed) break; // n is past the last rename: the run completed
+  }
+  t.diagnostic(`${syscall} call after which the directory was each version: ${JSON.stringify(Object.fromEntries(seen))}`);
+  assert.ok((seen.get('old') ?? []).length >= 3 && (seen.get('new') ?? []).length >= 2, `kills left ${JSON.stringify(Object.fromEntries(seen))}`);
+});
+
+test('a diverging loss stops training with an error naming the loss and the flag, and saves nothing', () => {
+  const work = path.join(root, 'diverge');
+  writeSplit(path.join(work, 'split'), prepareSplit(generate('tiny', 1), { seed: 1 }));
+  const quick = ['train', '--data', path.join(work, 'split'), '--dim', '8', '--hidden', '16', '--epochs', '1', '--walks-per-node', '2', '--rank-epochs', '2', '--encoder-steps', '10', '--threads', '1'];
+  const model = path.join(work, 'models', 'model');
+  assert.equal(vasg(...quick, '--out', model).status, 0);
+  const before = modelContents(model);
+  const cases: Array<[string[], RegExp]> = [
+    // Skip-gram's loss is clamped, so it is its climb (not a NaN) that names it, even when the decoder overflows first.
+    [['--skipgram-lr', '1'], /training diverged in epoch 1 \(chunk \d+\/\d+\): (user|product) vector \d+ holds NaN; the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 1\)/],
+    [['--skipgram-lr', '10', '--no-decoder'], /the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 10\)/],
+    [['--rank-lr', '10'], /ranking refinement diverged in epoch \d: the BPR loss is NaN; try a lower --rank-lr \(now 10\)/],
+  ];
+  for (const [flags, message] of cases) {
+    for (const out of [model, path.join(work, 'models', 'fresh')]) {
+      const run = vasg(...quick, ...flags, '--out', out);
+      assert.equal(run.status, 1, `${flags.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+    assert.equal(modelContents(model), before, `${flags.join(' ')}: the existing model is untouched`);
+    assert.deepEqual(fs.readdirSync(path.dirname(model)), ['model'], `${flags.join(' ')}: nothing saved, no litter`);
+  }
+});
+
+test('a raw feature too large for the decoder (3e38 with --no-min-max) is refused before training, naming product and column', async () => {
+  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  const data = Float32Array.from(split.features.data);
+  data[2 * split.features.cols + 5] = 3e38;
+  const huge = { ...split, features: { ...split.features, data } };
+  const config = resolveConfig({ threads: 1, seed: 1, dim: 8, epochs: 1, minMaxScale: false });
+  await assert.rejects(trainVasg(huge, config, silentProgress),
+    new RegExp(`features\\.npy: row 2 \\(product "${split.itemIds[2]}"\\), column 5: 3\\.0+\\d*e\\+38 is too large .* drop --no-min-max or rescale the features`));
 });

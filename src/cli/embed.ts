@@ -4,8 +4,8 @@ import { Command } from 'commander';
 import { VasgModel } from '../model/vasg-model.js';
 import { checkFinite, readNpy, writeNpy } from '../data/npy.js';
 import { ConfigError } from '../errors.js';
-import { readCsv, idField } from '../data/csv.js';
-import { ITEMS_CSV } from '../data/dataset.js';
+import { readCsv, idField, writeCsvRows } from '../data/csv.js';
+import { ITEMS_CSV, itemsFileBeside } from '../data/dataset.js';
 
 export function embedCommand(): Command {
   return new Command('embed')
@@ -13,7 +13,7 @@ export function embedCommand(): Command {
     .requiredOption('--model <dir>', 'model directory')
     .requiredOption('--features <file>', 'float32 .npy [n × I], I as in training')
     .requiredOption('--ids <file>', 'CSV in the items.csv layout (item_id, optional title, category, image_url, cold), one row per feature row')
-    .requiredOption('--out <file>', '.npy to write [n × D], rows aligned with --ids')
+    .requiredOption('--out <file>', '.npy to write [n × D]; its rows\' ids go to <out>.items.csv beside it (the --ids rows)')
     .option('--json', 'print a JSON summary')
     .action((options) => {
       // The model's own arrays live in --model; overwriting one would corrupt the model (and its manifest check).
@@ -30,8 +30,10 @@ export function embedCommand(): Command {
       }
       const itemIds = ids.rows.map((row) => idField(ids, row, 'item_id'));
       const embeddings = model.embedFeatures(features);
+      const idsOut = itemsFileBeside(options.out);
       writeNpy(options.out, embeddings);
-      const summary = { out: options.out, items: itemIds.length, dim: embeddings.cols };
-      console.log(options.json ? JSON.stringify(summary) : `wrote ${itemIds.length} embeddings of size ${embeddings.cols} to ${options.out}`);
+      writeCsvRows(idsOut, ids, ids.rows);
+      const summary = { out: options.out, idsOut, items: itemIds.length, dim: embeddings.cols };
+      console.log(options.json ? JSON.stringify(summary) : `wrote ${itemIds.length} × ${embeddings.cols} embeddings to ${options.out}, their ids to ${idsOut}`);
     });
 }

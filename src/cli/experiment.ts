@@ -23,7 +23,8 @@ interface Section {
   figures: Map<string, string>;
 }
 
-async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split, options: ExperimentOptions): Promise<Section> {
+/** `linkFigures`: the report will be written with its SVGs (--out), so its Markdown may link them. */
+async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split, options: ExperimentOptions, linkFigures: boolean): Promise<Section> {
   switch (name) {
     case 'auc': {
       const result = await aucExperiment(split, tableMethods, options);
@@ -35,7 +36,7 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
     }
     case 'analysis': {
       const { figures, ...result } = await analysisExperiment(split, options);
-      return { markdown: analysisSection(result), json: result, figures };
+      return { markdown: analysisSection(result, linkFigures), json: result, figures };
     }
     case 'sensitivity': {
       const result = await sensitivityExperiment(split, options);
@@ -47,7 +48,7 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
           { name: 'cold', x, y: s.points.map((p) => p.cold.mean) },
         ], { title: `AUC vs ${s.parameter}`, xTitle: s.parameter, yTitle: 'AUC' }));
       }
-      const links = new Map(result.series.map((s) => [s.parameter as string, `sensitivity-${s.parameter}.svg`]));
+      const links = new Map(linkFigures ? result.series.map((s) => [s.parameter as string, `sensitivity-${s.parameter}.svg`]) : []);
       return { markdown: sensitivitySection(result.series, options.runs, links), json: result, figures };
     }
   }
@@ -73,11 +74,15 @@ export function experimentCommand(): Command {
     const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images };
     const started = Date.now();
     const sections: Record<string, Section> = {};
-    for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions);
+    for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, Boolean(options.out));
     const seconds = (Date.now() - started) / 1000;
     const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    // Only analysis alone trains a single model, whatever --runs says.
+    const runs = names.every((n) => n === 'analysis') ? `one model (seed ${config.seed})` : `${options.runs} run(s)`;
+    const figureCount = names.reduce((sum, n) => sum + sections[n].figures.size, 0);
+    const unwritten = !options.out && figureCount > 0 ? [`${figureCount} figure(s) not written: pass --out DIR for the report with its SVG figures.`, ''] : [];
     const markdown = [`# vasg experiment ${names.join(' ')}`, '', `Data: \`${options.data}\` (${split.userIds.length} users, ${split.itemIds.length} products); ` +
-      `${options.runs} run(s); ${seconds.toFixed(0)} s.`, '', names.map((n) => sections[n].markdown).join('\n\n')].join('\n');
+      `${runs}; ${seconds.toFixed(0)} s.`, '', ...unwritten, names.map((n) => sections[n].markdown).join('\n\n')].join('\n');
     if (options.out) {
       // One whole-directory write: a rerun never leaves figures of an earlier run beside a new report.
       writeDirectoryAtomic(options.out, [

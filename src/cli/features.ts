@@ -1,10 +1,8 @@
 // `vasg features`: product images → features.npy, with the user's ONNX image model or the
 // model-free `builtin:color`. Resumable; unusable images are reported and never fatal.
-import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { csvLine, field, idField, readCsv } from '../data/csv.js';
-import { ITEMS_CSV } from '../data/dataset.js';
-import { writeFileAtomic } from '../data/atomic.js';
+import { field, idField, readCsv, writeCsvRows } from '../data/csv.js';
+import { ITEMS_CSV, itemsFileBeside } from '../data/dataset.js';
 import { imageFileFor } from '../features/image.js';
 import { BUILTIN_COLOR, colorExtractor, IMAGENET_MEAN, IMAGENET_STD, onnxExtractor, type FeatureExtractor } from '../features/extractors.js';
 import { extractFeatures, InterruptedError, type ImageItem } from '../features/extract.js';
@@ -14,11 +12,6 @@ function channelTriple(value: string): number[] {
   const parts = value.split(',').map(Number);
   if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got "${value}"`);
   return parts;
-}
-
-/** The `<out>.items.csv` beside features.npy: the items.csv rows its rows describe. */
-export function keptItemsFile(out: string): string {
-  return path.join(path.dirname(out), `${path.basename(out, '.npy')}.items.csv`);
 }
 
 async function extractorFor(options: { model: string; inputSize: number; mean: number[]; std: number[]; output?: string }): Promise<FeatureExtractor> {
@@ -55,8 +48,8 @@ export function featuresCommand(): Command {
       process.once('SIGTERM', onSignal);
       try {
         const { report, keptRows } = await extractFeatures(items, extractor, options.out, { batch: options.batch, progress: progressFor(options), signal: abort.signal });
-        const itemsOut = report.failed.length > 0 ? keptItemsFile(options.out) : null;
-        if (itemsOut) writeFileAtomic(itemsOut, [csvLine(table.header), ...keptRows.map((row) => csvLine(table.rows[row].fields))].join(''));
+        const itemsOut = report.failed.length > 0 ? itemsFileBeside(options.out) : null;
+        if (itemsOut) writeCsvRows(itemsOut, table, keptRows.map((row) => table.rows[row]));
         if (options.json) {
           console.log(JSON.stringify({ out: options.out, itemsOut, ...report }));
         } else {

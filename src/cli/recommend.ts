@@ -1,5 +1,6 @@
 // `vasg recommend`: top-k unseen products for a user, cold products included and marked.
 import { Command, Option } from 'commander';
+import stringWidth from 'string-width';
 import { VasgModel } from '../model/vasg-model.js';
 import { int } from './options.js';
 
@@ -18,8 +19,16 @@ export function recommendCommand(): Command {
         console.log(JSON.stringify({ user: options.user, recommendations }));
         return;
       }
-      recommendations.forEach((r, rank) => {
-        console.log(`${String(rank + 1).padStart(3)}. ${r.itemId.padEnd(16)} ${r.score.toFixed(4)}${r.cold ? '  (cold)' : ''}`);
-      });
+      if (recommendations.length > 0) console.log(recommendationTable(recommendations));
     });
+}
+
+/**
+ * One line per product: rank, id, score, cold mark. The id column is padded to the widest id's *display*
+ * width (a CJK character takes two terminal cells, a combining accent none), so scores line up.
+ */
+export function recommendationTable(recommendations: Array<{ itemId: string; score: number; cold: boolean }>): string {
+  const width = Math.max(16, ...recommendations.map((r) => stringWidth(r.itemId)));
+  return recommendations.map((r, rank) => `${String(rank + 1).padStart(3)}. ${r.itemId}${' '.repeat(width - stringWidth(r.itemId))} ` +
+    `${r.score.toFixed(4)}${r.cold ? '  (cold)' : ''}`).join('\n');
 }

@@ -1,8 +1,11 @@
 // Crash-safe file output: data goes to a temporary file in the target directory, is fsynced,
 // then renamed over the final name, so a reader never sees a half-written file under that name.
+// Whole directories are staged beside the target and swapped in; a completion marker listing each
+// file's size and CRC-32 lets a load refuse a mixed or corrupted directory.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import zlib from 'node:zlib';
+import { ConfigError, InputError } from '../errors.js';
 
 /**
  * File contents: text, bytes, or parts written in order (avoids concatenating large buffers). Parts may
@@ -22,20 +25,31 @@ function tempPathFor(finalPath: string): string {
   return path.join(dir, `.${base}.tmp-${process.pid}-${Date.now().toString(36)}-${tempCounter}`);
 }
 
-function writeAll(fd: number, part: string | ArrayBufferView): void {
+/** What the completion marker records of each file: enough to tell another version or a damaged copy. */
+export interface FileCheck {
+  bytes: number;
+  crc32: number;
+}
+
+/** Appends `part` to the file and to its running check. */
+function writeAll(fd: number, part: string | ArrayBufferView, check: FileCheck): void {
   const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
   for (let offset = 0; offset < bytes.byteLength;) {
     const length = Math.min(MAX_WRITE, bytes.byteLength - offset);
     offset += fs.writeSync(fd, bytes, offset, length);
   }
+  check.bytes += bytes.byteLength;
+  // Skipped when empty: Node 20's zlib.crc32 returns 0, not the running value, for a view of an empty ArrayBuffer.
+  if (bytes.byteLength > 0) check.crc32 = zlib.crc32(bytes, check.crc32);
 }
 
-/** Writes `data` to a fresh temporary file beside `finalPath`, fsynced; returns the temporary path. */
-export function stageFile(finalPath: string, data: FileData): string {
+/** Writes `data` to a fresh temporary file beside `finalPath`, fsynced; returns the temporary path and the data's check. */
+function stageFile(finalPath: string, data: FileData): { temp: string; check: FileCheck } {
   const temp = tempPathFor(finalPath);
+  const check: FileCheck = { bytes: 0, crc32: 0 };
   const fd = fs.openSync(temp, 'wx', 0o644);
   try {
-    for (const part of typeof data === 'string' || ArrayBuffer.isView(data) ? [data] : data) writeAll(fd, part);
+    for (const part of typeof data === 'string' || ArrayBuffer.isView(data) ? [data] : data) writeAll(fd, part, check);
     fs.fsyncSync(fd);
   } catch (error) {
     fs.closeSync(fd);
@@ -43,7 +57,23 @@ export function stageFile(finalPath: string, data: FileData): string {
     throw error;
   }
   fs.closeSync(fd);
-  return temp;
+  return { temp, check };
+}
+
+/** Size and CRC-32 of a file as it is on disk, read in 16 MiB chunks (a ~GB feature file is not held twice). */
+function checkFile(file: string): FileCheck {
+  const check: FileCheck = { bytes: 0, crc32: 0 };
+  const chunk = Buffer.allocUnsafe(16 << 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let got = fs.readSync(fd, chunk); got > 0; got = fs.readSync(fd, chunk)) {
+      check.bytes += got;
+      check.crc32 = zlib.crc32(chunk.subarray(0, got), check.crc32);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return check;
 }
 
 /** Flushes a directory entry change (rename) to disk; not supported everywhere, so failures are ignored. */
@@ -69,7 +99,7 @@ function removeQuietly(file: string): void {
 
 /** Atomically replaces `filePath` with `data` (temp file in the same directory, fsync, rename). */
 export function writeFileAtomic(filePath: string, data: FileData): void {
-  const temp = stageFile(filePath, data);
+  const { temp } = stageFile(filePath, data);
   try {
     fs.renameSync(temp, filePath);
   } catch (error) {
@@ -109,8 +139,18 @@ export function checkOutputDirectory(dir: string, signature: string): void {
   refuseForeignDirectory(dir, [signature]);
 }
 
-/** Written last into a staged directory: its presence says every other file there is complete. */
+/**
+ * Written last into a staged directory: its presence says every other file there is complete, and it
+ * lists each file's size and CRC-32 so that a load can refuse a directory mixing two versions or holding
+ * a damaged file. (Outputs of vasg before the checks have an empty marker.)
+ */
 const COMPLETE_MARKER = '.vasg-complete';
+const MARKER_FORMAT = 'vasg-complete';
+
+interface Marker {
+  format: typeof MARKER_FORMAT;
+  files: Record<string, FileCheck>;
+}
 
 /** Test hook: VASG_FAULT_AFTER_RENAME=N kills the process right after the N-th rename of a directory swap. */
 let renamesDone = 0;
@@ -158,25 +198,118 @@ function produce(dir: string, name: string, data: FileData | (() => FileData)): 
 
 /**
  * Replaces the directory `dir` as a whole or not at all: every file is written into a fresh sibling
- * directory and fsynced, a completion marker last, then two renames swap it in (the old directory
- * aside, the new one into place) and the old one is deleted. A crash at any point leaves either the
- * old or the new directory under `dir` once `recoverDirectory` has run — never a mix, never stale
- * files of an older version. Entries are produced lazily, one at a time, so large contents need not
- * all be in memory at once.
+ * directory and fsynced, a completion marker with every file's check last, then two renames swap it in
+ * (the old directory aside, the new one into place) and the old one is deleted. A crash at any point
+ * leaves either the old or the new directory under `dir` once `recoverDirectory` has run — never a mix,
+ * never stale files of an older version. Entries are produced lazily, one at a time, so large contents
+ * need not all be in memory at once.
  */
 export function writeDirectoryAtomic(dir: string, files: Array<[name: string, data: FileData | (() => FileData)]>): void {
   recoverDirectory(dir);
   refuseForeignDirectory(dir, files.map(([name]) => name));
+  swapInStaged(dir, (staged, checks) => {
+    for (const [name, data] of files) checks[name] = stageInto(staged, name, produce(dir, name, data));
+  });
+}
+
+/**
+ * Replaces some files of a directory written by `writeDirectoryAtomic`, with the same all-or-nothing
+ * swap: the other files are hard-linked into the staged copy (no bytes copied, so rewriting one small
+ * file of a model with GB of arrays is cheap) and keep their recorded checks.
+ */
+export function updateDirectoryAtomic(dir: string, files: Array<[name: string, data: FileData]>): void {
+  recoverDirectory(dir);
+  const recorded = readMarker(dir)?.files ?? {};
+  const replaced = new Set(files.map(([name]) => name));
+  swapInStaged(dir, (staged, checks) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isFile() || entry.name === COMPLETE_MARKER || replaced.has(entry.name)) continue;
+      linkOrCopy(path.join(dir, entry.name), path.join(staged, entry.name));
+      checks[entry.name] = recorded[entry.name] ?? checkFile(path.join(staged, entry.name));
+    }
+    for (const [name, data] of files) checks[name] = stageInto(staged, name, data);
+  });
+}
+
+/** Loads call this: finishes an interrupted swap, then refuses a directory whose files differ from its marker's checks. */
+export function openWrittenDirectory(dir: string): void {
+  recoverDirectory(dir);
+  verifyDirectory(dir);
+}
+
+/**
+ * Every file the marker lists must be there with its recorded size and CRC-32. Files it does not list
+ * (e.g. the server's write log) are not checked; a directory without a marker predates the checks.
+ */
+function verifyDirectory(dir: string): void {
+  const marker = readMarker(dir);
+  if (!marker) return;
+  for (const [name, expected] of Object.entries(marker.files)) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) throw integrityError(dir, file, 'is missing');
+    const bytes = fs.statSync(file).size;
+    if (bytes !== expected.bytes) throw integrityError(dir, file, `has ${bytes} bytes, ${expected.bytes} were written`);
+    const { crc32 } = checkFile(file);
+    if (crc32 !== expected.crc32) throw integrityError(dir, file, `has CRC-32 ${hex(crc32)}, ${hex(expected.crc32)} was written`);
+  }
+}
+
+function integrityError(dir: string, file: string, what: string): InputError {
+  return new InputError(`${file}: ${what} (see ${COMPLETE_MARKER}): ${dir} mixes files of two versions or one was damaged or edited; ` +
+    `write it again (or, if you changed the file on purpose, delete ${path.join(dir, COMPLETE_MARKER)})`, file);
+}
+
+const hex = (crc: number) => crc.toString(16).padStart(8, '0');
+
+/** The marker's checks; undefined without a marker or for the empty marker of older versions. */
+function readMarker(dir: string): Marker | undefined {
+  const file = path.join(dir, COMPLETE_MARKER);
+  if (!fs.existsSync(file)) return undefined;
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.length === 0) return undefined;
+  let marker: Marker;
+  try {
+    marker = JSON.parse(text) as Marker;
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message}); ${dir} is damaged, write it again`, file);
+  }
+  if (marker?.format !== MARKER_FORMAT || typeof marker.files !== 'object' || marker.files === null) {
+    throw new InputError(`${file}: expected {"format": "${MARKER_FORMAT}", "files": {…}}; ${dir} is damaged, write it again`, file);
+  }
+  return marker;
+}
+
+/** Writes one file into the staged directory (temp file, fsync, rename) and returns its check. */
+function stageInto(staged: string, name: string, data: FileData): FileCheck {
+  const { temp, check } = stageFile(path.join(staged, name), data);
+  fs.renameSync(temp, path.join(staged, name));
+  return check;
+}
+
+/** A hard link where the filesystem has them (instant, same bytes), a copy elsewhere. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+  }
+}
+
+/**
+ * Builds a fresh sibling of `dir` with `fill` (which records each file's check), commits it with the
+ * marker, and swaps it in with two renames; a failure before the swap removes the sibling and leaves `dir` as it was.
+ */
+function swapInStaged(dir: string, fill: (staged: string, checks: Record<string, FileCheck>) => void): void {
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
   const suffix = `${process.pid}-${Date.now().toString(36)}-${++tempCounter}`;
   const staged = path.join(parent, `.${path.basename(dir)}.tmp-${suffix}`);
   fs.mkdirSync(staged);
   try {
-    for (const [name, data] of files) {
-      fs.renameSync(stageFile(path.join(staged, name), produce(dir, name, data)), path.join(staged, name));
-    }
-    fs.renameSync(stageFile(path.join(staged, COMPLETE_MARKER), ''), path.join(staged, COMPLETE_MARKER));
+    const checks: Record<string, FileCheck> = {};
+    fill(staged, checks);
+    const marker: Marker = { format: MARKER_FORMAT, files: checks };
+    stageInto(staged, COMPLETE_MARKER, JSON.stringify(marker, null, 1));
     fsyncDir(staged);
   } catch (error) {
     fs.rmSync(staged, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { parse, type Options } from 'csv-parse/sync';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface CsvRow {
   fields: string[];
@@ -45,6 +46,8 @@ export function readCsv(file: string, spec: CsvSpec): CsvTable {
     };
     records = parse(text, options) as unknown as CsvRow[];
   } catch (error) {
+    const quote = badQuote(text);
+    if (quote) throw csvError(file, quote.line, quote.problem);
     throw new Error(`${file}: malformed CSV: ${(error as Error).message}`);
   }
   if (records.length === 0) throw new Error(`${file}: empty file; expected a header line ${spec.required.join(',')}`);
@@ -67,6 +70,39 @@ export function readCsv(file: string, spec: CsvSpec): CsvTable {
     }
   }
   return { file, columns, header, rows };
+}
+
+/**
+ * Where a quoted field went wrong, for the error message: csv-parse reports an unclosed quote at the last
+ * line of the file (the quote swallowed everything after it) and a stray one where it finally closed, but
+ * the line to fix is where the quote opened. RFC 4180: a quote opens only at the start of a field; inside,
+ * "" is a quote character.
+ */
+function badQuote(text: Buffer): { line: number; problem: string } | undefined {
+  const QUOTE = 0x22, COMMA = 0x2c, LF = 0x0a, CR = 0x0d;
+  let line = 1;
+  let opened = 0; // line of the open quote; 0 outside quotes
+  let fieldStart = true;
+  for (let k = text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf ? 3 : 0; k < text.length; k++) {
+    const c = text[k];
+    if (opened > 0) {
+      if (c === LF) line++;
+      else if (c === QUOTE && text[k + 1] === QUOTE) k++;
+      else if (c === QUOTE) {
+        const next = text[k + 1];
+        if (next !== undefined && next !== COMMA && next !== LF && next !== CR) {
+          return { line: opened, problem: `the quoted field that opens on this line closes${line > opened ? ` on line ${line}` : ''} and is followed by ${JSON.stringify(String.fromCharCode(next))}; a quote inside a quoted field is written ""` };
+        }
+        opened = 0;
+      }
+    } else if (c === QUOTE && fieldStart) {
+      opened = line;
+    } else {
+      if (c === LF) line++;
+      fieldStart = c === COMMA || c === LF || c === CR;
+    }
+  }
+  return opened > 0 ? { line: opened, problem: 'a quoted field opens on this line and is never closed (a quote inside a quoted field is written "")' } : undefined;
 }
 
 /** The field of `row` in column `name`, or undefined when the file has no such column. */
@@ -99,4 +135,9 @@ export function csvField(value: string | number): string {
 /** One CSV line, newline-terminated. */
 export function csvLine(fields: Array<string | number>): string {
   return fields.map(csvField).join(',') + '\n';
+}
+
+/** Writes `rows` of `table` (e.g. the ones kept) under its header, atomically. */
+export function writeCsvRows(file: string, table: CsvTable, rows: CsvRow[]): void {
+  writeFileAtomic(file, [csvLine(table.header), ...rows.map((row) => csvLine(row.fields))].join(''));
 }

@@ -41,6 +41,11 @@ interface ItemTable {
 /** Columns of items.csv; `vasg embed` reads its ids in the same layout. */
 export const ITEMS_CSV: CsvSpec = { required: ['item_id'], optional: ['title', 'category', 'image_url'] };
 
+/** The `<name>.items.csv` beside an array `<name>.npy` (from `features`, `embed`): the items.csv rows its rows describe. */
+export function itemsFileBeside(npy: string): string {
+  return path.join(path.dirname(npy), `${path.basename(npy, '.npy')}.items.csv`);
+}
+
 function readItems(file: string): ItemTable {
   const table = readCsv(file, ITEMS_CSV);
   const ids: string[] = [];

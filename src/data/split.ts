@@ -9,7 +9,7 @@ import type { Dataset, GroundTruth, Interactions, ItemMeta, Matrix, Split, Split
 import { Rng } from './random.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
 import { encodeNpy, readNpy } from './npy.js';
-import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
+import { openWrittenDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 /** "balanced": cold set sized so that T_cold ≈ T_warm; { fraction }: that fraction of products is cold. */
@@ -224,6 +224,12 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   };
   checkEnoughWarm('prepare', split.summary.warmItems);
   if (split.test.users.length === 0) throw new Error('prepare: no user could keep a test product (every user has too few interactions); nothing to evaluate');
+  // Warm and cold AUC are the split's purpose: one of them without pairs would print as "-" after minutes of training.
+  for (const kind of ['warm', 'cold'] as const) {
+    const pairs = kind === 'warm' ? split.summary.testWarm : split.summary.testCold;
+    const flag = `--cold ${policy === 'balanced' ? 'balanced' : policy.fraction}`;
+    if (pairs === 0) throw new ConfigError(`prepare: ${flag} leaves no ${kind} test pairs, so ${kind} AUC could not be measured; try ${kind === 'warm' ? 'a smaller' : 'a larger'} --cold fraction or --cold balanced`);
+  }
   progress.finish(`${split.summary.users} users, ${split.summary.trainPairs} train pairs, test ${split.summary.testWarm} warm / ${split.summary.testCold} cold`);
   return split;
 }
@@ -391,7 +397,7 @@ function checkSummary(file: string, split: Split): void {
 
 /** Loads and validates a prepared split directory written by writeSplit. */
 export function loadSplit(dir: string): Split {
-  recoverDirectory(dir);
+  openWrittenDirectory(dir);
   const file = (name: string) => path.join(dir, name);
   if (!fs.existsSync(file(SPLIT_FILES.summary))) throw new Error(`${dir}: not a prepared data directory (no ${SPLIT_FILES.summary}); run "vasg prepare" first`);
   const summary = readSummary(file(SPLIT_FILES.summary));

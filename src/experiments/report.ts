@@ -52,25 +52,23 @@ export function relationsSection(rows: RelationRow[], pairs: number, runs: numbe
   ].join('\n');
 }
 
-export function analysisSection(a: Omit<AnalysisResult, 'figures'>): string {
+/** `linkFigures`: the SVGs are written beside the report (with --out), so the Markdown may link them. */
+export function analysisSection(a: Omit<AnalysisResult, 'figures'>, linkFigures: boolean): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const figure = (file: string, alt: string) => (linkFigures ? [`![${alt}](${file})`, ''] : []);
   return [
     '## Analyses (one model, first seed)',
     '',
-    `![PCA](pca.svg)`,
-    '',
+    ...figure('pca.svg', 'PCA'),
     `PCA of ${a.pca.points} random products: the first two axes explain ${a.pca.explained.map(pct).join(' and ')} of the variance.`,
     '',
-    `![t-SNE](tsne.svg)`,
-    '',
+    ...figure('tsne.svg', 't-SNE'),
     `t-SNE (perplexity ${a.tsne.perplexity}) of the ${a.tsne.points} products of users ${a.tsne.users.join(', ')}, coloured by user.`,
     '',
-    `![recommendations](recommendations.svg)`,
-    '',
+    ...figure('recommendations.svg', 'recommendations'),
     'Three random users: up to 5 products they bought (left) and their top-5 recommendations (right; cold products marked).',
     '',
-    `![cosine similarity](cosine.svg)`,
-    '',
+    ...figure('cosine.svg', 'cosine similarity'),
     '| representation | mean cosine | sd | excess kurtosis |',
     '|---|---|---|---|',
     `| VASG embeddings | ${a.kurtosis.vasg.mean.toFixed(3)} | ${a.kurtosis.vasg.sd.toFixed(3)} | ${a.kurtosis.vasg.excessKurtosis.toFixed(2)} |`,

@@ -45,11 +45,14 @@ export function minMaxRows(m: Matrix): Matrix {
   return { data: out, rows: m.rows, cols: m.cols };
 }
 
+/** Index of the first NaN or ±Infinity in `data`, or -1. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let k = 0; k < data.length; k++) if (!Number.isFinite(data[k])) return k;
+  return -1;
+}
+
 /** Throws naming `what` and the first non-finite position, so NaN or overflow never reaches a saved model or a metric. */
 export function assertFinite(what: string, data: ArrayLike<number>, cols = 1): void {
-  for (let k = 0; k < data.length; k++) {
-    if (!Number.isFinite(data[k])) {
-      throw new Error(`${what}: non-finite value ${data[k]} at row ${Math.floor(k / cols)}, column ${k % cols}`);
-    }
-  }
+  const k = firstNonFinite(data);
+  if (k >= 0) throw new Error(`${what}: non-finite value ${data[k]} at row ${Math.floor(k / cols)}, column ${k % cols}`);
 }

@@ -14,7 +14,7 @@ import { buildGraph, negativeTable, nodeFrequencies, type BipartiteGraph } from 
 import { generateWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
-import { assertFinite, gatherRows, minMaxRows } from './matrix.js';
+import { assertFinite, firstNonFinite, gatherRows, minMaxRows } from './matrix.js';
 import { encode, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
@@ -70,6 +70,7 @@ export async function trainEmbeddings(split: Split, config: TrainConfig, progres
   native.setBlasThreads(config.threads);
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
+  if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
   const features = config.minMaxScale ? minMaxRows(split.features) : split.features;
   const rng = new Rng(config.seed);
 
@@ -102,6 +103,25 @@ export async function trainEmbeddings(split: Split, config: TrainConfig, progres
   const rankingLog = refineForRanking(split, graph, vectors, visual?.projection ?? null, config, progress);
   return { graph, vectors, features, decoder, visual, log, rankingLog };
 }
+
+/**
+ * With --no-min-max the decoder regresses the raw features in float32: a value whose square, summed over
+ * the I dimensions, overflows (|x| > √(FLT_MAX / I)) makes the reconstruction loss Infinity after minutes
+ * of training and would blame --lr. Refused before training, naming the value.
+ */
+function checkRawFeatureScale(split: Split): void {
+  const { data, cols } = split.features;
+  const limit = Math.sqrt(FLOAT32_MAX / cols);
+  for (let k = 0; k < data.length; k++) {
+    if (Math.abs(data[k]) > limit) {
+      const row = Math.floor(k / cols);
+      throw new Error(`features.npy: row ${row} (product "${split.itemIds[row]}"), column ${k % cols}: ${data[k]} is too large for the decoder's ` +
+        `float32 squared error without min–max scaling (|x| must stay below ${limit.toPrecision(3)} with I = ${cols}); drop --no-min-max or rescale the features`);
+    }
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** E over the warm products' standardised features, in graph node order. */
 function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConfig) {
@@ -273,6 +293,7 @@ class JointTrainer {
       sums.pairsUsers += stats.pairsUsers;
       sums.pairsProducts += stats.pairsProducts;
       const meanSkipgram = stats.pairsProducts > 0 ? stats.lossProducts / stats.pairsProducts : 0;
+      let reconstruction = 0;
       this.sSkipgram -= UNCERTAINTY_LR * (1 - Math.exp(-this.sSkipgram) * meanSkipgram);
       if (this.decoder) {
         const decoderStart = Date.now();
@@ -282,9 +303,11 @@ class JointTrainer {
         sums.recon += loss;
         sums.reconWeight += weight;
         if (weight > 0) this.sRecon -= UNCERTAINTY_LR * (1 - Math.exp(-this.sRecon) * (loss / weight));
+        reconstruction = loss / Math.max(1e-12, weight);
         decoderSeconds += (Date.now() - decoderStart) / 1000;
       }
       if (this.visual) this.visualStep(productRows);
+      this.checkVectors(epoch, `${c + 1}/${chunks}`, meanSkipgram, reconstruction);
       progress.update(c + 1, `loss ${(sums.lossProducts / Math.max(1, sums.pairsProducts)).toFixed(4)}`);
     }
     progress.finish();
@@ -298,6 +321,26 @@ class JointTrainer {
       seconds: 0,
       decoderSeconds,
     };
+  }
+
+  /**
+   * Stops at the chunk that made a vector non-finite, naming the loss that diverged and the flag that usually
+   * helps. The epoch's losses alone cannot tell: skip-gram's are clamped (a blown-up run reports ≈ 30 per pair,
+   * not NaN), and the decoder's turn NaN on vectors that skip-gram inflated. Skip-gram above twice its loss at
+   * the start ((1 + k)·ln 2 per pair) is climbing, not descending, so it is blamed first.
+   */
+  private checkVectors(epoch: number, chunk: string, skipgram: number, reconstruction: number): void {
+    const k = firstNonFinite(this.vectors);
+    if (k < 0) return;
+    const { config } = this;
+    const row = Math.floor(k / config.dim);
+    const vector = row < this.graph.nUsers ? `user vector ${row}` : `product vector ${row - this.graph.nUsers}`;
+    const blame = skipgram > 2 * (1 + config.negatives) * Math.LN2 || (!this.decoder && !this.visual)
+      ? `the skip-gram loss is ${skipgram.toFixed(2)} per pair; try a lower --skipgram-lr (now ${config.skipgramLr})`
+      : this.decoder && !Number.isFinite(reconstruction)
+        ? `the reconstruction loss is ${reconstruction}; try a lower --lr (now ${config.lr})`
+        : `the visual term diverged; try a lower --visual-lr (now ${config.visualLr})`;
+    throw new Error(`training diverged in epoch ${epoch + 1} (chunk ${chunk}): ${vector} holds ${this.vectors[k]}; ${blame}`);
   }
 
   /** E takes the step the chunk's updates imply; the products' vectors follow their new E·f̃. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { native, type Mlp } from '../native.js';
 import type { Interactions, ItemMeta, Matrix } from '../data/types.js';
 import { checkFinite, readNpy, encodeNpy } from '../data/npy.js';
-import { recoverDirectory, writeDirectoryAtomic, writeFileAtomic, type FileData } from '../data/atomic.js';
+import { openWrittenDirectory, updateDirectoryAtomic, writeDirectoryAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encode, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
@@ -242,11 +242,11 @@ export class VasgModel {
     writeDirectoryAtomic(dir, files);
   }
 
-  /** Stores evaluation results in the manifest (`info.metrics`), rewriting only manifest.json. */
+  /** Stores evaluation results in the manifest (`info.metrics`), replacing only manifest.json (the arrays are linked, not copied). */
   static recordMetrics(dir: string, metrics: unknown): void {
     const manifest = readManifest(dir);
     manifest.info = { ...manifest.info, metrics };
-    writeFileAtomic(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    updateDirectoryAtomic(dir, [['manifest.json', JSON.stringify(manifest, null, 1)]]);
   }
 
   static load(dir: string): VasgModel {
@@ -318,7 +318,11 @@ function readItemMeta(dir: string, nItems: number): ItemMeta[] | undefined {
 }
 
 function readManifest(dir: string): Manifest {
-  recoverDirectory(dir);
+  try {
+    openWrittenDirectory(dir);
+  } catch (error) {
+    throw error instanceof InputError ? new ModelFormatError(error.message, dir) : error;
+  }
   const manifestPath = path.join(dir, 'manifest.json');
   if (!fs.existsSync(manifestPath)) throw new ModelFormatError(`${manifestPath}: not found (is ${dir} a model directory written by "vasg train"?)`, dir);
   let manifest: Manifest;

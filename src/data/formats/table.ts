@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Progress } from '../../progress.js';
 import { readNpy } from '../npy.js';
+import { InputError } from '../../errors.js';
 import type { ProductMeta, Review } from './amazon.js';
 import { assemble, count, type ImportReport } from './assemble.js';
 import type { DatasetToWrite } from '../dataset.js';
@@ -126,10 +127,24 @@ async function openTable(db: DuckDBConnection, files: string[], format: TableFor
   }
 }
 
-/** A DuckDB failure prefixed with the files it concerns, without the echoed SQL. */
+/** A DuckDB failure prefixed with the files it concerns (file:line for a CSV error), without the echoed SQL. */
 function duckdbError(label: string, error: unknown): Error {
   const message = (error as Error).message;
-  return message.startsWith(`${label}: `) ? (error as Error) : new Error(`${label}: ${message.replace(/\n+(LINE \d+:|The search space|Possible fixes)[\s\S]*$/, '')}`);
+  if (error instanceof InputError || message.startsWith(`${label}: `)) return error as Error;
+  return csvErrorAtLine(message) ?? new Error(`${label}: ${message.replace(/\n+(LINE \d+:|The search space|Possible fixes)[\s\S]*$/, '')}`);
+}
+
+/**
+ * DuckDB's CSV error as `file:line: reason`. It echoes the record it failed on, which after an unclosed quote
+ * is the rest of the file (the line it names is where the quote opened), so only that record's first line is kept.
+ */
+function csvErrorAtLine(message: string): InputError | undefined {
+  const at = /CSV Error on Line: (\d+)\nOriginal Line: ([^\n]*)/.exec(message);
+  const reason = /\n([^\n]+)\n+Possible fixes:/.exec(message)?.[1];
+  const file = /\n {2}file = ([^\n]+)/.exec(message)?.[1];
+  if (!at || !reason || !file) return undefined;
+  const start = at[2].length > 80 ? `${at[2].slice(0, 80)}…` : at[2];
+  return new InputError(`${file}:${at[1]}: ${reason} (the line starts ${JSON.stringify(start)})`, file, Number(at[1]));
 }
 
 /** Runs `work` on a table, naming its files in any DuckDB error (e.g. a malformed CSV line). */
