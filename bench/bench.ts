@@ -5,7 +5,8 @@
 //   dense: decoder forward+backward GFLOP/s next to the machine's sgemm peak measured now;
 //   vbpr: one VBPR epoch (issue 3's baseline) on the same split;
 //   pipeline_<preset>: prepare → train → evaluate in a child process (generate excluded);
-//   search: exact and HNSW top-k over 1 M random products (bench/search.ts);
+//   search: exact and HNSW top-k over 1 M random products (bench/search.ts; `--search-model DIR` searches a
+//     model's own vectors instead; `--hnsw-connectivity`, `--hnsw-expansion-add`, `--hnsw-expansion-search`);
 //   import: peak RSS of `vasg import amazon` against the kept feature bytes on a generated 2 GiB .b file
 //     (bench/import.ts; `--import-gb` sets the size);
 //   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model;
@@ -25,6 +26,7 @@ import { trainVbpr } from '../src/baselines/vbpr.js';
 import { searchBench } from './search.js';
 import { serveBench } from './serve.js';
 import { loadBench } from './load.js';
+import { HNSW_DEFAULTS } from '../src/search/hnsw.js';
 import type { PresetName } from '../src/data/generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,6 +37,8 @@ const flag = (name: string, fallback: number) => (process.argv.includes(name) ? 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const runSearch = () => searchBench({
   n: flag('--search-n', 1_000_000), dim: flag('--search-dim', 100), queries: flag('--search-queries', 200), clusters: flag('--search-clusters', 1000), threads,
+  model: process.argv.includes('--search-model') ? process.argv[process.argv.indexOf('--search-model') + 1] : undefined,
+  hnsw: { connectivity: flag('--hnsw-connectivity', HNSW_DEFAULTS.connectivity), expansionAdd: flag('--hnsw-expansion-add', HNSW_DEFAULTS.expansionAdd), expansionSearch: flag('--hnsw-expansion-search', HNSW_DEFAULTS.expansionSearch) },
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
 const runImport = () => {

@@ -4,11 +4,13 @@
 // recall@10 against exact search and the speed-up; resident memory. Vectors are generated here: a mixture
 // of `clusters` Gaussian blobs (noise as large as the spread of the centres), as products group by
 // category in the model's space; `--search-clusters 0` gives uniform directions, the worst case for HNSW.
+// `--search-model DIR` searches a trained model's products with its users as queries instead.
 import { Rng } from '../src/data/random.js';
 import type { Matrix } from '../src/data/types.js';
 import { ExactRetriever } from '../src/search/exact.js';
-import { HnswRetriever } from '../src/search/hnsw.js';
+import { HNSW_DEFAULTS, HnswRetriever, type HnswOptions } from '../src/search/hnsw.js';
 import type { Retriever, SearchFilter } from '../src/search/retriever.js';
+import { VasgModel } from '../src/model/vasg-model.js';
 
 export interface SearchBenchOptions {
   n: number;
@@ -16,7 +18,18 @@ export interface SearchBenchOptions {
   queries: number;
   clusters: number;
   threads: number;
+  /** A model directory whose vectors to search instead of generated ones: its products, queried by its first users. */
+  model?: string;
+  /** HNSW build/search parameters other than the defaults. */
+  hnsw?: HnswOptions;
   log: (line: string) => void;
+}
+
+/** A model's products as the retriever scores them, and its first `queries` users as the queries. */
+function modelVectors(dir: string, queries: number): { catalog: Matrix; queries: Matrix } {
+  const { items, users } = VasgModel.load(dir).scoringMatrices();
+  const rows = Math.min(queries, users.rows);
+  return { catalog: items, queries: { data: users.data.slice(0, rows * users.cols), rows, cols: users.cols } };
 }
 
 /** `rows` unit vectors: centre + N(0, I) with centres ~ N(0, I) (one of `clusters`), or N(0, I) for clusters = 0. */
@@ -61,10 +74,19 @@ async function latency(index: Retriever, queries: Matrix, k: number, filter?: Se
   return { p50_ms: round(percentile(times, 0.5)), p99_ms: round(percentile(times, 0.99)), rows };
 }
 
-export async function searchBench(o: SearchBenchOptions) {
-  o.log(`search: generating ${o.n.toLocaleString('en')} × ${o.dim} unit vectors (not timed)`);
-  const catalog = unitRows(o.n, o.dim, o.clusters, 2);
-  const queries = unitRows(o.queries, o.dim, o.clusters, 3);
+export async function searchBench(options: SearchBenchOptions) {
+  let o = options;
+  let catalog: Matrix;
+  let queries: Matrix;
+  if (o.model) {
+    o.log(`search: vectors of the model in ${o.model}`);
+    ({ catalog, queries } = modelVectors(o.model, o.queries));
+    o = { ...o, n: catalog.rows, dim: catalog.cols, queries: queries.rows, clusters: 0 };
+  } else {
+    o.log(`search: generating ${o.n.toLocaleString('en')} × ${o.dim} unit vectors (not timed)`);
+    catalog = unitRows(o.n, o.dim, o.clusters, 2);
+    queries = unitRows(o.queries, o.dim, o.clusters, 3);
+  }
   const k = 10;
 
   // Exact search latency against catalog size (prefixes of the same catalog).
@@ -96,7 +118,8 @@ export async function searchBench(o: SearchBenchOptions) {
   o.log(`search: building HNSW over ${o.n.toLocaleString('en')} products (${o.threads} threads)`);
   const rssHnsw = process.memoryUsage().rss;
   start = process.hrtime.bigint();
-  const hnsw = new HnswRetriever(catalog, { threads: o.threads });
+  const hnswOptions = { ...HNSW_DEFAULTS, ...o.hnsw };
+  const hnsw = new HnswRetriever(catalog, { ...hnswOptions, threads: o.threads });
   const buildSeconds = ms(start) / 1000;
   const hnswRss = process.memoryUsage().rss - rssHnsw;
   const approx = await latency(hnsw, queries, k);
@@ -116,9 +139,8 @@ export async function searchBench(o: SearchBenchOptions) {
     const run = await latency(hnsw, queries, k);
     byCandidates[candidates] = { p50_ms: run.p50_ms, p99_ms: run.p99_ms, recall_at_10: recall(run.rows) };
   }
-  const hnswOptions = { connectivity: 16, expansion_add: 64, expansion_search: 128 };
   return {
-    products: o.n, dim: o.dim, clusters: o.clusters, k, queries: o.queries,
+    ...(o.model ? { model: o.model } : {}), products: o.n, dim: o.dim, clusters: o.clusters, k, queries: o.queries,
     exact: {
       p50_ms: plain.p50_ms, p99_ms: plain.p99_ms,
       filtered_p50_ms: filtered.p50_ms, filtered_p99_ms: filtered.p99_ms,
@@ -127,7 +149,7 @@ export async function searchBench(o: SearchBenchOptions) {
       rss_mb: mb(exactRss), vectors_mb_per_million: round((4 * o.dim * 1e6) / 2 ** 20, 0),
     },
     hnsw: {
-      ...hnswOptions, build_s: round(buildSeconds, 1), build_products_per_s: Math.round(o.n / buildSeconds),
+      connectivity: hnswOptions.connectivity, expansion_add: hnswOptions.expansionAdd, expansion_search: hnswOptions.expansionSearch, build_s: round(buildSeconds, 1), build_products_per_s: Math.round(o.n / buildSeconds),
       p50_ms: approx.p50_ms, p99_ms: approx.p99_ms, filtered_p50_ms: approxFiltered.p50_ms, filtered_p99_ms: approxFiltered.p99_ms,
       recall_at_10: recall(approx.rows), speedup_p50: round(plain.p50_ms / approx.p50_ms, 1),
       by_candidates: byCandidates,

@@ -115,7 +115,7 @@ function counting(inner: FeatureExtractor, abortAfterFirst?: AbortController): F
     key: inner.key,
     files,
     async extract(batch) {
-      files.push(...batch);
+      files.push(...batch.map(String));
       abortAfterFirst?.abort();
       return inner.extract(batch);
     },

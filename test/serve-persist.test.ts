@@ -1,5 +1,6 @@
 // Persistence of the service's writes: the log replays after a restart, compacts into the model
-// directory, drops a torn last record, and keeps every acknowledged write across a kill -9.
+// directory (at start, at a clean stop, and in the background while serving), drops a torn last record,
+// and keeps every acknowledged write across a kill -9, also one in the middle of a compaction.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,7 +33,7 @@ function freshModel(name: string): string {
 
 const features = () => Array.from({ length: featureDim }, (_, d) => Math.abs(Math.sin(++seed * 3.3 + d)));
 
-test('writes survive a restart without a clean stop, and a clean stop compacts them into the model directory', () => {
+test('writes survive a restart without a clean stop, and a clean stop compacts them into the model directory', async () => {
   const modelDir = freshModel('restart');
   const first = Catalog.open(modelDir);
   const someItem = first.model.parts.itemIds[0];
@@ -45,11 +46,11 @@ test('writes survive a restart without a clean stop, and a clean stop compacts t
   assert.equal(second.item(second.model.itemIndexOf('p-new')).title, 'T');
   assert.equal(second.item(second.model.itemIndexOf(someItem)).available, false);
   assert.equal(fs.statSync(`${modelDir}.writes.log`).size, 0, 'opening compacted the log');
-  second.close();
+  await second.close();
   const third = Catalog.open(modelDir);
   assert.equal(third.item(third.model.itemIndexOf('p-new')).cold, true);
   assert.equal(third.item(third.model.itemIndexOf(someItem)).available, false);
-  third.close();
+  await third.close();
 });
 
 test('a torn last record is dropped and truncated; the records before it are kept', () => {
@@ -72,18 +73,78 @@ test('a torn last record is dropped and truncated; the records before it are kep
   assert.equal(WriteLog.replay(file).length, 1);
 });
 
-test('kill -9 during a burst of writes: every acknowledged write survives and the state loads', async () => {
-  const modelDir = freshModel('killed');
-  const child = spawn(process.execPath, [path.join(root, 'bin/vasg.js'), 'serve', '--model', modelDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+test('compaction while serving: past the threshold the log is folded into the model directory in the background; writes go on meanwhile', async () => {
+  const modelDir = freshModel('background');
+  const logFile = `${modelDir}.writes.log`;
+  const catalog = Catalog.open(modelDir, { compactBytes: 20_000 });
+  const someItem = catalog.model.parts.itemIds[0];
+  const compactions = new Set<Promise<void>>();
+  let writesDuringCompaction = 0;
+  for (let j = 0; j < 300; j++) {
+    if (catalog.compaction) writesDuringCompaction++;
+    catalog.addItems([{ id: `bg-${j}`, title: `t${j}`, features: features() }]);
+    if (j % 7 === 0) catalog.addEvents(`bg-user-${j % 3}`, [`bg-${j}`, someItem]);
+    if (j === 150) catalog.setAvailable(someItem, false);
+    if (catalog.compaction) compactions.add(catalog.compaction);
+    // Half-way, let the compaction in flight finish (as idle time between requests would), so another starts later.
+    if (j === 100) while (catalog.compaction) await catalog.compaction;
+  }
+  while (catalog.compaction) await catalog.compaction;
+  assert.ok(compactions.size >= 2, `${compactions.size} compactions`);
+  assert.ok(writesDuringCompaction > 0, 'some writes arrived while a compaction ran');
+  assert.ok(fs.statSync(logFile).size < 20_000 + 2_000, `log ${fs.statSync(logFile).size} bytes after compacting`);
+  assert.ok(!fs.existsSync(WriteLog.rotatedFile(logFile)), 'the rotated part is gone once compacted');
+  assert.ok(fs.existsSync(path.join(modelDir, 'serve_state.json')), 'the compacted state is in the model directory');
+  // A restart without a clean stop (as after a crash) has every write: directory + what the log still holds.
+  const again = Catalog.open(modelDir);
+  for (let j = 0; j < 300; j++) assert.equal(again.item(again.model.itemIndexOf(`bg-${j}`)).title, `t${j}`);
+  assert.equal(again.item(again.model.itemIndexOf(someItem)).available, false);
+  assert.deepEqual(again.purchases('bg-user-0').map((p) => p.id).sort(), [someItem, ...Array.from({ length: 300 }, (_, j) => j).filter((j) => j % 7 === 0 && j % 3 === 0).map((j) => `bg-${j}`)].sort());
+  await again.close();
+});
+
+test('a crash before the compaction\'s directory swap: the rotated log, then the fresh one, replay over the old directory', async () => {
+  const modelDir = freshModel('rotated');
+  const logFile = `${modelDir}.writes.log`;
+  const [a, b] = baseItemIds();
+  // What the files hold when a compaction dies while staging: older records in FILE.compacting, newer in FILE.
+  const log = new WriteLog(logFile);
+  log.append({ op: 'available', id: a, available: false });
+  log.append({ op: 'items', items: [{ id: 'x', title: 'old', features: features() }] });
+  log.rotate();
+  log.append({ op: 'items', items: [{ id: 'x', title: 'new', features: features() }] });
+  log.append({ op: 'available', id: b, available: false });
+  log.close();
+  const catalog = Catalog.open(modelDir);
+  assert.equal(catalog.item(catalog.model.itemIndexOf('x')).title, 'new', 'replayed in write order');
+  assert.equal(catalog.item(catalog.model.itemIndexOf(a)).available, false);
+  assert.equal(catalog.item(catalog.model.itemIndexOf(b)).available, false);
+  assert.ok(!fs.existsSync(WriteLog.rotatedFile(logFile)) && fs.statSync(logFile).size === 0, 'compacted at start');
+  await catalog.close();
+});
+
+function baseItemIds(): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'base', 'manifest.json'), 'utf8')) as { items: string[] };
+  return manifest.items;
+}
+
+/** Starts `vasg serve` on a copy of the base model; resolves with the child and its address. */
+async function serveChild(modelDir: string, args: string[] = [], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [path.join(root, 'bin/vasg.js'), 'serve', '--model', modelDir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
   });
+  return { child, address };
+}
+
+/** Four parallel streams of POST /items until `stop()` says so or the server is gone; the acknowledged ids. */
+function writeStreams(address: string) {
   const acknowledged: string[] = [];
-  let stop = false;
+  let stopped = false;
   const writer = async (stream: number) => {
-    for (let j = 0; !stop; j++) {
+    for (let j = 0; !stopped; j++) {
       const id = `burst-${stream}-${j}`;
       try {
         const response = await fetch(`${address}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id, features: features() }] }) });
@@ -93,14 +154,42 @@ test('kill -9 during a burst of writes: every acknowledged write survives and th
       }
     }
   };
-  const writers = [0, 1, 2, 3].map(writer);
-  while (acknowledged.length < 40) await new Promise((resolve) => setTimeout(resolve, 5));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  stop = true;
-  await Promise.all(writers);
-  await exited;
+  const done = Promise.all([0, 1, 2, 3].map(writer));
+  return { acknowledged, stop: () => { stopped = true; return done; } };
+}
+
+function assertAllThere(modelDir: string, acknowledged: string[]) {
   const catalog = Catalog.open(modelDir);
   for (const id of acknowledged) assert.doesNotThrow(() => catalog.model.itemIndexOf(id), `${id} was acknowledged but lost`);
-  catalog.close();
+  return catalog.close();
+}
+
+// VASG_FAULT_AFTER_RENAME kills the process inside the directory swap of the first background compaction:
+// 1 = the old directory moved aside, the new one not yet in place; 2 = the new one in place, the rotated log not yet deleted.
+for (const renames of [1, 2]) {
+  test(`kill -9 in the middle of a compaction while serving (after rename ${renames} of the swap): nothing acknowledged is lost`, async () => {
+    const modelDir = freshModel(`compact-killed-${renames}`);
+    const { child, address } = await serveChild(modelDir, ['--compact-bytes', '8000'], { VASG_FAULT_AFTER_RENAME: String(renames) });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const { acknowledged, stop } = writeStreams(address);
+    const signal = await exited;
+    await stop();
+    assert.equal(signal, 'SIGKILL', 'the fault hook killed the server during a compaction');
+    assert.ok(acknowledged.length > 0);
+    assert.ok(fs.existsSync(WriteLog.rotatedFile(`${modelDir}.writes.log`)), 'it died with a compaction in progress');
+    await assertAllThere(modelDir, acknowledged);
+    assert.ok(!fs.existsSync(WriteLog.rotatedFile(`${modelDir}.writes.log`)), 'the restart compacted the rotated part too');
+  });
+}
+
+test('kill -9 during a burst of writes (compacting in the background as it goes): every acknowledged write survives and the state loads', async () => {
+  const modelDir = freshModel('killed');
+  const { child, address } = await serveChild(modelDir, ['--compact-bytes', '20000']);
+  const { acknowledged, stop } = writeStreams(address);
+  while (acknowledged.length < 120) await new Promise((resolve) => setTimeout(resolve, 5));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await stop();
+  await exited;
+  await assertAllThere(modelDir, acknowledged);
 });

@@ -1,6 +1,8 @@
 // The web page at `/`, driven in Debian's chromium through playwright-core (no browser download): pick a
 // user, see purchases and recommendations, open similar products, add a product from a features file and
-// see where it lands and whom it would be recommended to, use the map from the keyboard, take a screenshot.
+// see where it lands and whom it would be recommended to, add one from a photo (the server runs builtin:color,
+// and the model is trained on builtin:color features of rendered product images), use the map from the
+// keyboard, take a screenshot.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,7 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
-import { generate, prepareSplit, train, VasgModel } from '../src/index.js';
+import { prepareSplit, train, VasgModel } from '../src/index.js';
+import { generateWithStyles } from '../src/data/generate.js';
+import { renderProductImages } from '../src/data/images.js';
+import { BUILTIN_COLOR, colorExtractor } from '../src/features/extractors.js';
+import { COLOR_FEATURE_DIM } from '../src/features/color.js';
+import { silentProgress } from '../src/progress.js';
 import { Catalog } from '../src/serve/catalog.js';
 import { buildServer } from '../src/serve/server.js';
 
@@ -25,13 +32,18 @@ let base = '';
 let model: VasgModel;
 let coldId = '';
 let coldFeatures: number[] = [];
+let coldPng: Buffer = Buffer.alloc(0);
 const outside: string[] = [];
 
 before(async () => {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium, as .ci/run does) or VASG_CHROMIUM=/path/to/chromium`);
   }
-  const split = prepareSplit(generate('tiny', 1), { seed: 1 });
+  const { dataset, styles } = generateWithStyles('tiny', 1);
+  const pngs = await renderProductImages(styles, 1, silentProgress);
+  const features = new Float32Array(pngs.length * COLOR_FEATURE_DIM);
+  (await colorExtractor().extract(pngs)).forEach((row, i) => features.set(row as Float32Array, i * COLOR_FEATURE_DIM));
+  const split = prepareSplit({ ...dataset, features: { data: features, rows: pngs.length, cols: COLOR_FEATURE_DIM } }, { seed: 1 });
   // Cosine scoring (the paper's), so that "nearest" means same direction: a product's twin comes first.
   ({ model } = await train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine' } }));
   const bought = purchasesOf(model.parts.userIds[0]);
@@ -40,8 +52,9 @@ before(async () => {
   coldId = model.parts.itemIds[model.parts.cold.indexOf(1)];
   const row = split.itemIds.indexOf(coldId);
   coldFeatures = Array.from(split.features.data.subarray(row * split.features.cols, (row + 1) * split.features.cols));
+  coldPng = pngs[dataset.itemIds.indexOf(coldId)];
   model.save(path.join(dir, 'model'));
-  app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY });
+  app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY, imageFeatures: { name: BUILTIN_COLOR, extractor: colorExtractor() } });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
@@ -134,6 +147,28 @@ test('a bad features file is reported with the file name, and nothing is added',
   await form.getByRole('button', { name: 'Add product' }).click();
   await page.locator('#status.error').filter({ hasText: 'row.csv: line 2, column 2: "x" is not a number' }).waitFor();
   assert.equal((await fetch(`${base}/items/web-bad`)).status, 404);
+});
+
+test('add a product from a photo: the server turns it into features, and it lands beside the product it shows', async () => {
+  const form = page.locator('#add-form');
+  assert.equal(await page.locator('#features-model').innerText(), BUILTIN_COLOR);
+  await form.getByLabel('Product id').fill('web-photo');
+  await form.getByLabel('Features file').setInputFiles([]);
+  await form.getByLabel('Product image').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: coldPng });
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.locator('#status').filter({ hasText: 'Added web-photo' }).waitFor();
+  // The photo of a cold product gives its features, hence its point, so that product (or the features-file twin
+  // added above, at the same point) comes first.
+  const lands = await ids('lands');
+  assert.ok([coldId, 'web-new'].includes(lands[0] ?? ''), lands.join(','));
+  assert.ok(lands.slice(0, 2).includes(coldId), lands.join(','));
+  // Both a file and a photo: refused in the page, nothing sent.
+  await form.getByLabel('Product id').fill('web-both');
+  await form.getByLabel('Features file').setInputFiles({ name: 'features.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(coldFeatures)) });
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.locator('#status.error').filter({ hasText: 'one of them' }).waitFor();
+  assert.equal((await fetch(`${base}/items/web-both`)).status, 404);
+  await form.getByLabel('Product image').setInputFiles([]);
 });
 
 test('the embedding map: the new product is marked; arrow keys and Enter open a point', async () => {

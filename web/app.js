@@ -1,5 +1,5 @@
 // The vasg web page: pick a user → purchases and recommendations; a product → its nearest products;
-// add a product from a features file → where it lands and whom it would be recommended to; an embedding
+// add a product from a features file (or a photo, when the server has a features model) → where it lands and whom it would be recommended to; an embedding
 // map. Talks only to the vasg HTTP API on the same origin; every text from the API goes in via textContent.
 import { parseFeatures } from './features.js';
 
@@ -123,16 +123,39 @@ async function showSimilar(item) {
   say(`${similar.length} products similar to ${item.id}.`);
 }
 
+/** The product's features from the form: a features file, or a photo the server turns into features. */
+async function featuresOrImage(data) {
+  const features = data.get('features');
+  const image = data.get('image');
+  const hasFeatures = features instanceof File && features.size > 0;
+  const hasImage = image instanceof File && image.size > 0;
+  if (hasFeatures === hasImage) throw new Error('choose a features file or a product image (one of them)');
+  if (hasFeatures) {
+    const values = parseFeatures(features.name, await features.arrayBuffer());
+    return { body: { features: values }, what: `${values.length} features` };
+  }
+  return { body: { image: await base64Of(image) }, what: `image ${image.name}` };
+}
+
+async function base64Of(file) {
+  const url = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`${file.name}: cannot read the file`));
+    reader.readAsDataURL(file);
+  });
+  return url.slice(url.indexOf(',') + 1);
+}
+
 async function addProduct(form) {
   const data = new FormData(form);
-  const file = data.get('features');
-  const features = parseFeatures(file.name, await file.arrayBuffer());
-  const item = { id: String(data.get('id')).trim(), features };
+  const { body, what } = await featuresOrImage(data);
+  const item = { id: String(data.get('id')).trim(), ...body };
   for (const field of ['title', 'category', 'image_url']) {
     const value = String(data.get(field) ?? '').trim();
     if (value) item[field] = value;
   }
-  say(`Adding ${item.id} (${features.length} features)…`);
+  say(`Adding ${item.id} (${what})…`);
   await api('/items', { method: 'POST', body: { items: [item] } });
   const [lands, audience] = await Promise.all([
     api(`/items/${encodeURIComponent(item.id)}/similar?k=8`),
@@ -259,6 +282,14 @@ function onMapKey(event) {
   }
 }
 
+/** With a features model on the server, a photo can stand in for the features file. */
+function offerImageUpload(modelName) {
+  $('image-field').hidden = false;
+  $('image-hint').hidden = false;
+  $('features-model').textContent = modelName;
+  document.querySelector('#add-form input[name="features"]').required = false;
+}
+
 // --- start -----------------------------------------------------------------------------------------
 
 $('user-search').addEventListener('submit', (event) => {
@@ -275,6 +306,7 @@ $('map').addEventListener('keydown', onMapKey);
 
 guarded(async () => {
   const health = await api('/healthz');
+  if (health.features_model) offerImageUpload(health.features_model);
   await Promise.all([searchUsers(''), loadMap()]);
   say(`Model with ${health.items} products and ${health.users} users. Pick a user.`);
 })();

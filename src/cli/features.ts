@@ -1,37 +1,22 @@
 // `vasg features`: product images → features.npy, with the user's ONNX image model or the
 // model-free `builtin:color`. Resumable; unusable images are reported and never fatal.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { field, idField, readCsv, writeCsvRows } from '../data/csv.js';
 import { ITEMS_CSV, itemsFileBeside } from '../data/dataset.js';
 import { imageFileFor } from '../features/image.js';
-import { BUILTIN_COLOR, colorExtractor, IMAGENET_MEAN, IMAGENET_STD, onnxExtractor, type FeatureExtractor } from '../features/extractors.js';
+import { BUILTIN_COLOR, createExtractor } from '../features/extractors.js';
 import { extractFeatures, InterruptedError, type ImageItem } from '../features/extract.js';
-import { int, progressFor } from './options.js';
-
-function channelTriple(value: string): number[] {
-  const parts = value.split(',').map(Number);
-  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got "${value}"`);
-  return parts;
-}
-
-async function extractorFor(options: { model: string; inputSize: number; mean: number[]; std: number[]; output?: string }): Promise<FeatureExtractor> {
-  if (options.model === BUILTIN_COLOR) return colorExtractor();
-  if (options.model.startsWith('builtin:')) throw new Error(`--model: unknown built-in "${options.model}"; the built-in is ${BUILTIN_COLOR}`);
-  if (options.std.some((s) => s === 0)) throw new Error('--std: a channel sd of 0 would divide by zero');
-  return onnxExtractor(options.model, options);
-}
+import { imageModelOptions, int, progressFor } from './options.js';
 
 export function featuresCommand(): Command {
-  return new Command('features')
+  const command = new Command('features')
     .description('compute one feature vector per product image (features.npy) with an ONNX image model or builtin:color')
     .requiredOption('--items <file>', 'items.csv: item_id and optional image_url (a path relative to --images, or a URL whose file name is in --images)')
     .requiredOption('--images <dir>', 'folder of images; products without image_url use <item_id>.jpg/.jpeg/.png/.webp there')
     .requiredOption('--model <file>', `ONNX image model (input [batch, 3, size, size]) or "${BUILTIN_COLOR}"`)
-    .requiredOption('--out <file>', 'features .npy to write (rows in items.csv order; products without features left out)')
-    .addOption(new Option('--input-size <px>', 'ONNX model input side in pixels').argParser(int(1, 4096)).default(224))
-    .addOption(new Option('--mean <r,g,b>', 'per-channel mean subtracted from pixel/255 (ONNX)').argParser(channelTriple).default(IMAGENET_MEAN, 'ImageNet'))
-    .addOption(new Option('--std <r,g,b>', 'per-channel sd dividing pixel/255 − mean (ONNX)').argParser(channelTriple).default(IMAGENET_STD, 'ImageNet'))
-    .option('--output <name>', 'model output to use as the features (default: its first output)')
+    .requiredOption('--out <file>', 'features .npy to write (rows in items.csv order; products without features left out)');
+  for (const option of imageModelOptions()) command.addOption(option);
+  return command
     .addOption(new Option('--batch <n>', 'images per batch').argParser(int(1, 65536)).default(32))
     .option('--json', 'print a JSON report only')
     .action(async (options) => {
@@ -40,7 +25,7 @@ export function featuresCommand(): Command {
         const itemId = idField(table, row, 'item_id');
         return { itemId, file: imageFileFor(options.images, itemId, field(table, row, 'image_url') ?? '') };
       });
-      const extractor = await extractorFor(options);
+      const extractor = await createExtractor(options);
       // Ctrl-C finishes the current batch, keeps what is done and exits; the next run continues.
       const abort = new AbortController();
       const onSignal = () => abort.abort();

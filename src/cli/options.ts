@@ -1,6 +1,7 @@
 // Flag parsers shared by the commands: each names what it expected and what it got.
 import { InvalidArgumentError, Option } from 'commander';
 import { CONFIG_OPTIONS, type TrainConfig } from '../model/config.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../features/extractors.js';
 import { consoleProgress, silentProgress, type Progress } from '../progress.js';
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -46,4 +47,20 @@ export function configFlag(key: keyof TrainConfig): Option {
     if (!type.valid(parsed)) throw new InvalidArgumentError(`expected ${type.expected}, got "${text}"`);
     return parsed;
   });
+}
+
+function channelTriple(value: string): number[] {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got "${value}"`);
+  return parts;
+}
+
+/** The preprocessing flags of an ONNX image model, shared by `vasg features` and `vasg serve --features-model`. */
+export function imageModelOptions(): Option[] {
+  return [
+    new Option('--input-size <px>', 'ONNX model input side in pixels').argParser(int(1, 4096)).default(224),
+    new Option('--mean <r,g,b>', 'per-channel mean subtracted from pixel/255 (ONNX)').argParser(channelTriple).default(IMAGENET_MEAN, 'ImageNet'),
+    new Option('--std <r,g,b>', 'per-channel sd dividing pixel/255 − mean (ONNX)').argParser(channelTriple).default(IMAGENET_STD, 'ImageNet'),
+    new Option('--output <name>', 'model output to use as the features (default: its first output)'),
+  ];
 }

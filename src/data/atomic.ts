@@ -4,6 +4,7 @@
 // file's size and CRC-32 lets a load refuse a mixed or corrupted directory.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { ConfigError, InputError } from '../errors.js';
 
@@ -77,7 +78,7 @@ function checkFile(file: string): FileCheck {
 }
 
 /** Flushes a directory entry change (rename) to disk; not supported everywhere, so failures are ignored. */
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');
@@ -321,4 +322,38 @@ function swapInStaged(dir: string, fill: (staged: string, checks: Record<string,
   renameWithFaultHook(staged, dir);
   fsyncDir(parent);
   if (hadPrevious) fs.rmSync(previous, { recursive: true, force: true });
+}
+
+/** One fresh buffer per entry (its own ArrayBuffer, so it can be transferred to a worker): a copy of the contents now. */
+function snapshot(dir: string, files: Array<[name: string, data: FileData | (() => FileData)]>): Array<[string, Uint8Array]> {
+  return files.map(([name, data]) => {
+    const produced = produce(dir, name, data);
+    const parts = (typeof produced === 'string' || ArrayBuffer.isView(produced) ? [produced] : [...produced])
+      .map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : new Uint8Array(part.buffer, part.byteOffset, part.byteLength)));
+    const bytes = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    return [name, bytes];
+  });
+}
+
+/**
+ * `writeDirectoryAtomic` on a worker thread, so the event loop keeps running while the files are written
+ * and fsynced. The contents are copied before this returns: later changes to the caller's arrays do not
+ * reach the directory.
+ */
+export function writeDirectoryAtomicOffThread(dir: string, files: Array<[name: string, data: FileData | (() => FileData)]>): Promise<void> {
+  const copies = snapshot(dir, files);
+  const worker = new Worker(new URL('./atomic-worker.js', import.meta.url), {
+    workerData: { dir, files: copies },
+    transferList: copies.map(([, bytes]) => bytes.buffer as ArrayBuffer),
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (message: { error?: string }) => (message.error === undefined ? resolve() : reject(new Error(message.error))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the directory writer stopped with code ${code} before finishing ${dir}`)));
+  });
 }

@@ -1,16 +1,19 @@
-// Feature extractors: a batch of image files → one feature row per file. `builtin:color` needs
-// no model; an ONNX image model (the user's own) runs in onnxruntime-node on the CPU.
+// Feature extractors: a batch of images (files or encoded bytes) → one feature row per image.
+// `builtin:color` needs no model; an ONNX image model (the user's own) runs in onnxruntime-node on
+// the CPU. Both are asynchronous (sharp decodes and onnxruntime runs off the event loop), so
+// `vasg serve` can use them between requests.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import ort from 'onnxruntime-node';
-import { loadRgb, type RgbImage } from './image.js';
+import sharp from 'sharp';
+import { loadRgb, type ImageSource, type RgbImage } from './image.js';
 import { COLOR_SIZE, colorFeatures } from './color.js';
 
 export interface FeatureExtractor {
   /** Identifies the model and its settings: a resumed run must use the same. */
   readonly key: string;
-  /** One entry per file: its feature row, or the Error that made the image unusable. */
-  extract(files: string[]): Promise<Array<Float32Array | Error>>;
+  /** One entry per image: its feature row, or the Error that made the image unusable. */
+  extract(images: ImageSource[]): Promise<Array<Float32Array | Error>>;
   close(): Promise<void>;
 }
 
@@ -28,16 +31,16 @@ export const BUILTIN_COLOR = 'builtin:color';
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
-/** Decodes every file; a failure stays in its slot so one bad image never stops the batch. */
-async function loadAll(files: string[], size: number): Promise<Array<RgbImage | Error>> {
-  return Promise.all(files.map((file) => loadRgb(file, size).catch((error: Error) => new Error(error.message))));
+/** Decodes every image; a failure stays in its slot so one bad image never stops the batch. */
+async function loadAll(sources: ImageSource[], size: number): Promise<Array<RgbImage | Error>> {
+  return Promise.all(sources.map((source) => loadRgb(source, size).catch((error: Error) => new Error(error.message))));
 }
 
 export function colorExtractor(): FeatureExtractor {
   return {
     key: `${BUILTIN_COLOR}/1`,
-    async extract(files) {
-      return (await loadAll(files, COLOR_SIZE)).map((image) => (image instanceof Error ? image : colorFeatures(image)));
+    async extract(sources) {
+      return (await loadAll(sources, COLOR_SIZE)).map((image) => (image instanceof Error ? image : colorFeatures(image)));
     },
     async close() {},
   };
@@ -74,8 +77,8 @@ export async function onnxExtractor(modelFile: string, options: OnnxOptions): Pr
   const { inputSize, mean, std } = options;
   return {
     key: `onnx:${digest}/${output}/${inputSize}/${mean.join(',')}/${std.join(',')}`,
-    async extract(files) {
-      const loaded = await loadAll(files, inputSize);
+    async extract(sources) {
+      const loaded = await loadAll(sources, inputSize);
       const images = loaded.filter((x): x is RgbImage => !(x instanceof Error));
       if (images.length === 0) return loaded as Error[];
       const tensor = new ort.Tensor('float32', normalisedBatch(images, mean, std), [images.length, 3, inputSize, inputSize]);
@@ -95,4 +98,25 @@ export async function onnxExtractor(modelFile: string, options: OnnxOptions): Pr
       await session.release();
     },
   };
+}
+
+/** What selects and configures an extractor: `vasg features --model` / `vasg serve --features-model` and the preprocessing flags. */
+export interface ExtractorChoice extends OnnxOptions {
+  /** `builtin:color` or the path of an ONNX image model. */
+  model: string;
+}
+
+export async function createExtractor(choice: ExtractorChoice): Promise<FeatureExtractor> {
+  if (choice.model === BUILTIN_COLOR) return colorExtractor();
+  if (choice.model.startsWith('builtin:')) throw new Error(`unknown built-in "${choice.model}"; the built-in is ${BUILTIN_COLOR}`);
+  if (choice.std.some((s) => s === 0)) throw new Error('--std: a channel sd of 0 would divide by zero');
+  return onnxExtractor(choice.model, choice);
+}
+
+/** How many features the extractor gives per image, found by running it on one plain probe image. */
+export async function featureWidth(extractor: FeatureExtractor): Promise<number> {
+  const probe = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).png().toBuffer();
+  const [row] = await extractor.extract([probe]);
+  if (row instanceof Error) throw new Error(`the features model cannot read a plain 32×32 PNG: ${row.message}`);
+  return row.length;
 }

@@ -8,6 +8,9 @@ import sharp from 'sharp';
 /** Extensions tried for `<item_id>.<ext>` when items.csv gives no image_url. */
 export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp'];
 
+/** An image file's path, or the encoded bytes of one (JPEG, PNG, WebP…). */
+export type ImageSource = string | Buffer;
+
 /** Interleaved 8-bit RGB, row-major, `size × size`. */
 export interface RgbImage {
   data: Uint8Array;
@@ -28,9 +31,9 @@ export function imageFileFor(dir: string, itemId: string, imageUrl: string): str
   return candidates.find((file) => fs.existsSync(file)) ?? null;
 }
 
-/** Decodes `file` into `size × size` RGB; throws with the decoder's message for a corrupt or unsupported file. */
-export async function loadRgb(file: string, size: number): Promise<RgbImage> {
-  const { data, info } = await sharp(file, { failOn: 'error' })
+/** Decodes an image into `size × size` RGB; throws with the decoder's message for a corrupt or unsupported image. */
+export async function loadRgb(source: ImageSource, size: number): Promise<RgbImage> {
+  const { data, info } = await sharp(source, { failOn: 'error' })
     .rotate()
     .flatten({ background: '#ffffff' })
     .resize(size, size, { fit: 'cover' })

@@ -203,6 +203,11 @@ export class VasgModel {
 
   /** Writes the model directory as a whole or not at all (see writeDirectoryAtomic), with `extraFiles` (e.g. the server's state). */
   save(dir: string, info: Record<string, unknown> = this.info, extraFiles: Array<[string, FileData]> = []): void {
+    writeDirectoryAtomic(dir, this.files(info, extraFiles));
+  }
+
+  /** The model directory's files, produced lazily: what `save` writes. */
+  files(info: Record<string, unknown> = this.info, extraFiles: Array<[string, FileData]> = []): Array<[string, FileData | (() => FileData)]> {
     const { parts } = this;
     const files: Array<[string, FileData | (() => FileData)]> = [
       ['user_embeddings.npy', () => encodeNpy(parts.users)],
@@ -239,7 +244,7 @@ export class VasgModel {
       info,
     };
     files.push(['manifest.json', JSON.stringify(manifest, null, 1)]);
-    writeDirectoryAtomic(dir, files);
+    return files;
   }
 
   /** Stores evaluation results in the manifest (`info.metrics`), replacing only manifest.json (the arrays are linked, not copied). */

@@ -13,17 +13,24 @@ import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retri
 const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 
 export interface HnswOptions {
-  /** Graph degree M (default 16): more links, better recall, more memory. */
+  /** Graph degree M (default HNSW_DEFAULTS): more links, better recall, more memory and build time. */
   connectivity?: number;
-  /** Candidate list size while inserting (default 64). */
+  /** Candidate list size while inserting (default HNSW_DEFAULTS). */
   expansionAdd?: number;
-  /** Candidate list size while searching (default 128): the recall/latency knob. */
+  /** Candidate list size while searching (default HNSW_DEFAULTS): the recall/latency knob. */
   expansionSearch?: number;
   /** Rows asked from the graph per query (default 0: k plus the exclusions); see HnswRetriever.candidates. */
   candidates?: number;
   /** Threads for the initial build (default 0: usearch's choice). */
   threads?: number;
 }
+
+/**
+ * Graph degree M, candidate list sizes while inserting and while searching (see HnswOptions). Chosen for
+ * recall@10 ≥ 0.95 against exact search on a men-size model's own vectors (dot-product scoring, the harder
+ * case for an inner-product graph): 0.965 here, 0.855 at usearch-like 16/64/128 (README, Search).
+ */
+export const HNSW_DEFAULTS = { connectivity: 32, expansionAdd: 128, expansionSearch: 512 } as const;
 
 /** Over-fetching stops here and the exact path answers instead (a filter passing few rows). */
 const MAX_FETCH = 4096;
@@ -45,8 +52,8 @@ export class HnswRetriever implements Retriever {
     this.candidates = options.candidates ?? 0;
     this.index = new usearch.Index({
       dimensions: vectors.cols, metric: usearch.MetricKind.IP, quantization: usearch.ScalarKind.F32,
-      connectivity: options.connectivity ?? 16, expansion_add: options.expansionAdd ?? 64,
-      expansion_search: options.expansionSearch ?? 128, multi: false,
+      connectivity: options.connectivity ?? HNSW_DEFAULTS.connectivity, expansion_add: options.expansionAdd ?? HNSW_DEFAULTS.expansionAdd,
+      expansion_search: options.expansionSearch ?? HNSW_DEFAULTS.expansionSearch, multi: false,
     });
     if (vectors.rows > 0) {
       const keys = BigUint64Array.from({ length: vectors.rows }, (_, r) => BigInt(r));

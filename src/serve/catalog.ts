@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ItemMeta, Matrix } from '../data/types.js';
+import { writeDirectoryAtomic, writeDirectoryAtomicOffThread } from '../data/atomic.js';
 import { InputError, UnknownIdError } from '../errors.js';
 import { VasgModel, scoringFactors } from '../model/vasg-model.js';
 import { createRetriever, ExactRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
@@ -24,6 +25,15 @@ type WriteRecord =
   | { op: 'items'; items: NewItem[] }
   | { op: 'available'; id: string; available: boolean }
   | { op: 'events'; user: string; items: string[] };
+
+export interface CatalogOptions {
+  kind?: RetrieverKind;
+  /** Log size past which the log is compacted into the model directory in the background, while serving. */
+  compactBytes?: number;
+}
+
+/** Default of `vasg serve --compact-bytes`. */
+export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 
 export interface RecommendOptions {
   includeCold?: boolean;
@@ -80,38 +90,76 @@ export class Catalog {
   private dir: string | null = null;
   /** Exact search over the trained users' vectors ("who would this product be recommended to"), built on first use. */
   private userRetriever: ExactRetriever | null = null;
+  private compactBytes = DEFAULT_COMPACT_BYTES;
+  private background: Promise<void> | null = null;
+  /** Set when a background compaction failed: the log then grows until the next start compacts it. */
+  private compactionError: Error | null = null;
 
   /**
    * Serves the model in `dir` with persisted writes: state from the last compaction, then the write log
-   * (`DIR.writes.log`, beside the directory because compaction swaps the directory whole) replayed on top
-   * and compacted. Replaying a record twice changes nothing, so a crash between compaction and clearing the
-   * log is harmless.
+   * (`DIR.writes.log` and a `.compacting` part left by an interrupted compaction; beside the directory because
+   * compaction swaps the directory whole) replayed on top and compacted. Every record sets a value or adds to a
+   * set, so replaying records the directory already holds, followed by all later ones, gives the same state:
+   * a crash anywhere in a compaction is harmless (README, "Compaction while serving").
    */
-  static open(dir: string, kind: RetrieverKind = 'exact'): Catalog {
-    const catalog = new Catalog(VasgModel.load(dir), kind);
+  static open(dir: string, options: CatalogOptions = {}): Catalog {
+    const catalog = new Catalog(VasgModel.load(dir), options.kind);
     catalog.restore(dir);
     const logFile = `${path.resolve(dir)}.writes.log`;
     const records = WriteLog.replay(logFile) as WriteRecord[];
     for (const record of records) catalog.apply(record);
     catalog.dir = dir;
     catalog.log = new WriteLog(logFile);
+    catalog.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
     if (records.length > 0) catalog.compact();
     return catalog;
   }
 
-  /** Folds the log into the model directory (one atomic directory swap), then empties the log. */
-  compact(): void {
-    if (!this.dir || !this.log) return;
+  /** The model directory's files with the server's state: what a compaction writes. */
+  private directoryFiles() {
     const { itemIds } = this.model.parts;
     const state: ServeState = {
       unavailable: itemIds.filter((_, i) => this.available[i] === 0),
       users: Object.fromEntries(Array.from(this.folded, ([user, { items }]) => [user, items.map((i) => itemIds[i])])),
     };
-    this.model.save(this.dir, this.model.info, [[STATE_FILE, JSON.stringify(state)]]);
+    return this.model.files(this.model.info, [[STATE_FILE, JSON.stringify(state)]]);
+  }
+
+  /** Folds the log into the model directory (one atomic directory swap), then empties the log. At start and stop: it blocks. */
+  compact(): void {
+    if (!this.dir || !this.log) return;
+    writeDirectoryAtomic(this.dir, this.directoryFiles());
     this.log.clear();
   }
 
-  close(): void {
+  /** The background compaction in progress, if any (tests and a clean stop wait for it). */
+  get compaction(): Promise<void> | null {
+    return this.background;
+  }
+
+  /**
+   * Compaction while serving: the state is copied now (a consistent cut between two writes), the log rotated
+   * so that later writes go to a fresh file, and the directory written and swapped in on a worker thread;
+   * only then is the rotated log deleted. Reads and writes go on meanwhile.
+   */
+  private compactInBackground(): void {
+    const log = this.log!;
+    const written = writeDirectoryAtomicOffThread(this.dir!, this.directoryFiles());
+    log.rotate();
+    this.background = written.then(() => {
+      log.dropRotated();
+      this.background = null;
+      if (log.bytes > this.compactBytes) this.compactInBackground();
+    }, (error: Error) => {
+      // The rotated records stay in FILE.compacting, replayed at the next start; no second rotation may overwrite them.
+      this.compactionError = error;
+      this.background = null;
+      console.error(`vasg serve: compacting the write log failed (${error.message}); the log grows until the next start compacts it`);
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.background) await this.background;
     this.compact();
     this.log?.close();
     this.log = null;
@@ -128,7 +176,9 @@ export class Catalog {
   /** Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns). */
   private write(record: WriteRecord): number[] {
     const rows = this.apply(record);
-    this.log?.append(record);
+    if (!this.log) return rows;
+    this.log.append(record);
+    if (this.log.bytes > this.compactBytes && !this.background && !this.compactionError) this.compactInBackground();
     return rows;
   }
 

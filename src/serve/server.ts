@@ -7,10 +7,20 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import { ConfigError, InputError, UnknownIdError } from '../errors.js';
+import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
 import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
+
+/** The image → features model that lets `POST /items` take images (`vasg serve --features-model`). */
+export interface ImageFeatures {
+  /** As given on the command line: `builtin:color` or the ONNX file. */
+  name: string;
+  extractor: FeatureExtractor;
+}
 
 export interface ServerOptions {
   apiKey?: string;
+  /** Without it, `POST /items` takes feature vectors only. */
+  imageFeatures?: ImageFeatures;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
   /** Folder served at `/` (the web page); default: the package's web/ folder, when it exists. */
@@ -31,6 +41,7 @@ const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1
 type Query = Record<string, unknown>;
 
 export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
+  if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, catalog.model.parts.featureDim);
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
   const metrics = new Metrics();
   const routes: Array<{ method: string; url: string; schema: unknown }> = [];
@@ -118,16 +129,21 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
           items: {
             type: 'array', minItems: 1, maxItems: 10000,
             items: {
-              type: 'object', required: ['id', 'features'], additionalProperties: false,
-              properties: { id: ID, title: { type: 'string', maxLength: 1000 }, category: { type: 'string', maxLength: 256 }, image_url: { type: 'string', maxLength: 2048 }, features: FLOATS },
+              type: 'object', required: ['id'], additionalProperties: false,
+              properties: {
+                id: ID, title: { type: 'string', maxLength: 1000 }, category: { type: 'string', maxLength: 256 }, image_url: { type: 'string', maxLength: 2048 },
+                features: FLOATS,
+                image: { type: 'string', minLength: 1, description: 'base64 of a JPEG, PNG or WebP file, instead of "features" (needs --features-model)' },
+              },
             },
           },
         },
       },
     },
   }, async (request) => {
-    const body = request.body as { items: Array<Omit<NewItem, 'imageUrl'> & { image_url?: string }> };
-    const items = body.items.map(({ image_url, ...rest }) => ({ ...rest, ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
+    const body = request.body as { items: PostedItem[] };
+    const features = await featuresOf(body.items, options.imageFeatures);
+    const items = body.items.map(({ image_url, image: _image, ...rest }, j) => ({ ...rest, features: features[j], ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
     const rows = catalog.addItems(items);
     return { added: rows.length, items: items.map((it) => it.id), catalog_size: catalog.size };
   });
@@ -181,7 +197,9 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     return { recommendations: await catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
   });
 
-  app.get('/healthz', { schema: summary('liveness and catalog size') }, async () => ({ ok: true, items: catalog.size, users: catalog.model.parts.userIds.length }));
+  app.get('/healthz', { schema: summary('liveness, catalog size, and the features model that turns posted images into features (null: none)') }, async () => ({
+    ok: true, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null,
+  }));
 
   app.get('/metrics', { schema: summary('Prometheus metrics') }, async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.type('text/plain; version=0.0.4');
@@ -192,6 +210,40 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   const webRoot = options.webRoot ?? PACKAGE_WEB;
   if (fs.existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, prefix: '/' });
   return app;
+}
+
+type PostedItem = Omit<NewItem, 'imageUrl' | 'features'> & { image_url?: string; features?: number[]; image?: string };
+
+/** A features model whose width differs from the encoder's input could never embed a posted image: refuse to start. */
+async function checkFeatureWidth(imageFeatures: ImageFeatures, featureDim: number): Promise<void> {
+  const width = await featureWidth(imageFeatures.extractor);
+  if (width !== featureDim) {
+    throw new ConfigError(`--features-model ${imageFeatures.name} gives ${width} features per image, but the model's encoder takes I = ${featureDim}: serve a model trained on features made by the same features model`, 'features-model');
+  }
+}
+
+/** Each posted item's feature vector: as sent, or extracted from its image (one batch, off the event loop). */
+async function featuresOf(items: PostedItem[], imageFeatures: ImageFeatures | undefined): Promise<number[][]> {
+  const images: Buffer[] = [];
+  const slots = items.map((item, j) => {
+    const field = `body.items.${j}`;
+    if (item.features && item.image !== undefined) throw new InputError(`${field} (item "${item.id}"): give "features" or "image", not both`, field, undefined, field);
+    if (item.features) return -1;
+    if (item.image === undefined) throw new InputError(`${field}.features (item "${item.id}"): give "features" (the model's I values) or "image"`, `${field}.features`, undefined, `${field}.features`);
+    if (!imageFeatures) {
+      throw new InputError(`${field}.image: this server takes no images; start vasg serve with --features-model builtin:color (or an ONNX image model) to turn images into features`, `${field}.image`, undefined, `${field}.image`);
+    }
+    images.push(Buffer.from(item.image, 'base64'));
+    return images.length - 1;
+  });
+  const rows = images.length ? await imageFeatures!.extractor.extract(images) : [];
+  return items.map((item, j) => {
+    if (slots[j] < 0) return item.features!;
+    const row = rows[slots[j]];
+    const field = `body.items.${j}.image`;
+    if (row instanceof Error) throw new InputError(`${field} (item "${item.id}"): not a readable JPEG, PNG or WebP image: ${row.message}`, field, undefined, field);
+    return Array.from(row);
+  });
 }
 
 /** A route with no input still gets a schema, so it is listed in /openapi.json. */
