@@ -95,3 +95,20 @@ test('metadata: gzip, raw UTF-8 and escapes in literals, a line without asin nam
   ]);
   assert.deepEqual(bad, ["meta2.json.gz:2: missing field 'asin'", 'meta2.json.gz:3: not a dict']);
 });
+
+test('a missing file, a file that is not gzip and a gzip cut short are errors naming the file (and the last line read)', async () => {
+  const text = Array.from({ length: 2000 }, (_, k) => JSON.stringify({ reviewerID: `U${k}`, asin: 'B1', overall: 5 })).join('\n');
+  const gz = zlib.gzipSync(text);
+  const cut = path.join(dir, 'cut.json.gz');
+  fs.writeFileSync(cut, gz.subarray(0, gz.length >> 1));
+  const notGzip = path.join(dir, 'plain.json.gz');
+  fs.writeFileSync(notGzip, text);
+  const missing = path.join(dir, 'missing.json');
+  const fail = () => assert.fail('a bad line instead of an error');
+  await assert.rejects(collect(readReviews(missing, fail)), { message: `${missing}: no such file` });
+  await assert.rejects(collect(readMeta(notGzip, fail)), { message: `${notGzip}: incorrect header check` });
+  await assert.rejects(collect(readReviews(cut, fail)), (error: Error) => {
+    const line = Number(new RegExp(`^${cut}: unexpected end of file \\(after line (\\d+)\\)$`).exec(error.message)?.[1]);
+    return line > 0 && line < 2000;
+  });
+});

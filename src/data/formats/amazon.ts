@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
+import { InputError } from '../../errors.js';
 import { parsePyLiteral, type PyValue } from './pyliteral.js';
 
 export interface Review {
@@ -26,13 +27,31 @@ export interface ProductMeta {
 /** Called for each skipped line; `line` is 1-based. */
 export type BadLine = (file: string, line: number, reason: string) => void;
 
+/**
+ * Numbered non-empty lines. A file that cannot be read, or a gzip stream that is corrupt or cut short,
+ * is an InputError naming the file and the line it stopped after (lines before it were already used).
+ */
 async function* lines(file: string): AsyncGenerator<[number, string]> {
   const raw = fs.createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw;
+  const gunzip = file.endsWith('.gz') ? zlib.createGunzip() : null;
+  const input = gunzip ? raw.pipe(gunzip) : raw;
   let n = 0;
-  for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
-    n++;
-    if (line.trim() !== '') yield [n, line];
+  let failure: Error | null = null;
+  raw.on('error', (error) => {
+    failure = error;
+    input.destroy(error); // pipe() does not pass a source error on, which would leave readline waiting
+  });
+  try {
+    for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
+      n++;
+      if (line.trim() !== '') yield [n, line];
+    }
+  } catch (error) {
+    failure = error as Error;
+  }
+  if (failure) {
+    const reason = (failure as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (failure as Error).message;
+    throw new InputError(`${file}: ${reason}${n > 0 ? ` (after line ${n})` : ''}`, file, n);
   }
 }
 
