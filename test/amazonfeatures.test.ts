@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readFeatureRecords, recordBytes } from '../src/data/formats/amazonfeatures.js';
+import { indexFeatureFile, readFeatureRecords, recordBytes } from '../src/data/formats/amazonfeatures.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-feat-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -32,4 +32,14 @@ test('a file truncated mid-record is refused with the byte offset of the bad rec
   writeB(file, 4, [['B000000001', [1, 2, 3, 4]], ['B000000002', [5, 6, 7, 8]]]);
   fs.truncateSync(file, 2 * recordBytes(4) - 5);
   assert.throws(() => [...readFeatureRecords(file, 4, () => true)], /t\.b: truncated record at byte offset 26 .*--feature-dim 4/);
+});
+
+test('a wrong --feature-dim whose record size divides the file size is refused at the first misplaced ASIN', () => {
+  const file = path.join(dir, 'dim3.b');
+  // 13 records of 22 bytes (dim 3) are 11 records of 26 bytes (dim 4): record 1 of those starts inside a vector.
+  writeB(file, 3, Array.from({ length: 13 }, (_, i) => [`B00000000${i % 10}`, [1, 2, 3]]));
+  const wrong = /dim3\.b: the record at byte offset 26 does not start with a 10-character ASCII ASIN \(is --feature-dim 4 right\?\)/;
+  assert.throws(() => indexFeatureFile(file, 4, () => true), wrong);
+  assert.throws(() => [...readFeatureRecords(file, 4, () => false)], wrong);
+  assert.equal(indexFeatureFile(file, 3, () => true).asins.length, 10);
 });

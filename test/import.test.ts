@@ -67,6 +67,7 @@ test('vasg import amazon refuses a truncated .b file and leaves no output', () =
   const r = vasg(['import', 'amazon', '--reviews', path.join(dir, 'r2.json'), '--meta', path.join(dir, 'm2.json'), '--features', path.join(dir, 't.b'), '--feature-dim', '3', '--out', out]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /t\.b: truncated record at byte offset 22/);
+  assert.doesNotMatch(r.stderr, /reviews/, 'the .b file is checked before the reviews are read');
   assert.equal(fs.existsSync(out), false);
 });
 

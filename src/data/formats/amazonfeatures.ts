@@ -49,7 +49,7 @@ export function indexFeatureFile(file: string, dim: number, wanted: (asin: strin
   try {
     for (let r = 0; r < total; r++) {
       if (readFully(fd, buf, ASIN_BYTES, r * rec) !== ASIN_BYTES) throw new Error(`${file}: truncated record at byte offset ${r * rec} (file shrank while reading)`);
-      const asin = buf.toString('latin1').trim();
+      const asin = asinOf(buf, 0, file, r * rec, dim);
       if (seen.has(asin) || !wanted(asin)) continue;
       seen.add(asin);
       asins.push(asin);
@@ -83,7 +83,7 @@ export function* readFeatureRecords(
       if (got !== want) throw new Error(`${file}: truncated record at byte offset ${offset + got - (got % rec)} (file shrank while reading)`);
       for (let r = 0; r < want / rec; r++) {
         const start = r * rec;
-        const asin = buf.toString('latin1', start, start + ASIN_BYTES).trim();
+        const asin = asinOf(buf, start, file, offset + start, dim);
         if (!keep(asin, done + r)) continue;
         const vector = new Float32Array(dim);
         const bytes = buf.subarray(start + ASIN_BYTES, start + rec);
@@ -96,6 +96,19 @@ export function* readFeatureRecords(
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The record's ASIN. Its 10 bytes must be printable ASCII: anything else means the records are not where
+ * they should be — usually a wrong --feature-dim whose record size happens to divide the file size.
+ */
+function asinOf(buf: Buffer, start: number, file: string, offset: number, dim: number): string {
+  for (let k = start; k < start + ASIN_BYTES; k++) {
+    if (buf[k] < 0x20 || buf[k] > 0x7e) {
+      throw new Error(`${file}: the record at byte offset ${offset} does not start with a 10-character ASCII ASIN (is --feature-dim ${dim} right?)`);
+    }
+  }
+  return buf.toString('latin1', start, start + ASIN_BYTES).trim();
 }
 
 function readFully(fd: number, buf: Buffer, length: number, position: number): number {

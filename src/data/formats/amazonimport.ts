@@ -7,7 +7,7 @@ import type { DatasetToWrite } from '../dataset.js';
 import { npyHeader } from '../npy.js';
 import { assemble, count, type ImportReport } from './assemble.js';
 import { inCategory, readMeta, readReviews, type ProductMeta, type Review } from './amazon.js';
-import { indexFeatureFile, readFeatureRecords } from './amazonfeatures.js';
+import { checkFeatureFileSize, indexFeatureFile, readFeatureRecords } from './amazonfeatures.js';
 
 export interface AmazonImportOptions {
   reviews: string;
@@ -34,6 +34,8 @@ export async function importAmazon(
     if (n === NAMED_BAD_LINES) warn(`${file}: further malformed lines are only counted`);
   };
 
+  // A .b file of the wrong size (or --feature-dim) fails now, not after a long read of the reviews.
+  if (o.features) checkFeatureFileSize(o.features, o.featureDim);
   progress.start(`metadata ${o.meta}`, 0);
   const products = new Map<string, ProductMeta>();
   for await (const m of readMeta(o.meta, bad)) {
