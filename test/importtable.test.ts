@@ -133,6 +133,13 @@ test('vasg import table: errors name the file, the flag or the line, and write n
   assert.match(r.stderr, /nothing-\*\.csv: .*No files found/);
   r = run('log.csv', ['--min-rating', '3']);
   assert.match(r.stderr, /--min-rating needs --rating-col/);
+  // Vectors that do not parse, or hold NaN, are errors naming the item table (not silently featureless products).
+  fs.writeFileSync(at('vec-text.csv'), 'item_id,vec\na,"[0.1, 0.2]"\nb,"0.3;0.4"\n');
+  r = run('log.csv', ['--items', at('vec-text.csv'), '--vector-col', 'vec']);
+  assert.match(r.stderr, /vec-text\.csv: 1 values of --vector-col vec are not vectors, e\.g\. "0\.3;0\.4"/);
+  fs.writeFileSync(at('vec-nan.csv'), 'item_id,vec\na,"[0.1, 0.2]"\nb,"[0.3, nan]"\n');
+  r = run('log.csv', ['--items', at('vec-nan.csv'), '--vector-col', 'vec']);
+  assert.match(r.stderr, /vec-nan\.csv \(--vector-col vec\): item "b", value 1: expected a finite number, found NaN/);
   assert.equal(fs.existsSync(at('bad')), false);
 });
 

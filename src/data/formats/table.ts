@@ -172,11 +172,11 @@ async function rows(db: DuckDBConnection, sql: string, each: (values: unknown[])
   }
 }
 
-/** Fails with an example when a column has values that are not numbers / times. */
-async function checkParsed(db: DuckDBConnection, label: string, src: string, raw: string, parsed: string, what: string): Promise<void> {
+/** Fails with an example when a column has values that do not parse (as numbers, times or vectors). */
+async function checkParsed(db: DuckDBConnection, label: string, src: string, raw: string, parsed: string, what: string, kind: 'numbers' | 'times' | 'vectors'): Promise<void> {
   const bad = await db.runAndReadAll(`SELECT count(*), any_value(CAST(${raw} AS VARCHAR)) FROM ${src} WHERE ${raw} IS NOT NULL AND ${parsed} IS NULL`);
   const [n, example] = bad.getRows()[0];
-  if (Number(n) > 0) throw new Error(`${label}: ${n} values of ${what} are not ${what.startsWith('--time') ? 'times' : 'numbers'}, e.g. ${JSON.stringify(example)}`);
+  if (Number(n) > 0) throw new Error(`${label}: ${n} values of ${what} are not ${kind}, e.g. ${JSON.stringify(example)}`);
 }
 
 async function readInteractions(db: DuckDBConnection, o: TableImportOptions, dropped: Record<string, number>, progress: Progress): Promise<Review[]> {
@@ -188,8 +188,8 @@ async function readInteractions(db: DuckDBConnection, o: TableImportOptions, dro
   const src = t.sql;
   const rating = o.ratingCol ? `TRY_CAST(${ident(o.ratingCol)} AS DOUBLE)` : '1.0';
   const time = o.timeCol ? epochSql(o.timeCol, t.columns.get(o.timeCol)!) : 'CAST(NULL AS DOUBLE)';
-  if (o.ratingCol) await checkParsed(db, t.label, src, ident(o.ratingCol), rating, `--rating-col ${o.ratingCol}`);
-  if (o.timeCol) await checkParsed(db, t.label, src, ident(o.timeCol), time, `--time-col ${o.timeCol}`);
+  if (o.ratingCol) await checkParsed(db, t.label, src, ident(o.ratingCol), rating, `--rating-col ${o.ratingCol}`, 'numbers');
+  if (o.timeCol) await checkParsed(db, t.label, src, ident(o.timeCol), time, `--time-col ${o.timeCol}`, 'times');
   const base = `SELECT nullif(trim(CAST(${ident(o.userCol)} AS VARCHAR)), '') AS u, nullif(trim(CAST(${ident(o.itemCol)} AS VARCHAR)), '') AS i, ${rating} AS r, ${time} AS ts FROM ${src}`;
   const missingId = 'u IS NULL OR i IS NULL';
   const lowRating = o.minRating !== undefined ? `r < ${o.minRating}` : 'false';
@@ -235,6 +235,7 @@ async function readItems(db: DuckDBConnection, o: TableImportOptions, dropped: R
   const src = t.sql;
   const text = (c: string | undefined) => (c ? `coalesce(CAST(${ident(c)} AS VARCHAR), '')` : `''`);
   const vector = o.vectorCol ? `TRY_CAST(${ident(o.vectorCol)} AS FLOAT[])` : 'NULL';
+  if (o.vectorCol) await checkParsed(db, t.label, src, ident(o.vectorCol), vector, `--vector-col ${o.vectorCol}`, 'vectors');
   await rows(db, `SELECT trim(CAST(${ident(o.itemIdCol)} AS VARCHAR)), ${text(o.titleCol)}, ${text(o.categoryCol)}, ${text(o.imageCol)}, ${vector} FROM ${src}`, ([id, title, category, image, v]) => {
     const asin = id === null ? '' : String(id);
     if (asin === '') return count(dropped, 'item row without id');
@@ -281,6 +282,8 @@ function keepWithFeatures(products: Map<string, ProductMeta>, vectors: Map<strin
     }
     if (cols < 0) cols = v.length;
     if (v.length !== cols) throw new Error(`${label}: item ${JSON.stringify(id)} has a vector of length ${v.length}, earlier ones have ${cols}`);
+    const bad = v.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new Error(`${label}: item ${JSON.stringify(id)}, value ${bad}: expected a finite number, found ${v[bad]}`);
   }
   const data = new Float32Array(products.size * Math.max(cols, 0));
   let row = 0;
