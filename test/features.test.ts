@@ -14,7 +14,7 @@ import { encoderGraph, ENCODER_INPUT, ENCODER_OUTPUT } from '../src/onnx/encoder
 import { colorExtractor, onnxExtractor, type FeatureExtractor } from '../src/features/extractors.js';
 import { extractFeatures, InterruptedError, partialDirFor, type ImageItem } from '../src/features/extract.js';
 import { colorFeatures, COLOR_FEATURE_DIM } from '../src/features/color.js';
-import { loadRgb } from '../src/features/image.js';
+import { imageFileFor, loadRgb } from '../src/features/image.js';
 import { readNpy } from '../src/data/npy.js';
 import { native } from '../src/native.js';
 import { resolveConfig } from '../src/model/config.js';
@@ -177,6 +177,22 @@ test('vasg features on the command line: builtin:color, a report of what is miss
   const bad = spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'features', '--items', itemsCsv, '--images', images, '--model', modelFile, '--input-size', '4', '--output', 'nope', '--out', out], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /has no output "nope"; its outputs are "logits", "pooled"/);
+});
+
+test('imageFileFor: a path, a URL\'s file name in the folder (query dropped, %-escapes decoded), <item_id>.<ext>; a malformed URL is no file, not a crash', async () => {
+  await ready;
+  fs.copyFileSync(path.join(images, 'red.png'), path.join(images, 'big red.png'));
+  try {
+    assert.equal(imageFileFor(images, 'x', 'red.png'), path.join(images, 'red.png'));
+    assert.equal(imageFileFor(images, 'x', path.join(images, 'blue.png')), path.join(images, 'blue.png'));
+    assert.equal(imageFileFor(images, 'x', 'https://img.example/I/big%20red.png?w=300#top'), path.join(images, 'big red.png'));
+    assert.equal(imageFileFor(images, 'green', ''), path.join(images, 'green.png'));
+    assert.equal(imageFileFor(images, 'x', 'http://exa mple.com/%E0%A4%A.png'), null);
+    assert.equal(imageFileFor(images, 'x', 'http://img.example'), null);
+    assert.equal(imageFileFor(images, 'nothing', ''), null);
+  } finally {
+    fs.rmSync(path.join(images, 'big red.png'));
+  }
 });
 
 function modelWith(minMaxScale: boolean): VasgModel {

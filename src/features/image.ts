@@ -25,10 +25,20 @@ export interface RgbImage {
 export function imageFileFor(dir: string, itemId: string, imageUrl: string): string | null {
   const url = imageUrl.trim();
   let candidates: string[];
-  if (/^https?:\/\//i.test(url)) candidates = [path.join(dir, decodeURIComponent(path.posix.basename(new URL(url).pathname)))];
+  if (/^https?:\/\//i.test(url)) candidates = [path.join(dir, urlFileName(url))];
   else if (url.length > 0) candidates = [path.resolve(dir, url)];
   else candidates = IMAGE_EXTENSIONS.map((ext) => path.join(dir, `${itemId}.${ext}`));
   return candidates.find((file) => fs.existsSync(file)) ?? null;
+}
+
+/** The file name a URL ends in: query and fragment dropped, %-escapes decoded (kept as they are when malformed). */
+function urlFileName(url: string): string {
+  const name = path.posix.basename(url.replace(/[?#].*$/, ''));
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 /** Decodes an image into `size × size` RGB; throws with the decoder's message for a corrupt or unsupported image. */
