@@ -2,9 +2,14 @@
 // clusters), and the SVG figures.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
 import type { Matrix, Split } from '../src/data/types.js';
 import { Rng } from '../src/data/random.js';
 import { histogram, linearRelations, moments, pca, randomPairs, cosineDistribution, tsne } from '../src/eval/analysis.js';
+import { thumbnailHref } from '../src/experiments/analysis.js';
 import { barFigure, histogramFigure, lineFigure, recommendationsFigure, scatterFigure } from '../src/eval/figures.js';
 
 function matrix(rows: number[][]): Matrix {
@@ -135,4 +140,21 @@ test('the recommendations figure labels products by title and category, and show
   const pixel = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
   const withThumbnails = await recommendationsFigure(cells.map((c) => ({ ...c, href: pixel })));
   assert.equal(withThumbnails.split('<image').length - 1, cells.length);
+});
+
+test('thumbnails are found as vasg features finds images: a downloaded URL\'s file name, <item_id>.png; else the web URL', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-thumbs-'));
+  try {
+    const png = (file: string) => sharp({ create: { width: 4, height: 4, channels: 3, background: '#c00' } }).png().toFile(path.join(dir, file));
+    await png('B01.jpg');
+    await png('P7.png');
+    const url = 'https://images.example/I/B01.jpg';
+    assert.match(await thumbnailHref('B01', url, dir), /^data:image\/png;base64,/);
+    assert.match(await thumbnailHref('P7', '', dir), /^data:image\/png;base64,/);
+    assert.equal(await thumbnailHref('B02', 'https://images.example/I/B02.jpg', dir), 'https://images.example/I/B02.jpg');
+    assert.equal(await thumbnailHref('B01', url, undefined), url);
+    assert.equal(await thumbnailHref('P8', '', dir), '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -62,7 +62,7 @@ export function experimentCommand(): Command {
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
     .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
-    .option('--images <dir>', 'folder of product images (relative image_url paths): thumbnails in the figures')
+    .option('--images <dir>', 'folder of product images, found as vasg features finds them: thumbnails in the figures')
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
   return command.action(async (asked: ExperimentName[], options) => {

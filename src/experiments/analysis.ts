@@ -1,10 +1,9 @@
 // §6 analyses of one trained VASG model (the first seed): PCA of 200 products, t-SNE of 4 users'
 // products, cosine-similarity distributions (VASG vs image features, with kurtosis) and the
 // linear relation X_p1 − X_u1 + X_u2, each with its figure.
-import fs from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import type { Split } from '../data/types.js';
+import { imageFileFor } from '../features/image.js';
 import { resolveConfig } from '../model/config.js';
 import { linearRelations, pcaProducts, similarityDistributions, tsneUserProducts, type LinearRelationResult, type Moments } from '../eval/analysis.js';
 import { histogramFigure, recommendationsFigure, scatterFigure, type ProductCell } from '../eval/figures.js';
@@ -21,17 +20,21 @@ export interface AnalysisResult {
   figures: Map<string, string>;
 }
 
-/** An image_url as a figure href: web URLs as they are, local files (relative to `imagesDir`) as small data: URIs. */
-async function thumbnailHref(imageUrl: string, imagesDir: string | undefined): Promise<string> {
-  if (/^https?:\/\//i.test(imageUrl)) return imageUrl;
-  if (!imageUrl || !imagesDir) return '';
-  const file = path.resolve(imagesDir, imageUrl);
-  if (!fs.existsSync(file)) return '';
-  try {
-    return `data:image/png;base64,${(await sharp(file).resize(48, 48, { fit: 'cover' }).png().toBuffer()).toString('base64')}`;
-  } catch {
-    return ''; // an unreadable image just gets no thumbnail
+/**
+ * A product's thumbnail as a figure href: with `imagesDir`, its image file found as `vasg features` finds it
+ * (image_url as a path, a URL's file name, or <item_id>.<ext>) as a small data: URI; otherwise a web
+ * image_url as it is; '' for none.
+ */
+export async function thumbnailHref(itemId: string, imageUrl: string, imagesDir: string | undefined): Promise<string> {
+  const file = imagesDir ? imageFileFor(imagesDir, itemId, imageUrl) : null;
+  if (file) {
+    try {
+      return `data:image/png;base64,${(await sharp(file).resize(48, 48, { fit: 'cover' }).png().toBuffer()).toString('base64')}`;
+    } catch {
+      // an unreadable image gets the web URL, if any
+    }
   }
+  return /^https?:\/\//i.test(imageUrl) ? imageUrl : '';
 }
 
 /**
@@ -47,7 +50,7 @@ async function recommendationGrid(model: VasgModel, split: Split, seed: number, 
   const itemIndex = new Map(split.itemIds.map((id, i) => [id, i]));
   const cell = async (row: string, column: number, item: number, cold: boolean): Promise<ProductCell> => {
     const meta = split.items[item];
-    return { row, column, category: meta.category || 'uncategorised', title: meta.title || split.itemIds[item], cold, href: await thumbnailHref(meta.imageUrl, imagesDir) };
+    return { row, column, category: meta.category || 'uncategorised', title: meta.title || split.itemIds[item], cold, href: await thumbnailHref(split.itemIds[item], meta.imageUrl, imagesDir) };
   };
   for (const u of users) {
     const row = `user ${split.userIds[u]}`;
