@@ -29,6 +29,9 @@ test('decodes escapes and unicode', () => {
   assert.equal(parsePyLiteral("u'caf\\xe9 \\u2603 \\U0001F600 it\\'s\\n'"), "café ☃ 😀 it's\n");
   assert.equal(parsePyLiteral("'naïve 日本'"), 'naïve 日本');
   assert.equal(parsePyLiteral("r'a\\nb'"), 'a\\nb');
+  assert.throws(() => parsePyLiteral("u'\\xg0'"), /bad \\x escape at column 5/);
+  assert.throws(() => parsePyLiteral("u'\\u26'"), /bad \\u escape/);
+  assert.throws(() => parsePyLiteral("u'\\U0001F6'"), /bad \\U escape/);
 });
 
 test('Python 2 byte strings (no u prefix) holding UTF-8 are decoded; u-strings and invalid UTF-8 are kept', () => {
@@ -44,4 +47,11 @@ test('never evaluates code and reports where a literal is malformed', () => {
     assert.throws(() => parsePyLiteral(bad), PyLiteralError, bad);
   }
   assert.throws(() => parsePyLiteral("{'a': 1 'b': 2}"), /expected ',' or '}' at column 9/);
+});
+
+test("a '__proto__' key is a plain key: it cannot give the dict inherited fields", () => {
+  const v = parsePyLiteral("{'__proto__': {'asin': 'B1'}, 'title': 'x'}") as Record<string, unknown>;
+  assert.equal(v.asin, undefined);
+  assert.deepEqual(Object.keys(v), ['__proto__', 'title']);
+  assert.equal(Object.getPrototypeOf(v), Object.prototype);
 });

@@ -80,7 +80,8 @@ class Parser {
       this.skipSpace();
       if (this.text[this.pos] !== ':') this.fail("expected ':'");
       this.pos++;
-      out[String(key)] = this.value();
+      // An own property even for the key '__proto__', which plain assignment would take as the prototype.
+      Object.defineProperty(out, String(key), { value: this.value(), enumerable: true, writable: true, configurable: true });
     });
     return out;
   }
@@ -110,7 +111,7 @@ class Parser {
 
   hexEscape(digits: number): string {
     const hex = this.text.slice(this.pos, this.pos + digits);
-    if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(hex)) this.fail(`bad \\${digits === 2 ? 'x' : 'u'} escape`);
+    if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(hex)) this.fail(`bad \\${{ 2: 'x', 4: 'u', 8: 'U' }[digits]} escape`);
     this.pos += digits;
     const code = parseInt(hex, 16);
     if (code > 0x10ffff) this.fail('code point out of range');
