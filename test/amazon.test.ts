@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { inCategory, readMeta, readReviews } from '../src/data/formats/amazon.js';
+import { pathsUnder, readMeta, readReviews } from '../src/data/formats/amazon.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-amazon-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -75,7 +75,7 @@ test('2014 Python-literal and 2018 JSON metadata, with category prefixes', async
   assert.equal(bad.length, 1);
   assert.match(bad[0], /^2: /);
   const men = ['Clothing, Shoes & Jewelry', 'Men'];
-  assert.deepEqual(got.map((m) => inCategory(m, men)), [true, false]);
+  assert.deepEqual(got.map((m) => pathsUnder(m, men)), [[['Clothing, Shoes & Jewelry', 'Men', 'Shoes']], []]);
 });
 
 test('metadata: gzip, raw UTF-8 and escapes in literals, a line without asin named, a list is not a product', async () => {

@@ -32,7 +32,7 @@ test('vasg import amazon: category, duplicates, products without features, cold-
     [
       `{'asin': 'B000000001', 'title': u'Chaussure \\xe9l\\xe9gante', 'imUrl': 'http://x/1.jpg', 'categories': ${men}}`,
       `{'asin': 'B000000002', 'title': 'No features', 'categories': ${men}}`,
-      `{'asin': 'B000000003', 'title': 'Cold', 'imUrl': 'http://x/3.jpg', 'categories': ${men}}`,
+      `{'asin': 'B000000003', 'title': 'Cold', 'imUrl': 'http://x/3.jpg', 'categories': [['Clothing, Shoes & Jewelry', 'Women'], ${men.slice(1, -1)}]}`,
       "{'asin': 'B000000004', 'title': 'Women', 'categories': [['Clothing, Shoes & Jewelry', 'Women']]}",
     ].join('\n'),
   );
@@ -55,6 +55,7 @@ test('vasg import amazon: category, duplicates, products without features, cold-
   const ds = loadDataset(out).dataset;
   assert.deepEqual(ds.itemIds, ['B000000001', 'B000000003']);
   assert.equal(ds.items[0].title, 'Chaussure élégante');
+  assert.equal(ds.items[1].category, 'Clothing, Shoes & Jewelry/Men/Shoes', 'the category column holds the selected path');
   assert.deepEqual([...ds.features.data.subarray(3, 6)].map((x) => Math.round(x * 10) / 10), [3, 3.1, 3.2]);
 });
 

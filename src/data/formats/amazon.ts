@@ -124,7 +124,7 @@ export async function* readMeta(file: string, bad: BadLine): AsyncGenerator<Prod
   }
 }
 
-/** True when one of the product's category paths starts with `prefix` ("Clothing, Shoes & Jewelry/Men"). */
-export function inCategory(meta: ProductMeta, prefix: string[]): boolean {
-  return meta.categories.some((path) => prefix.every((p, i) => path[i] === p));
+/** The product's category paths that start with `prefix` ("Clothing, Shoes & Jewelry/Men"); none when it is outside. */
+export function pathsUnder(meta: ProductMeta, prefix: string[]): string[][] {
+  return meta.categories.filter((path) => prefix.every((p, i) => path[i] === p));
 }

@@ -6,7 +6,7 @@ import type { Progress } from '../../progress.js';
 import type { DatasetToWrite } from '../dataset.js';
 import { npyHeader } from '../npy.js';
 import { assemble, count, type ImportReport } from './assemble.js';
-import { inCategory, readMeta, readReviews, type ProductMeta, type Review } from './amazon.js';
+import { pathsUnder, readMeta, readReviews, type ProductMeta, type Review } from './amazon.js';
 import { checkFeatureFileSize, indexFeatureFile, readFeatureRecords } from './amazonfeatures.js';
 
 export interface AmazonImportOptions {
@@ -39,8 +39,10 @@ export async function importAmazon(
   progress.start(`metadata ${o.meta}`, 0);
   const products = new Map<string, ProductMeta>();
   for await (const m of readMeta(o.meta, bad)) {
-    if (o.category.length > 0 && !inCategory(m, o.category)) continue;
-    products.set(m.asin, m);
+    // Only the selected paths stay, so items.csv's category (the first path) is one under --category.
+    const categories = o.category.length > 0 ? pathsUnder(m, o.category) : m.categories;
+    if (o.category.length > 0 && categories.length === 0) continue;
+    products.set(m.asin, { ...m, categories });
     if (products.size % 10000 === 0) progress.update(products.size);
   }
   progress.finish(`${products.size} products selected`);
