@@ -75,7 +75,8 @@ test('2014 Python-literal and 2018 JSON metadata, with category prefixes', async
   assert.equal(bad.length, 1);
   assert.match(bad[0], /^2: /);
   const men = ['Clothing, Shoes & Jewelry', 'Men'];
-  assert.deepEqual(got.map((m) => pathsUnder(m, men)), [[['Clothing, Shoes & Jewelry', 'Men', 'Shoes']], []]);
+  assert.deepEqual(got.map((m) => pathsUnder(m, [men])), [[['Clothing, Shoes & Jewelry', 'Men', 'Shoes']], []]);
+  assert.deepEqual(got.map((m) => pathsUnder(m, [['Clothing, Shoes & Jewelry', 'Women'], [...men, 'Shoes']]).length), [1, 1]);
 });
 
 test('metadata: gzip, raw UTF-8 and escapes in literals, a line without asin named, a list is not a product', async () => {

@@ -57,6 +57,12 @@ test('vasg import amazon: category, duplicates, products without features, cold-
   assert.equal(ds.items[0].title, 'Chaussure élégante');
   assert.equal(ds.items[1].category, 'Clothing, Shoes & Jewelry/Men/Shoes', 'the category column holds the selected path');
   assert.deepEqual([...ds.features.data.subarray(3, 6)].map((x) => Math.round(x * 10) / 10), [3, 3.1, 3.2]);
+  // --category repeated: products under either prefix.
+  const both = vasg(['import', 'amazon', '--reviews', path.join(dir, 'reviews.json'), '--meta', path.join(dir, 'meta.json'), '--features', path.join(dir, 'f.b'), '--feature-dim', '3',
+    '--category', 'Clothing, Shoes & Jewelry/Men', '--category', 'Clothing, Shoes & Jewelry/Women', '--out', path.join(dir, 'both'), '--json']);
+  assert.equal(both.status, 0, both.stderr);
+  assert.equal(JSON.parse(both.stdout).dropped['review outside the category'], undefined);
+  assert.deepEqual(loadDataset(path.join(dir, 'both')).dataset.itemIds, ['B000000004', 'B000000001', 'B000000003'], 'in .b file order');
 });
 
 test('vasg import amazon refuses a truncated .b file and leaves no output', () => {

@@ -23,7 +23,11 @@ function amazonCommand(): Command {
     .requiredOption('--meta <file>', 'metadata: 2014 Python-literal lines or 2018 JSON lines, plain or .gz')
     .option('--features <file>', 'image features .b file (10-byte ASIN + float32 vector per record)')
     .addOption(new Option('--feature-dim <n>', 'floats per .b record').argParser(int(1)).default(DEFAULT_FEATURE_DIM))
-    .option('--category <path>', "category path prefix, e.g. 'Clothing, Shoes & Jewelry/Men'", '')
+    .addOption(
+      new Option('--category <path>', "category path prefix, e.g. 'Clothing, Shoes & Jewelry/Men'; repeat it to keep products under any of several")
+        .argParser((path: string, earlier: string[]) => [...earlier, path])
+        .default([], 'every category'),
+    )
     .requiredOption('--out <dir>', 'directory to write')
     .option('--json', 'print a JSON summary only')
     .action(async (options) => {
@@ -33,7 +37,7 @@ function amazonCommand(): Command {
           meta: options.meta,
           features: options.features,
           featureDim: options.featureDim,
-          category: options.category === '' ? [] : String(options.category).split('/'),
+          categories: (options.category as string[]).map((path) => path.split('/')),
         },
         progressFor(options),
       );

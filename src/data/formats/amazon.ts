@@ -124,7 +124,10 @@ export async function* readMeta(file: string, bad: BadLine): AsyncGenerator<Prod
   }
 }
 
-/** The product's category paths that start with `prefix` ("Clothing, Shoes & Jewelry/Men"); none when it is outside. */
-export function pathsUnder(meta: ProductMeta, prefix: string[]): string[][] {
-  return meta.categories.filter((path) => prefix.every((p, i) => path[i] === p));
+/**
+ * The product's category paths that start with one of `prefixes` (e.g. ["Clothing, Shoes & Jewelry", "Men"]);
+ * none when it is outside them all.
+ */
+export function pathsUnder(meta: ProductMeta, prefixes: string[][]): string[][] {
+  return meta.categories.filter((path) => prefixes.some((prefix) => prefix.every((p, i) => path[i] === p)));
 }

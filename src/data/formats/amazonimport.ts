@@ -14,8 +14,8 @@ export interface AmazonImportOptions {
   meta: string;
   features?: string;
   featureDim: number;
-  /** Path prefix split on '/', e.g. ['Clothing, Shoes & Jewelry', 'Men']; empty = everything. */
-  category: string[];
+  /** Path prefixes split on '/', e.g. [['Clothing, Shoes & Jewelry', 'Men']]; a product under any is kept; none = everything. */
+  categories: string[][];
 }
 
 /** Skipped lines named on stderr (also with --json, whose stdout stays the report); the rest are only counted. */
@@ -40,8 +40,8 @@ export async function importAmazon(
   const products = new Map<string, ProductMeta>();
   for await (const m of readMeta(o.meta, bad)) {
     // Only the selected paths stay, so items.csv's category (the first path) is one under --category.
-    const categories = o.category.length > 0 ? pathsUnder(m, o.category) : m.categories;
-    if (o.category.length > 0 && categories.length === 0) continue;
+    const categories = o.categories.length > 0 ? pathsUnder(m, o.categories) : m.categories;
+    if (o.categories.length > 0 && categories.length === 0) continue;
     products.set(m.asin, { ...m, categories });
     if (products.size % 10000 === 0) progress.update(products.size);
   }
@@ -52,7 +52,7 @@ export async function importAmazon(
   let read = 0;
   for await (const r of readReviews(o.reviews, bad)) {
     if (++read % 100000 === 0) progress.update(read);
-    if (o.category.length > 0 && !products.has(r.item)) {
+    if (o.categories.length > 0 && !products.has(r.item)) {
       count(dropped, 'review outside the category');
       continue;
     }
