@@ -174,6 +174,12 @@ test('vasg features on the command line: builtin:color, a report of what is miss
   assert.deepEqual(report.failed, [{ itemId: 'x1', reason: 'no image file' }]);
   assert.equal(fs.readFileSync(report.itemsOut, 'utf8'), 'item_id,title,image_url\nred,Red one,red.png\nblue,Blue,https://shop.example/img/blue.png\n');
   assert.equal(readNpy(out).rows, 2);
+  // Once every product has an image, the list of kept products from the earlier run is removed.
+  fs.writeFileSync(itemsCsv, 'item_id,title,image_url\nred,Red one,red.png\nblue,Blue,https://shop.example/img/blue.png\n');
+  const again = spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'features', '--items', itemsCsv, '--images', images, '--model', 'builtin:color', '--out', out, '--json'], { encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).itemsOut, null);
+  assert.ok(!fs.existsSync(report.itemsOut), 'no stale list of kept products beside features.npy');
   const bad = spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'features', '--items', itemsCsv, '--images', images, '--model', modelFile, '--input-size', '4', '--output', 'nope', '--out', out], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /has no output "nope"; its outputs are "logits", "pooled"/);

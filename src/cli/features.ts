@@ -1,5 +1,7 @@
 // `vasg features`: product images → features.npy, with the user's ONNX image model or the
 // model-free `builtin:color`. Resumable; unusable images are reported and never fatal.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { field, idField, readCsv, writeCsvRows } from '../data/csv.js';
 import { ITEMS_CSV, itemsFileBeside } from '../data/dataset.js';
@@ -33,8 +35,11 @@ export function featuresCommand(): Command {
       process.once('SIGTERM', onSignal);
       try {
         const { report, keptRows } = await extractFeatures(items, extractor, options.out, { batch: options.batch, progress: progressFor(options), signal: abort.signal });
-        const itemsOut = report.failed.length > 0 ? itemsFileBeside(options.out) : null;
+        const beside = itemsFileBeside(options.out);
+        const itemsOut = report.failed.length > 0 ? beside : null;
         if (itemsOut) writeCsvRows(itemsOut, table, keptRows.map((row) => table.rows[row]));
+        // Every product has its row now: a list left by an earlier run with failures would describe other rows.
+        else if (path.resolve(beside) !== path.resolve(options.items)) fs.rmSync(beside, { force: true });
         if (options.json) {
           console.log(JSON.stringify({ out: options.out, itemsOut, ...report }));
         } else {
