@@ -153,7 +153,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('decoderNoise', '--decoder-noise <sd>', 'Gaussian noise on embeddings before the decoder (reference implementation: 1)', 0, number(0, 100)),
   option('visual', '--no-visual', 'no joint visual term: product vectors are free skip-gram vectors (the paper\'s model)', true, onOff),
   option('visualLr', '--visual-lr <x>', 'Adam learning rate of the visual term\'s E', 1e-3, number(1e-8, 1)),
-  option('rankEpochs', '--rank-epochs <n>', 'BPR epochs of ranking refinement after the joint stage (0 = none, the paper\'s model)', 10, integer(0, 10000)),
+  option('rankEpochs', '--rank-epochs <n>', 'BPR epochs of ranking refinement after the joint stage (0 = none, the paper\'s model)', 30, integer(0, 10000)),
   option('rankLr', '--rank-lr <x>', 'SGD learning rate of the ranking refinement', 0.05, number(1e-8, 10)),
   option('rankReg', '--rank-reg <x>', 'L2 weight of the ranking refinement, per touched vector', 0.03, number(0, 100)),
   option('encoderObjective', '--encoder-objective <name>', 'joint: M is the visual term\'s E (default); regress: an MLP M(f) ≈ warm embeddings; ' +
@@ -162,7 +162,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('encoderDropout', '--encoder-dropout <p>', 'dropout on the encoder\'s hidden layers', 0.1, number(0, 0.95)),
   option('calibrateCold', '--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors', true, onOff),
   option('encoderNoise', '--encoder-noise <sd>', 'Gaussian noise on encoder input features', 0.05, number(0, 100)),
-  option('scoring', '--scoring <rule>', 'rank by cosine (paper) or dot product', 'dot', oneOf<Scoring>('cosine', 'dot')),
+  option('scoring', '--scoring <rule>', 'rank by cosine (the paper\'s rule; puts cold products on an equal footing) or dot product (the norm adds popularity)', 'cosine', oneOf<Scoring>('cosine', 'dot')),
   option('threads', '--threads <n>', 'worker threads, one per core unless set', defaultThreads(), integer(1, 256)),
   option('seed', '--seed <n>', 'random seed', 1, integer(0, 2 ** 31 - 1)),
 ];
