@@ -11,7 +11,7 @@ import type { BprBatch } from '../src/baselines/bpr-sampling.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { defaultConfig } from '../src/model/config.js';
-import { settingsAsFlags, tune, validationSplit } from '../src/model/tune.js';
+import { SEARCH_SPACE, settingsAsFlags, tune, validationSplit } from '../src/model/tune.js';
 
 const dim = 4;
 const I = 6;
@@ -150,4 +150,11 @@ test('tune: the validation split comes from training pairs only, and trials are 
   for (const t of result.trials) assert.ok(t.combined > 0.5 && t.combined < 1, `combined ${t.combined}`);
   assert.ok(result.trials.some((t) => t.settings.rankEpochs === defaultConfig.rankEpochs && t.settings.dim === 16), 'the defaults (with the fixed flags) are trial 1');
   assert.match(settingsAsFlags(result.trials[0].settings), /^--dim \d+ --negatives \d+ /);
+});
+
+test("tune's search space holds every searched setting's default (a changed default must be among the values tried)", () => {
+  for (const [key, values] of Object.entries(SEARCH_SPACE)) {
+    const value = defaultConfig[key as keyof typeof SEARCH_SPACE];
+    assert.ok((values as number[]).includes(value), `SEARCH_SPACE.${key} is [${values.join(', ')}], without the default ${value}`);
+  }
 });

@@ -17,7 +17,7 @@ export const SEARCH_SPACE = {
   epochs: [2, 3, 5],
   walksPerNode: [5, 10, 20],
   visualLr: [3e-4, 1e-3, 3e-3],
-  rankEpochs: [0, 5, 10, 20],
+  rankEpochs: [0, 10, 20, 30],
   rankLr: [0.02, 0.05, 0.1],
   rankReg: [0.003, 0.01, 0.03],
 } satisfies { [K in keyof TrainConfig]?: Array<TrainConfig[K]> };
