@@ -46,11 +46,16 @@ test('writes survive a restart without a clean stop, and a clean stop compacts t
   assert.equal(second.item(second.model.itemIndexOf('p-new')).title, 'T');
   assert.equal(second.item(second.model.itemIndexOf(someItem)).available, false);
   assert.equal(fs.statSync(`${modelDir}.writes.log`).size, 0, 'opening compacted the log');
+  second.addEvents('walk-in-2', [someItem]);
   await second.close();
+  assert.equal(fs.statSync(`${modelDir}.writes.log`).size, 0, 'a clean stop compacted the log');
+  assert.match(fs.readFileSync(path.join(modelDir, 'serve_state.json'), 'utf8'), /walk-in-2/);
   const third = Catalog.open(modelDir);
   assert.equal(third.item(third.model.itemIndexOf('p-new')).cold, true);
   assert.equal(third.item(third.model.itemIndexOf(someItem)).available, false);
+  const inode = fs.statSync(modelDir).ino;
   await third.close();
+  assert.equal(fs.statSync(modelDir).ino, inode, 'a clean stop without writes leaves the model directory as it was');
 });
 
 test('a torn last record is dropped and truncated; the records before it are kept', () => {

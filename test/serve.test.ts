@@ -79,6 +79,15 @@ test('availability: a sold-out product is never recommended until it is back', a
   assert.equal((await call('PATCH', `/items/${first}`, { available: false })).json.available, false);
   const after = await call('GET', `/users/${user}/recommendations?k=1`);
   assert.notEqual(after.json.recommendations[0].id, first);
+  // Nor shown as a similar product (skipped inside the search: still k results).
+  const anchor = model.parts.itemIds[5];
+  const similar = (await call('GET', `/items/${anchor}/similar?k=3`)).json.similar.map((r: { id: string }) => r.id);
+  await call('PATCH', `/items/${similar[0]}`, { available: false });
+  const similarAfter = (await call('GET', `/items/${anchor}/similar?k=3`)).json.similar.map((r: { id: string }) => r.id);
+  assert.equal(similarAfter.length, 3);
+  assert.ok(!similarAfter.includes(similar[0]), `${similar[0]} is sold out`);
+  assert.deepEqual(similarAfter.slice(0, 2), similar.slice(1));
+  await call('PATCH', `/items/${similar[0]}`, { available: true });
   await call('PATCH', `/items/${first}`, { available: true });
   assert.equal((await call('GET', `/users/${user}/recommendations?k=1`)).json.recommendations[0].id, first);
 });
@@ -161,16 +170,19 @@ test('map: a deterministic PCA projection of products and users, with included p
   assert.ok(spread('x') > 0 && spread('y') > 0);
 });
 
-test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413 over the body limit', async () => {
+test('errors: 400 names the field, 404 for unknown ids, 401 for writes without the key (reads need none), 413 over the body limit', async () => {
   const badK = await call('GET', `/users/${model.parts.userIds[0]}/recommendations?k=0`);
   assert.equal(badK.status, 400);
   assert.match(badK.json.field, /querystring\.k/);
   const missing = await call('POST', '/items', { items: [{ id: 'x' }] });
   assert.equal(missing.status, 400);
   assert.match(missing.json.field, /body\.items\.0\.features/);
-  const width = await call('POST', '/items', { items: [{ id: 'x', features: [1, 2] }] });
+  const width = await call('POST', '/items', { items: [{ id: 'w0', features: features(1) }, { id: 'x', features: [1, 2] }] });
   assert.equal(width.status, 400);
-  assert.match(width.json.error, /columns/);
+  assert.equal(width.json.field, 'body.items.1.features');
+  assert.match(width.json.error, /\(item "x"\): 2 feature values, the model's encoder takes I = \d+/);
+  assert.equal((await call('GET', '/items/w0')).status, 404, 'nothing of a refused request is added');
+  assert.equal((await call('POST', '/query', { features: [1, 2] })).json.field, 'body.features');
   assert.equal((await call('GET', '/users/nobody/recommendations')).status, 404);
   assert.equal((await call('GET', '/items/nothing/similar')).status, 404);
   assert.equal((await call('PATCH', '/items/nothing', { available: false })).status, 404);
@@ -178,6 +190,15 @@ test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413
   assert.equal((await call('POST', '/items', { items: [{ id: 'y', features: features(3) }] }, null)).status, 401);
   assert.equal((await call('POST', '/items', { items: [{ id: 'y', features: features(3) }] }, 'wrong')).status, 401);
   assert.equal((await call('GET', '/items/y')).status, 404, 'a refused write changed nothing');
+  assert.equal((await call('PATCH', `/items/${model.parts.itemIds[0]}`, { available: false }, null)).status, 401);
+  assert.equal((await call('GET', `/items/${model.parts.itemIds[0]}`)).json.available, true);
+  assert.equal((await call('POST', '/users/keyless/events', { items: [model.parts.itemIds[0]] }, null)).status, 401);
+  assert.equal((await call('GET', '/users/keyless')).status, 404);
+  // Reads that take a body need no key.
+  assert.equal((await call('POST', '/query', { features: features(1), k: 2 }, null)).status, 200);
+  assert.equal((await call('POST', '/recommendations', { items: [model.parts.itemIds[0]], k: 2 }, null)).status, 200);
+  const bearer = await fetch(`${base}/items/${model.parts.itemIds[0]}`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{"available":true}' });
+  assert.equal(bearer.status, 200);
   const big = await call('POST', '/items', { items: [{ id: 'z', features: new Array(100000).fill(0.123456789) }] });
   assert.equal(big.status, 413);
   assert.equal((await call('POST', '/query', { vector: [1, 2, 3] })).status, 400);
@@ -228,7 +249,10 @@ test('the CLI binds 127.0.0.1 by default and answers', async () => {
     assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await (await fetch(`${address}/healthz`)).json()).ok, true);
   } finally {
+    // Wait for the clean stop, so that the model directory is not removed under it.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill();
+    await exited;
   }
 });
 

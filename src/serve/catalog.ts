@@ -160,7 +160,8 @@ export class Catalog {
 
   async close(): Promise<void> {
     while (this.background) await this.background;
-    this.compact();
+    // Nothing since the last compaction: the directory already holds every write (no rewrite of an unchanged model).
+    if (this.log && (this.log.bytes > 0 || this.compactionError)) this.compact();
     this.log?.close();
     this.log = null;
   }
@@ -216,10 +217,11 @@ export class Catalog {
     return this.answer(this.meanOf(bought), bought, k, options);
   }
 
+  /** Nearest products that can be sold: unavailable ones are skipped inside the search, as in recommendations. */
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
     const query = this.scored(this.rawItem(i));
-    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i) });
+    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
     return this.decorate(result.rows, result.scores, []);
   }
 
