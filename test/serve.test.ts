@@ -258,7 +258,7 @@ test('the CLI binds 127.0.0.1 by default and answers', async () => {
 
 test('--index hnsw: products added through the catalog are searchable at once, as with exact search', async () => {
   const [hnsw, exact] = (['hnsw', 'exact'] as const).map((kind) => new Catalog(VasgModel.load(path.join(dir, 'model')), kind));
-  for (const catalog of [hnsw, exact]) catalog.addItems([{ id: 'hnsw-new', category: 'only-new', features: features(99) }]);
+  for (const catalog of [hnsw, exact]) await catalog.addItems([{ id: 'hnsw-new', category: 'only-new', features: features(99) }]);
   const ids = async (catalog: Catalog) => (await catalog.similar('hnsw-new', 5)).map((r) => r.id);
   assert.deepEqual(await ids(hnsw), await ids(exact));
   const onlyNew = await hnsw.recommend(model.parts.userIds[0], 3, { categories: ['only-new'] });

@@ -102,12 +102,12 @@ export class Catalog {
    * set, so replaying records the directory already holds, followed by all later ones, gives the same state:
    * a crash anywhere in a compaction is harmless (README, "Compaction while serving").
    */
-  static open(dir: string, options: CatalogOptions = {}): Catalog {
+  static async open(dir: string, options: CatalogOptions = {}): Promise<Catalog> {
     const catalog = new Catalog(VasgModel.load(dir), options.kind);
     catalog.restore(dir);
     const logFile = `${path.resolve(dir)}.writes.log`;
     const records = WriteLog.replay(logFile) as WriteRecord[];
-    for (const record of records) catalog.apply(record);
+    for (const record of records) catalog.apply(record, await catalog.embed(record));
     catalog.dir = dir;
     catalog.log = new WriteLog(logFile);
     catalog.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
@@ -170,23 +170,31 @@ export class Catalog {
     const file = path.join(dir, STATE_FILE);
     if (!fs.existsSync(file)) return;
     const state = JSON.parse(fs.readFileSync(file, 'utf8')) as ServeState;
-    for (const id of state.unavailable) this.apply({ op: 'available', id, available: false });
+    for (const id of state.unavailable) this.apply({ op: 'available', id, available: false }, null);
     for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
   }
 
-  /** Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns). */
-  private write(record: WriteRecord): number[] {
-    const rows = this.apply(record);
+  /** The vectors of a write's products, made off the event loop before the write is applied (they depend on the encoder only). */
+  private async embed(record: WriteRecord): Promise<Matrix | null> {
+    return record.op === 'items' ? this.model.embedFeatures(matrixOf(record.items.map((it) => it.features), 'items[].features')) : null;
+  }
+
+  /**
+   * Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns).
+   * Synchronous, so the log holds the writes in the order they were applied.
+   */
+  private write(record: WriteRecord, embedded: Matrix | null = null): number[] {
+    const rows = this.apply(record, embedded);
     if (!this.log) return rows;
     this.log.append(record);
     if (this.log.bytes > this.compactBytes && !this.background && !this.compactionError) this.compactInBackground();
     return rows;
   }
 
-  private apply(record: WriteRecord): number[] {
+  private apply(record: WriteRecord, embedded: Matrix | null): number[] {
     this.masks = null;
     switch (record.op) {
-      case 'items': return this.applyItems(record.items);
+      case 'items': return this.applyItems(record.items, embedded!);
       case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
       case 'events': this.applyEvents(record.user, record.items); return [];
     }
@@ -228,7 +236,7 @@ export class Catalog {
   /** Nearest products to raw image features (embedded by the encoder) or to an embedding-space vector. */
   async query(k: number, input: { features?: number[]; vector?: Float32Array }, options: RecommendOptions = {}): Promise<ServedItem[]> {
     let vector = input.vector;
-    if (input.features) vector = this.model.embedFeatures(matrixOf([input.features], 'features')).data;
+    if (input.features) vector = (await this.model.embedFeatures(matrixOf([input.features], 'features'))).data;
     if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
     return this.answer(vector, [], k, options);
   }
@@ -290,9 +298,10 @@ export class Catalog {
     return { points, explained };
   }
 
-  /** Adds or replaces products; they are searchable as soon as this returns. */
-  addItems(items: NewItem[]): number[] {
-    return this.write({ op: 'items', items });
+  /** Adds or replaces products; they are searchable as soon as this resolves. */
+  async addItems(items: NewItem[]): Promise<number[]> {
+    const record: WriteRecord = { op: 'items', items };
+    return this.write(record, await this.embed(record));
   }
 
   setAvailable(itemId: string, available: boolean): void {
@@ -304,10 +313,9 @@ export class Catalog {
     this.write({ op: 'events', user: userId, items: itemIds });
   }
 
-  private applyItems(items: NewItem[]): number[] {
-    const features = matrixOf(items.map((it) => it.features), 'items[].features');
+  private applyItems(items: NewItem[], embedded: Matrix): number[] {
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
-    const rows = this.model.addItems(items.map((it) => it.id), features, meta);
+    const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta);
     if (this.size > this.available.length) {
       const grown = new Uint8Array(this.size).fill(1);
       grown.set(this.available);

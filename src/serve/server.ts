@@ -150,7 +150,7 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     const body = request.body as { items: PostedItem[] };
     const features = await featuresOf(body.items, options.imageFeatures, catalog.model.parts.featureDim);
     const items = body.items.map(({ image_url, image: _image, ...rest }, j) => ({ ...rest, features: features[j], ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
-    const rows = catalog.addItems(items);
+    const rows = await catalog.addItems(items);
     return { added: rows.length, items: items.map((it) => it.id), catalog_size: catalog.size };
   });
 
