@@ -10,7 +10,8 @@ import { openWrittenDirectory, updateDirectoryAtomic, writeDirectoryAtomic, type
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encodeAsync, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
-import { ConfigError, InputError, ModelFormatError, UnknownIdError } from '../errors.js';
+import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
+import { checkK } from '../search/exact.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -148,7 +149,7 @@ export class VasgModel {
    * core never sees a bad argument from a caller.
    */
   private async nearest(queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array, indices: Int32Array): Promise<Recommendation[][]> {
-    if (!Number.isInteger(k) || k < 0) throw new ConfigError(`k must be an integer >= 0, got ${k}`, 'k');
+    checkK(k);
     const { items } = this.scoringMatrices();
     const { cold, itemIds } = this.parts;
     const top = await native.searchTopK(queries, items.data, items.cols, k, allow, indptr, indices);
