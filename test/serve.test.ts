@@ -270,3 +270,22 @@ test('item metadata from the data set is kept by save/load', () => {
   assert.deepEqual(loaded.itemMeta(3), model.itemMeta(3));
   assert.ok(loaded.itemMeta(3).category.length > 0);
 });
+
+test('a cold product\'s "looks like" stays the same between writes and follows a product write', async () => {
+  const user = model.parts.userIds[3];
+  const coldOne = async (id?: string) => {
+    const recs = (await call('GET', `/users/${user}/recommendations?k=100`)).json.recommendations as Array<{ id: string; cold: boolean; looksLike?: string[] }>;
+    // A cold product of the data set (not one posted by the tests above).
+    return recs.find((r) => (id === undefined ? r.cold && model.parts.itemIds.includes(r.id) : r.id === id))!;
+  };
+  const first = await coldOne();
+  assert.equal(first.looksLike?.length, 2);
+  assert.deepEqual((await coldOne(first.id)).looksLike, first.looksLike, 'the same answer from the cache');
+  // The nearest warm product is replaced by a new (cold) one: it is no longer warm, so no longer "looked like".
+  const replaced = first.looksLike![0];
+  assert.equal((await call('POST', '/items', { items: [{ id: replaced, features: features(77) }] })).status, 200);
+  const after = await coldOne(first.id);
+  assert.equal(after.looksLike?.length, 2);
+  assert.ok(!after.looksLike!.includes(replaced), `${replaced} is cold now`);
+  assert.equal(after.looksLike![0], first.looksLike![1], 'the second nearest moves up');
+});

@@ -87,6 +87,13 @@ export class Catalog {
   private log: WriteLog | null = null;
   /** Masks that depend only on the catalog (rebuilt after a write, not per request). */
   private masks: { available: Uint8Array; availableWarm: Uint8Array; warm: Uint8Array } | null = null;
+  /**
+   * A cold product's "looks like" (its nearest warm products) depends on the products only, not on the user:
+   * kept per row until products change, so a cold product in a top-k costs a catalog scan once, not per request.
+   */
+  private readonly looksLike = new Map<number, string[]>();
+  /** Counts product writes, so that a search started before one does not fill the cache after it. */
+  private productWrites = 0;
   private dir: string | null = null;
   /** Exact search over the trained users' vectors ("who would this product be recommended to"), built on first use. */
   private userRetriever: ExactRetriever | null = null;
@@ -314,6 +321,8 @@ export class Catalog {
   }
 
   private applyItems(items: NewItem[], embedded: Matrix): number[] {
+    this.looksLike.clear();
+    this.productWrites++;
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
     const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta);
     if (this.size > this.available.length) {
@@ -370,20 +379,29 @@ export class Catalog {
   /** Results with metadata and a short explanation each. */
   private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
     const { warm } = this.catalogMasks();
-    const out: ServedItem[] = [];
-    for (let j = 0; j < rows.length; j++) {
-      const { available: _available, ...item } = this.item(rows[j]);
+    // The cold products' searches go out together, so the exact retriever answers them in one batch.
+    return Promise.all(Array.from(rows, async (row, j) => {
+      const { available: _available, ...item } = this.item(row);
       const served: ServedItem = { ...item, score: scores[j] };
-      const vector = this.scored(this.rawItem(rows[j]));
+      const vector = this.scored(this.rawItem(row));
       if (item.cold) {
-        const near = await this.retriever.search(vector, 2, { exclude: Int32Array.of(rows[j]), allow: warm });
-        served.looksLike = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
+        served.looksLike = await this.nearestWarm(row, vector, warm);
       } else if (bought.length > 0) {
         served.because = this.nearestOf(vector, bought, 3);
       }
-      out.push(served);
-    }
-    return out;
+      return served;
+    }));
+  }
+
+  /** A cold product's two nearest warm products ("looks like"), from the cache while no product was written. */
+  private async nearestWarm(row: number, vector: Float32Array, warm: Uint8Array): Promise<string[]> {
+    const known = this.looksLike.get(row);
+    if (known) return known;
+    const writes = this.productWrites;
+    const near = await this.retriever.search(vector, 2, { exclude: Int32Array.of(row), allow: warm });
+    const ids = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
+    if (writes === this.productWrites) this.looksLike.set(row, ids);
+    return ids;
   }
 
   /** The `count` rows of `candidates` nearest to `vector` (a user's purchases: a short list). */
