@@ -74,7 +74,12 @@ export async function serveBench(options: ServeBenchOptions) {
         seconds: options.seconds,
       };
     } finally {
-      child.kill();
+      // Wait for the clean stop (it compacts the write log into the model directory) before removing the directory.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill();
+        await exited;
+      }
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

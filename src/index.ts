@@ -7,7 +7,7 @@ import { evaluateModel, type EvaluationReport } from './eval/evaluate.js';
 import type { VasgModel } from './model/vasg-model.js';
 import { silentProgress, type Progress } from './progress.js';
 
-export { VasgModel, type Recommendation } from './model/vasg-model.js';
+export { VasgModel, type Recommendation, type RecommendOptions } from './model/vasg-model.js';
 export { loadDataset, writeDataset } from './data/dataset.js';
 export { prepareSplit, loadSplit, writeSplit, type SplitOptions } from './data/split.js';
 export { productionSplit, loadTrainingData, type TrainingLayout } from './data/production.js';

@@ -45,6 +45,8 @@ export interface Mlp {
   readonly sizes: number[];
   /** Forward pass over `rows` row-major inputs; with train=true adds input noise, applies dropout and keeps activations for backward. */
   forward(x: Float32Array, rows: number, train: boolean): Float32Array;
+  /** [async] forward(x, rows, false) on a libuv thread, over a copy of the weights taken at the call; x must not change until it settles. */
+  forwardAsync(x: Float32Array, rows: number): Promise<Float32Array>;
   /**
    * Backward pass of the last train forward (forward with train=false leaves it intact); accumulates parameter
    * gradients, returns d loss / d input. Throws when no train forward was made or rows differ from it.

@@ -234,7 +234,7 @@ test('the encoder exported as ONNX matches VasgModel.embedFeatures to 1e-5, with
     const session = await ort.InferenceSession.create(file);
     const result = await session.run({ [ENCODER_INPUT]: new ort.Tensor('float32', features.data, [50, 10]) });
     await session.release();
-    const native = model.embedFeatures(features);
+    const native = await model.embedFeatures(features);
     assertClose(result[ENCODER_OUTPUT].data as Float32Array, Array.from(native.data), 1e-5, `minMaxScale ${minMaxScale}`);
   }
 });

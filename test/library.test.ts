@@ -26,10 +26,10 @@ test('train, recommend, save/load and evaluate on tiny through the package entry
     const split = vasg.prepareSplit(dataset, { seed: 1 });
     const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1 } });
     assert.ok(model instanceof vasg.VasgModel);
-    const recs = model.recommend(split.userIds[0], 5);
+    const recs = await model.recommend(split.userIds[0], 5);
     assert.equal(recs.length, 5);
     model.save(path.join(dir, 'model'));
-    assert.deepEqual(vasg.VasgModel.load(path.join(dir, 'model')).recommend(split.userIds[0], 5), recs);
+    assert.deepEqual(await vasg.VasgModel.load(path.join(dir, 'model')).recommend(split.userIds[0], 5), recs);
     const report = await vasg.evaluate(model, split);
     assert.ok(report.auc.warm > 0.5, `warm AUC ${report.auc.warm}`);
   } finally {
@@ -47,16 +47,69 @@ test('similarItems and recommendForVector agree with the embeddings; unknown ids
   // Cosine: a product's own vector is then its best match.
   const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine' } });
   const first = split.itemIds[0];
-  const similar = model.similarItems(first, 10);
+  const similar = await model.similarItems(first, 10);
   assert.equal(similar.length, 10);
   assert.ok(similar.every((r) => r.itemId !== first), 'a product is not similar to itself');
   for (let j = 1; j < similar.length; j++) assert.ok(similar[j - 1].score >= similar[j].score);
   // The product's own vector as a query: itself first, then the same neighbours.
   const row = model.parts.items.data.slice(0, model.config.dim);
-  const byVector = model.recommendForVector(row, 11);
+  const byVector = await model.recommendForVector(row, 11);
   assert.equal(byVector[0].itemId, first);
   assert.deepEqual(byVector.slice(1).map((r) => r.itemId), similar.map((r) => r.itemId));
-  assert.throws(() => model.similarItems('no-such-product', 5), vasg.UnknownIdError);
-  assert.throws(() => model.recommend('no-such-user', 5), vasg.UnknownIdError);
-  assert.throws(() => model.recommendForVector(new Float32Array(3), 5), vasg.InputError);
+  await assert.rejects(() => model.similarItems('no-such-product', 5), vasg.UnknownIdError);
+  await assert.rejects(() => model.recommend('no-such-user', 5), vasg.UnknownIdError);
+  await assert.rejects(() => model.recommendForVector(new Float32Array(3), 5), vasg.InputError);
+  for (const k of [-1, 1.5, Number.NaN]) await assert.rejects(() => model.recommend(split.userIds[0], k), (e: unknown) => e instanceof vasg.ConfigError && e.field === 'k', `k = ${k}`);
+});
+
+function sameRanking(actual: Array<{ itemId: string; score: number; cold: boolean }>, wanted: typeof actual): void {
+  assert.deepEqual(actual.map((r) => [r.itemId, r.cold]), wanted.map((r) => [r.itemId, r.cold]));
+  actual.forEach((r, j) => assert.ok(Math.abs(r.score - wanted[j].score) < 1e-5, `${r.itemId}: ${r.score} vs ${wanted[j].score}`));
+}
+
+test('batched recommend: one answer per user, equal to single calls; exclude and includeCold apply inside the search', async () => {
+  const split = vasg.prepareSplit(vasg.generate('tiny', 5), { seed: 1 });
+  const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1 } });
+  const users = split.userIds.slice(0, 6);
+  const batch = await model.recommend(users, 8);
+  assert.equal(batch.length, users.length);
+  // A batch is one matrix product, a single query a vector product: the same products, scores equal to rounding.
+  for (const [j, user] of users.entries()) sameRanking(batch[j], await model.recommend(user, 8));
+  // Excluding each user's top 3 still gives 8, none of the excluded.
+  const excluded = batch[0].slice(0, 3).map((r) => r.itemId);
+  const after = await model.recommend(users, 8, { exclude: [...excluded, 'not-a-product'] });
+  for (const list of after) {
+    assert.equal(list.length, 8);
+    assert.ok(list.every((r) => !excluded.includes(r.itemId)));
+  }
+  assert.deepEqual(after[0].slice(0, 5).map((r) => r.itemId), batch[0].slice(3).map((r) => r.itemId), 'the rest move up');
+  const all = await model.recommend(users[0], split.itemIds.length);
+  assert.ok(all.some((r) => r.cold), 'tiny has cold products to leave out');
+  const warm = await model.recommend(users[0], split.itemIds.length, { includeCold: false });
+  assert.deepEqual(warm, all.filter((r) => !r.cold));
+});
+
+test('addItems embeds new products with the encoder off the event loop, replaces a known id, refuses a wrong width', async () => {
+  const split = vasg.prepareSplit(vasg.generate('tiny', 6), { seed: 1 });
+  const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine' } });
+  const { cols } = split.features;
+  const twin = split.warm.indexOf(0);
+  const features = { data: split.features.data.slice(twin * cols, (twin + 1) * cols), rows: 1, cols };
+  const before = model.parts.itemIds.length;
+  // The event loop keeps turning while the encoder runs: a timer set before the call fires before it resolves.
+  let ticked = false;
+  setImmediate(() => { ticked = true; });
+  const pending = model.addItems(['new-a'], features, [{ title: 'A', category: 'c', imageUrl: '' }]);
+  assert.equal(ticked, false);
+  assert.deepEqual(await pending, [before]);
+  assert.equal(ticked, true);
+  assert.deepEqual(model.itemMeta(before), { title: 'A', category: 'c', imageUrl: '' });
+  // Same features as a cold product: the same vector, so it is that product's nearest neighbour.
+  assert.equal((await model.similarItems('new-a', 1))[0].itemId, split.itemIds[twin]);
+  assert.ok((await model.recommend(split.userIds[0], model.parts.itemIds.length)).some((r) => r.itemId === 'new-a' && r.cold));
+  const other = { data: split.features.data.slice(0, cols), rows: 1, cols };
+  assert.deepEqual(await model.addItems(['new-a'], other), [before], 'a known id is replaced in place');
+  assert.equal(model.parts.itemIds.length, before + 1);
+  await assert.rejects(() => model.addItems(['bad'], { data: new Float32Array(3), rows: 1, cols: 3 }), vasg.InputError);
+  assert.equal(model.parts.itemIds.length, before + 1, 'a refused add changes nothing');
 });

@@ -381,6 +381,23 @@ for (const outputRelu of [false, true]) {
   });
 }
 
+test('Mlp: forwardAsync is the eval forward on a libuv thread, over the weights as they were at the call', async () => {
+  for (const [sizes, outputRelu] of [[[5, 7, 3], false], [[5, 7, 9, 3], true], [[5, 3], false]] as const) {
+    const rows = 6;
+    const net = new native.Mlp([...sizes], { dropout: 0.5, inputNoise: 0.3, outputRelu, seed: 3 });
+    const x = randomTable(rows * 5, 41, 2);
+    const wanted = net.forward(x, rows, false);
+    const pending = net.forwardAsync(x, rows);
+    net.setParams(net.getParams().map((p) => p.map((v) => v * 2)));
+    assert.deepEqual(await pending, wanted, `sizes ${sizes.join('-')}`);
+    assert.notDeepEqual(await net.forwardAsync(x, rows), wanted, 'a later call sees the new weights');
+  }
+  const net = new native.Mlp([5, 3], { dropout: 0, outputRelu: false, seed: 1 });
+  assert.equal((await net.forwardAsync(new Float32Array(0), 0)).length, 0);
+  assert.throws(() => net.forwardAsync(new Float32Array(7), 2), RangeError);
+  assert.throws(() => net.forwardAsync(new Float64Array(10) as unknown as Float32Array, 2), TypeError);
+});
+
 test('Mlp: forward matches a TS reference; mse loss and gradient', () => {
   const sizes = [5, 7, 3], rows = 6;
   const net = new native.Mlp(sizes, { dropout: 0.5, outputRelu: false, seed: 3 });

@@ -42,13 +42,13 @@ test('load(save(model)) gives identical recommendations and cold embeddings', as
     model.save(dir);
     const loaded = VasgModel.load(dir);
     for (const user of split.userIds.slice(0, 20)) {
-      assert.deepEqual(loaded.recommend(user, 10), model.recommend(user, 10));
+      assert.deepEqual(await loaded.recommend(user, 10), await model.recommend(user, 10));
     }
     assert.deepEqual(loaded.parts.items.data, model.parts.items.data);
     // Cold rows of the item table are what the saved encoder makes of the raw features.
     const coldItems = Array.from(model.parts.cold.keys()).filter((i) => model.parts.cold[i]);
     const raw = { data: gatherRows(split.features, coldItems), rows: coldItems.length, cols: split.features.cols };
-    const embedded = loaded.embedFeatures(raw);
+    const embedded = await loaded.embedFeatures(raw);
     const stored = gatherRows(model.parts.items, coldItems);
     for (let k = 0; k < stored.length; k++) assert.ok(Math.abs(embedded.data[k] - stored[k]) < 1e-5);
   } finally {
@@ -60,13 +60,13 @@ test('recommendations skip seen products and mark cold ones', async () => {
   const { model } = await trained;
   const u = 3;
   const seen = new Set(Array.from(split.train.items.filter((_, e) => split.train.users[e] === u), (i) => split.itemIds[i]));
-  const recs = model.recommend(split.userIds[u], 50);
+  const recs = await model.recommend(split.userIds[u], 50);
   assert.equal(recs.length, 50);
   for (const r of recs) assert.ok(!seen.has(r.itemId));
   for (let k = 1; k < recs.length; k++) assert.ok(recs[k - 1].score >= recs[k].score);
-  const warmOnly = model.recommend(split.userIds[u], 50, false);
+  const warmOnly = await model.recommend(split.userIds[u], 50, { includeCold: false });
   assert.ok(warmOnly.every((r) => !r.cold));
-  assert.throws(() => model.recommend('no-such-user', 5), /unknown user "no-such-user"/);
+  await assert.rejects(() => model.recommend('no-such-user', 5), /unknown user "no-such-user"/);
 });
 
 test("recommend's table lines up scores after wide (CJK) and combining-accent ids", () => {

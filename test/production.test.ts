@@ -48,14 +48,14 @@ test('train(dataset): the whole catalogue, never-bought products cold with the e
   const coldRows = unbought.map((id) => dataset.itemIds.indexOf(id));
   const stored = gatherRows(items, coldRows);
   assert.ok(stored.every(Number.isFinite));
-  const embedded = model.embedFeatures({ data: gatherRows(dataset.features, coldRows), rows: coldRows.length, cols: dataset.features.cols });
+  const embedded = await model.embedFeatures({ data: gatherRows(dataset.features, coldRows), rows: coldRows.length, cols: dataset.features.cols });
   for (let k = 0; k < stored.length; k++) assert.ok(Math.abs(embedded.data[k] - stored[k]) < 1e-5, `cold value ${k}: ${stored[k]} vs encoder ${embedded.data[k]}`);
 
   const user = model.parts.userIds[0];
-  const all = model.recommend(user, itemIds.length);
+  const all = await model.recommend(user, itemIds.length);
   const recommendedCold = all.filter((r) => r.cold).map((r) => r.itemId).sort();
   assert.deepEqual(recommendedCold, [...unbought].sort(), 'every cold product is recommendable, marked cold');
-  assert.ok(model.recommend(user, itemIds.length, false).every((r) => !r.cold));
+  assert.ok((await model.recommend(user, itemIds.length, { includeCold: false })).every((r) => !r.cold));
   // Users whose only purchases were of the now unbought products have nothing to learn from and are left out.
   const split = productionSplit(dataset);
   assert.equal(split.userIds.length + split.summary.filtered.usersWithoutInteractions, dataset.userIds.length);

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/data/random.js';
+import { ConfigError, InputError } from '../src/errors.js';
 import type { Matrix } from '../src/data/types.js';
 import { createRetriever, RETRIEVER_KINDS, type Retriever, type RetrieverKind } from '../src/search/index.js';
 
@@ -91,8 +92,8 @@ for (const kind of RETRIEVER_KINDS) {
     assert.equal(index.size, 201);
     top = await index.search(query, 2);
     assert.deepEqual([...top.rows], [200, bruteForce(m, query, 1, (r) => r !== 17)[0].row]);
-    assert.throws(() => index.upsert(202, query), RangeError);
-    assert.throws(() => index.upsert(-1, query), RangeError);
+    assert.throws(() => index.upsert(202, query), InputError);
+    assert.throws(() => index.upsert(-1, query), InputError);
   });
 
   test(`${kind}: k past the catalog, k = 0, an empty index, dimension errors`, async () => {
@@ -101,10 +102,12 @@ for (const kind of RETRIEVER_KINDS) {
     const query = row(gaussian(1, 4, 8), 0);
     assertMatches(await index.search(query, 50), bruteForce(m, query, 12), 'k > size');
     assert.equal((await index.search(query, 0)).rows.length, 0);
-    await assert.rejects(index.search(new Float32Array(5), 3), RangeError);
-    await assert.rejects(index.search(query, -1), RangeError);
-    await assert.rejects(index.searchBatch!(new Float32Array(6), 3), RangeError);
-    assert.throws(() => index.upsert(0, new Float32Array(3)), RangeError);
+    // Bad arguments are the library's typed errors, naming the argument.
+    await assert.rejects(index.search(new Float32Array(5), 3), (e: unknown) => e instanceof InputError && e.field === 'query');
+    await assert.rejects(index.search(query, -1), (e: unknown) => e instanceof ConfigError && e.field === 'k');
+    await assert.rejects(index.searchBatch!(new Float32Array(6), 3), (e: unknown) => e instanceof InputError && e.field === 'queries');
+    await assert.rejects(index.searchBatch!(new Float32Array(2 * 4), 3, { exclude: [new Int32Array(0)] }), (e: unknown) => e instanceof InputError && e.field === 'exclude');
+    assert.throws(() => index.upsert(0, new Float32Array(3)), (e: unknown) => e instanceof InputError && e.field === 'vector');
     const empty = make({ rows: 0, cols: 4, data: new Float32Array(0) });
     assert.equal((await empty.search(query, 5)).rows.length, 0);
     empty.upsert(0, query);
@@ -128,5 +131,5 @@ test('hnsw: recall@10 against exact search on a seeded random set is at least 0.
 });
 
 test('createRetriever refuses an unknown kind', () => {
-  assert.throws(() => createRetriever('ivf' as RetrieverKind, gaussian(2, 2, 1)), /unknown index "ivf": use one of exact, hnsw/);
+  assert.throws(() => createRetriever('ivf' as RetrieverKind, gaussian(2, 2, 1)), (e: unknown) => e instanceof ConfigError && /unknown index "ivf": use one of exact, hnsw/.test(e.message));
 });

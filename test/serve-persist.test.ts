@@ -35,22 +35,27 @@ const features = () => Array.from({ length: featureDim }, (_, d) => Math.abs(Mat
 
 test('writes survive a restart without a clean stop, and a clean stop compacts them into the model directory', async () => {
   const modelDir = freshModel('restart');
-  const first = Catalog.open(modelDir);
+  const first = await Catalog.open(modelDir);
   const someItem = first.model.parts.itemIds[0];
-  first.addItems([{ id: 'p-new', title: 'T', category: 'C', features: features() }]);
+  await first.addItems([{ id: 'p-new', title: 'T', category: 'C', features: features() }]);
   first.setAvailable(someItem, false);
   first.addEvents('walk-in', [someItem]);
   // No close(): as after a crash, only the log has the writes.
   assert.ok(fs.statSync(`${modelDir}.writes.log`).size > 0);
-  const second = Catalog.open(modelDir);
+  const second = await Catalog.open(modelDir);
   assert.equal(second.item(second.model.itemIndexOf('p-new')).title, 'T');
   assert.equal(second.item(second.model.itemIndexOf(someItem)).available, false);
   assert.equal(fs.statSync(`${modelDir}.writes.log`).size, 0, 'opening compacted the log');
+  second.addEvents('walk-in-2', [someItem]);
   await second.close();
-  const third = Catalog.open(modelDir);
+  assert.equal(fs.statSync(`${modelDir}.writes.log`).size, 0, 'a clean stop compacted the log');
+  assert.match(fs.readFileSync(path.join(modelDir, 'serve_state.json'), 'utf8'), /walk-in-2/);
+  const third = await Catalog.open(modelDir);
   assert.equal(third.item(third.model.itemIndexOf('p-new')).cold, true);
   assert.equal(third.item(third.model.itemIndexOf(someItem)).available, false);
+  const inode = fs.statSync(modelDir).ino;
   await third.close();
+  assert.equal(fs.statSync(modelDir).ino, inode, 'a clean stop without writes leaves the model directory as it was');
 });
 
 test('a torn last record is dropped and truncated; the records before it are kept', () => {
@@ -76,13 +81,13 @@ test('a torn last record is dropped and truncated; the records before it are kep
 test('compaction while serving: past the threshold the log is folded into the model directory in the background; writes go on meanwhile', async () => {
   const modelDir = freshModel('background');
   const logFile = `${modelDir}.writes.log`;
-  const catalog = Catalog.open(modelDir, { compactBytes: 20_000 });
+  const catalog = await Catalog.open(modelDir, { compactBytes: 20_000 });
   const someItem = catalog.model.parts.itemIds[0];
   const compactions = new Set<Promise<void>>();
   let writesDuringCompaction = 0;
   for (let j = 0; j < 300; j++) {
     if (catalog.compaction) writesDuringCompaction++;
-    catalog.addItems([{ id: `bg-${j}`, title: `t${j}`, features: features() }]);
+    await catalog.addItems([{ id: `bg-${j}`, title: `t${j}`, features: features() }]);
     if (j % 7 === 0) catalog.addEvents(`bg-user-${j % 3}`, [`bg-${j}`, someItem]);
     if (j === 150) catalog.setAvailable(someItem, false);
     if (catalog.compaction) compactions.add(catalog.compaction);
@@ -96,7 +101,7 @@ test('compaction while serving: past the threshold the log is folded into the mo
   assert.ok(!fs.existsSync(WriteLog.rotatedFile(logFile)), 'the rotated part is gone once compacted');
   assert.ok(fs.existsSync(path.join(modelDir, 'serve_state.json')), 'the compacted state is in the model directory');
   // A restart without a clean stop (as after a crash) has every write: directory + what the log still holds.
-  const again = Catalog.open(modelDir);
+  const again = await Catalog.open(modelDir);
   for (let j = 0; j < 300; j++) assert.equal(again.item(again.model.itemIndexOf(`bg-${j}`)).title, `t${j}`);
   assert.equal(again.item(again.model.itemIndexOf(someItem)).available, false);
   assert.deepEqual(again.purchases('bg-user-0').map((p) => p.id).sort(), [someItem, ...Array.from({ length: 300 }, (_, j) => j).filter((j) => j % 7 === 0 && j % 3 === 0).map((j) => `bg-${j}`)].sort());
@@ -115,7 +120,7 @@ test('a crash before the compaction\'s directory swap: the rotated log, then the
   log.append({ op: 'items', items: [{ id: 'x', title: 'new', features: features() }] });
   log.append({ op: 'available', id: b, available: false });
   log.close();
-  const catalog = Catalog.open(modelDir);
+  const catalog = await Catalog.open(modelDir);
   assert.equal(catalog.item(catalog.model.itemIndexOf('x')).title, 'new', 'replayed in write order');
   assert.equal(catalog.item(catalog.model.itemIndexOf(a)).available, false);
   assert.equal(catalog.item(catalog.model.itemIndexOf(b)).available, false);
@@ -158,8 +163,8 @@ function writeStreams(address: string) {
   return { acknowledged, stop: () => { stopped = true; return done; } };
 }
 
-function assertAllThere(modelDir: string, acknowledged: string[]) {
-  const catalog = Catalog.open(modelDir);
+async function assertAllThere(modelDir: string, acknowledged: string[]) {
+  const catalog = await Catalog.open(modelDir);
   for (const id of acknowledged) assert.doesNotThrow(() => catalog.model.itemIndexOf(id), `${id} was acknowledged but lost`);
   return catalog.close();
 }

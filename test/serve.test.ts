@@ -79,6 +79,15 @@ test('availability: a sold-out product is never recommended until it is back', a
   assert.equal((await call('PATCH', `/items/${first}`, { available: false })).json.available, false);
   const after = await call('GET', `/users/${user}/recommendations?k=1`);
   assert.notEqual(after.json.recommendations[0].id, first);
+  // Nor shown as a similar product (skipped inside the search: still k results).
+  const anchor = model.parts.itemIds[5];
+  const similar = (await call('GET', `/items/${anchor}/similar?k=3`)).json.similar.map((r: { id: string }) => r.id);
+  await call('PATCH', `/items/${similar[0]}`, { available: false });
+  const similarAfter = (await call('GET', `/items/${anchor}/similar?k=3`)).json.similar.map((r: { id: string }) => r.id);
+  assert.equal(similarAfter.length, 3);
+  assert.ok(!similarAfter.includes(similar[0]), `${similar[0]} is sold out`);
+  assert.deepEqual(similarAfter.slice(0, 2), similar.slice(1));
+  await call('PATCH', `/items/${similar[0]}`, { available: true });
   await call('PATCH', `/items/${first}`, { available: true });
   assert.equal((await call('GET', `/users/${user}/recommendations?k=1`)).json.recommendations[0].id, first);
 });
@@ -161,16 +170,19 @@ test('map: a deterministic PCA projection of products and users, with included p
   assert.ok(spread('x') > 0 && spread('y') > 0);
 });
 
-test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413 over the body limit', async () => {
+test('errors: 400 names the field, 404 for unknown ids, 401 for writes without the key (reads need none), 413 over the body limit', async () => {
   const badK = await call('GET', `/users/${model.parts.userIds[0]}/recommendations?k=0`);
   assert.equal(badK.status, 400);
   assert.match(badK.json.field, /querystring\.k/);
   const missing = await call('POST', '/items', { items: [{ id: 'x' }] });
   assert.equal(missing.status, 400);
   assert.match(missing.json.field, /body\.items\.0\.features/);
-  const width = await call('POST', '/items', { items: [{ id: 'x', features: [1, 2] }] });
+  const width = await call('POST', '/items', { items: [{ id: 'w0', features: features(1) }, { id: 'x', features: [1, 2] }] });
   assert.equal(width.status, 400);
-  assert.match(width.json.error, /columns/);
+  assert.equal(width.json.field, 'body.items.1.features');
+  assert.match(width.json.error, /\(item "x"\): 2 feature values, the model's encoder takes I = \d+/);
+  assert.equal((await call('GET', '/items/w0')).status, 404, 'nothing of a refused request is added');
+  assert.equal((await call('POST', '/query', { features: [1, 2] })).json.field, 'body.features');
   assert.equal((await call('GET', '/users/nobody/recommendations')).status, 404);
   assert.equal((await call('GET', '/items/nothing/similar')).status, 404);
   assert.equal((await call('PATCH', '/items/nothing', { available: false })).status, 404);
@@ -178,6 +190,15 @@ test('errors: 400 names the field, 404 for unknown ids, 401 without the key, 413
   assert.equal((await call('POST', '/items', { items: [{ id: 'y', features: features(3) }] }, null)).status, 401);
   assert.equal((await call('POST', '/items', { items: [{ id: 'y', features: features(3) }] }, 'wrong')).status, 401);
   assert.equal((await call('GET', '/items/y')).status, 404, 'a refused write changed nothing');
+  assert.equal((await call('PATCH', `/items/${model.parts.itemIds[0]}`, { available: false }, null)).status, 401);
+  assert.equal((await call('GET', `/items/${model.parts.itemIds[0]}`)).json.available, true);
+  assert.equal((await call('POST', '/users/keyless/events', { items: [model.parts.itemIds[0]] }, null)).status, 401);
+  assert.equal((await call('GET', '/users/keyless')).status, 404);
+  // Reads that take a body need no key.
+  assert.equal((await call('POST', '/query', { features: features(1), k: 2 }, null)).status, 200);
+  assert.equal((await call('POST', '/recommendations', { items: [model.parts.itemIds[0]], k: 2 }, null)).status, 200);
+  const bearer = await fetch(`${base}/items/${model.parts.itemIds[0]}`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{"available":true}' });
+  assert.equal(bearer.status, 200);
   const big = await call('POST', '/items', { items: [{ id: 'z', features: new Array(100000).fill(0.123456789) }] });
   assert.equal(big.status, 413);
   assert.equal((await call('POST', '/query', { vector: [1, 2, 3] })).status, 400);
@@ -228,13 +249,16 @@ test('the CLI binds 127.0.0.1 by default and answers', async () => {
     assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await (await fetch(`${address}/healthz`)).json()).ok, true);
   } finally {
+    // Wait for the clean stop, so that the model directory is not removed under it.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill();
+    await exited;
   }
 });
 
 test('--index hnsw: products added through the catalog are searchable at once, as with exact search', async () => {
   const [hnsw, exact] = (['hnsw', 'exact'] as const).map((kind) => new Catalog(VasgModel.load(path.join(dir, 'model')), kind));
-  for (const catalog of [hnsw, exact]) catalog.addItems([{ id: 'hnsw-new', category: 'only-new', features: features(99) }]);
+  for (const catalog of [hnsw, exact]) await catalog.addItems([{ id: 'hnsw-new', category: 'only-new', features: features(99) }]);
   const ids = async (catalog: Catalog) => (await catalog.similar('hnsw-new', 5)).map((r) => r.id);
   assert.deepEqual(await ids(hnsw), await ids(exact));
   const onlyNew = await hnsw.recommend(model.parts.userIds[0], 3, { categories: ['only-new'] });
@@ -245,4 +269,23 @@ test('item metadata from the data set is kept by save/load', () => {
   const loaded = VasgModel.load(path.join(dir, 'model'));
   assert.deepEqual(loaded.itemMeta(3), model.itemMeta(3));
   assert.ok(loaded.itemMeta(3).category.length > 0);
+});
+
+test('a cold product\'s "looks like" stays the same between writes and follows a product write', async () => {
+  const user = model.parts.userIds[3];
+  const coldOne = async (id?: string) => {
+    const recs = (await call('GET', `/users/${user}/recommendations?k=100`)).json.recommendations as Array<{ id: string; cold: boolean; looksLike?: string[] }>;
+    // A cold product of the data set (not one posted by the tests above).
+    return recs.find((r) => (id === undefined ? r.cold && model.parts.itemIds.includes(r.id) : r.id === id))!;
+  };
+  const first = await coldOne();
+  assert.equal(first.looksLike?.length, 2);
+  assert.deepEqual((await coldOne(first.id)).looksLike, first.looksLike, 'the same answer from the cache');
+  // The nearest warm product is replaced by a new (cold) one: it is no longer warm, so no longer "looked like".
+  const replaced = first.looksLike![0];
+  assert.equal((await call('POST', '/items', { items: [{ id: replaced, features: features(77) }] })).status, 200);
+  const after = await coldOne(first.id);
+  assert.equal(after.looksLike?.length, 2);
+  assert.ok(!after.looksLike!.includes(replaced), `${replaced} is cold now`);
+  assert.equal(after.looksLike![0], first.looksLike![1], 'the second nearest moves up');
 });

@@ -27,11 +27,72 @@ void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int
               C, static_cast<int>(ldc));
 }
 
+// out[r,c] = act(out[r,c] + b[c]): a layer's epilogue without dropout.
+void AddBias(float* out, int64_t rows, int64_t cols, const float* b, bool relu) {
+  PoolFor(rows, PartsFor(rows * cols), [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* __restrict z = out + r * cols;
+      if (relu) {
+#pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) z[c] = std::max(z[c] + b[c], 0.0f);
+      } else {
+#pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) z[c] += b[c];
+      }
+    }
+  });
+}
+
+using Weights = std::vector<std::vector<float>>;
+
+// Inference (no dropout, no noise): x [rows × sizes[0]] → result [rows × sizes.back()].
+void Infer(const std::vector<int>& sizes, const Weights& W, const Weights& b, bool outputRelu, const float* x,
+           int64_t rows, float* result) {
+  const int L = static_cast<int>(sizes.size()) - 1;
+  const int64_t width = *std::max_element(sizes.begin(), sizes.end());
+  std::vector<float> bufA(L > 1 ? rows * width : 0), bufB(L > 2 ? rows * width : 0);
+  const float* in = x;
+  for (int l = 0; l < L; ++l) {
+    const int64_t nIn = sizes[l], nOut = sizes[l + 1];
+    const bool last = l == L - 1;
+    float* out = last ? result : (l % 2 == 0 ? bufA.data() : bufB.data());
+    Gemm(false, false, rows, nOut, nIn, in, nIn, W[l].data(), nOut, 0.0f, out, nOut);
+    AddBias(out, rows, nOut, b[l].data(), !last || outputRelu);
+    in = out;
+  }
+}
+
+// forwardAsync: inference on a libuv thread over a copy of the weights (so the network may change meanwhile).
+class InferWorker : public PromiseWorker {
+ public:
+  InferWorker(Napi::Env env, const std::vector<int>& sizes, const Weights& W, const Weights& b, bool outputRelu,
+              const float* x, int64_t rows, Napi::Float32Array result)
+      : PromiseWorker(env, "vasg.Mlp.forwardAsync"), sizes_(sizes), W_(W), b_(b), outputRelu_(outputRelu), x_(x),
+        rows_(rows), out_(result.Data()), result_(Napi::Persistent(result)) {}
+
+ protected:
+  void Execute() override {
+    if (rows_ > 0) Infer(sizes_, W_, b_, outputRelu_, x_, rows_, out_);
+  }
+  Napi::Value Result(Napi::Env) override { return result_.Value(); }
+
+ private:
+  std::vector<int> sizes_;
+  Weights W_, b_;
+  bool outputRelu_;
+  const float* x_;
+  int64_t rows_;
+  float* out_;
+  Napi::Reference<Napi::Float32Array> result_;
+};
+
 class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Mlp",
-                       {InstanceMethod<&MlpWrap::Forward>("forward"), InstanceMethod<&MlpWrap::Backward>("backward"),
+                       {InstanceMethod<&MlpWrap::Forward>("forward"),
+                        InstanceMethod<&MlpWrap::ForwardAsync>("forwardAsync"),
+                        InstanceMethod<&MlpWrap::Backward>("backward"),
                         InstanceMethod<&MlpWrap::BackwardParams>("backwardParams"),
                         InstanceMethod<&MlpWrap::AdamStep>("adamStep"), InstanceMethod<&MlpWrap::ZeroGrad>("zeroGrad"),
                         InstanceMethod<&MlpWrap::GetParams>("getParams"),
@@ -103,28 +164,21 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     const float p = dropout_;
     const float scale = 1.0f / (1.0f - p);
     const uint32_t threshold = static_cast<uint32_t>(std::min(4294967295.0, std::ldexp(static_cast<double>(p), 32)));
+    if (!drop) return AddBias(out, rows, cols, b, relu);
     const uint64_t fwd = trainForwards_;
     PoolFor(rows, PartsFor(rows * cols), [&](int64_t r0, int64_t r1, int) {
-      std::vector<float> mask(drop ? cols + 1 : 0);
+      std::vector<float> mask(cols + 1);
       for (int64_t r = r0; r < r1; ++r) {
         float* __restrict z = out + r * cols;
-        if (drop) {
-          Rng rng(StreamSeed(seed_, fwd, static_cast<uint64_t>(layer), static_cast<uint64_t>(r)));
-          for (int64_t c = 0; c < cols; c += 2) {
-            const uint64_t x = rng.Next();
-            mask[c] = static_cast<uint32_t>(x) >= threshold ? scale : 0.0f;
-            mask[c + 1] = static_cast<uint32_t>(x >> 32) >= threshold ? scale : 0.0f;
-          }
-          const float* __restrict m = mask.data();
-#pragma omp simd
-          for (int64_t c = 0; c < cols; ++c) z[c] = std::max(z[c] + b[c], 0.0f) * m[c];
-        } else if (relu) {
-#pragma omp simd
-          for (int64_t c = 0; c < cols; ++c) z[c] = std::max(z[c] + b[c], 0.0f);
-        } else {
-#pragma omp simd
-          for (int64_t c = 0; c < cols; ++c) z[c] += b[c];
+        Rng rng(StreamSeed(seed_, fwd, static_cast<uint64_t>(layer), static_cast<uint64_t>(r)));
+        for (int64_t c = 0; c < cols; c += 2) {
+          const uint64_t x = rng.Next();
+          mask[c] = static_cast<uint32_t>(x) >= threshold ? scale : 0.0f;
+          mask[c + 1] = static_cast<uint32_t>(x >> 32) >= threshold ? scale : 0.0f;
         }
+        const float* __restrict m = mask.data();
+#pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) z[c] = std::max(z[c] + b[c], 0.0f) * m[c];
       }
     });
   }
@@ -199,38 +253,45 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
       if (train) trainRows_ = 0;
       return result;
     }
-    const float* in = x.data;
-    if (train) {
-      Grow(acts_[0], rows * in0);
-      std::memcpy(acts_[0].data(), x.data, rows * in0 * sizeof(float));
-      if (inputNoise_ > 0) AddInputNoise(acts_[0].data(), rows, in0);
-      in = acts_[0].data();
-    } else {
-      Grow(evalA_, rows * MaxWidth());
-      Grow(evalB_, rows * MaxWidth());
+    if (!train) {
+      Infer(sizes_, W_, b_, outputRelu_, x.data, rows, result.Data());
+      return result;
     }
+    Grow(acts_[0], rows * in0);
+    std::memcpy(acts_[0].data(), x.data, rows * in0 * sizeof(float));
+    if (inputNoise_ > 0) AddInputNoise(acts_[0].data(), rows, in0);
+    const float* in = acts_[0].data();
     for (int l = 0; l < L; ++l) {
       const int64_t nIn = sizes_[l], nOut = sizes_[l + 1];
       const bool last = l == L - 1;
       float* out;
-      if (last && !(train && outputRelu_)) {
+      if (last && !outputRelu_) {
         out = result.Data();  // not needed by backward: write straight into the result
-      } else if (train) {
+      } else {
         Grow(acts_[l + 1], rows * nOut);
         out = acts_[l + 1].data();
-      } else {
-        out = (l % 2 == 0) ? evalA_.data() : evalB_.data();
       }
       Gemm(false, false, rows, nOut, nIn, in, nIn, W_[l].data(), nOut, 0.0f, out, nOut);
-      Epilogue(out, rows, nOut, b_[l].data(), !last || outputRelu_, train && !last && dropout_ > 0, l);
+      Epilogue(out, rows, nOut, b_[l].data(), !last || outputRelu_, !last && dropout_ > 0, l);
       in = out;
     }
     if (in != result.Data()) std::memcpy(result.Data(), in, rows * outL * sizeof(float));
-    if (train) {
-      trainRows_ = rows;
-      trainScale_ = dropout_ > 0 ? 1.0f / (1.0f - dropout_) : 1.0f;
-    }
+    trainRows_ = rows;
+    trainScale_ = dropout_ > 0 ? 1.0f / (1.0f - dropout_) : 1.0f;
     return result;
+  }
+
+  // Inference as forward(x, rows, false), on a libuv thread: resolves to the output. x must stay unchanged until then.
+  Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto x = TypedArg<float>(info, 0, "x");
+    const int64_t rows = IntArg(info, 1, "rows");
+    RequireRange(env, rows >= 0, "rows must be >= 0");
+    CheckLength(env, x.length, static_cast<size_t>(rows * sizes_[0]), "x");
+    auto result = Napi::Float32Array::New(env, static_cast<size_t>(rows * sizes_.back()));
+    auto* worker = new InferWorker(env, sizes_, W_, b_, outputRelu_, x.data, rows, result);
+    worker->Keep(info[0]);
+    return worker->Start();
   }
 
   Napi::Value Backward(const Napi::CallbackInfo& info) { return RunBackward(info, true); }
@@ -370,14 +431,14 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
   static constexpr uint64_t kNoiseStream = 0x4e4f495345ULL;  // keeps noise streams apart from layers' dropout
   bool outputRelu_ = false;
   uint64_t seed_ = 0;
-  std::vector<std::vector<float>> W_, b_, gW_, gb_, mW_, vW_, mb_, vb_;
+  Weights W_, b_, gW_, gb_, mW_, vW_, mb_, vb_;
   bool gradsZero_ = true;
   int64_t step_ = 0;
   uint64_t trainForwards_ = 0;
   int64_t trainRows_ = -1;
   float trainScale_ = 1.0f;
   std::vector<std::vector<float>> acts_;  // acts_[0] = input copy, acts_[l] = output of layer l−1 (train)
-  std::vector<float> evalA_, evalB_, bufA_, bufB_;
+  std::vector<float> bufA_, bufB_;
 };
 
 Napi::Value Mse(const Napi::CallbackInfo& info) {

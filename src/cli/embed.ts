@@ -15,7 +15,7 @@ export function embedCommand(): Command {
     .requiredOption('--ids <file>', 'CSV in the items.csv layout (item_id, optional title, category, image_url, cold), one row per feature row')
     .requiredOption('--out <file>', '.npy to write [n × D]; its rows\' ids go to <out>.items.csv beside it (the --ids rows)')
     .option('--json', 'print a JSON summary')
-    .action((options) => {
+    .action(async (options) => {
       // The model's own arrays live in --model; overwriting one would corrupt the model (and its manifest check).
       if (path.resolve(path.dirname(options.out)) === path.resolve(options.model)) {
         throw new ConfigError(`--out ${options.out}: is inside the model directory ${options.model}; write the embeddings elsewhere`);
@@ -29,7 +29,7 @@ export function embedCommand(): Command {
         throw new Error(`${options.ids}: ${ids.rows.length} ids, but ${options.features} has ${features.rows} rows`);
       }
       const itemIds = ids.rows.map((row) => idField(ids, row, 'item_id'));
-      const embeddings = model.embedFeatures(features);
+      const embeddings = await model.embedFeatures(features);
       const idsOut = itemsFileBeside(options.out);
       writeNpy(options.out, embeddings);
       writeCsvRows(idsOut, ids, ids.rows);

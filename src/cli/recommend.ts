@@ -12,9 +12,9 @@ export function recommendCommand(): Command {
     .addOption(new Option('-k, --k <n>', 'number of products').argParser(int(1, 100000)).default(10))
     .option('--no-cold', 'leave out cold products (never seen in training)')
     .option('--json', 'print JSON')
-    .action((options) => {
+    .action(async (options) => {
       const model = VasgModel.load(options.model);
-      const recommendations = model.recommend(options.user, options.k, options.cold);
+      const recommendations = await model.recommend(options.user, options.k, { includeCold: options.cold });
       if (options.json) {
         console.log(JSON.stringify({ user: options.user, recommendations }));
         return;

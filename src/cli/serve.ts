@@ -22,7 +22,7 @@ export function serveCommand(): Command {
       const imageFeatures = options.featuresModel
         ? { name: options.featuresModel as string, extractor: await createExtractor({ ...options, model: options.featuresModel }) }
         : undefined;
-      const catalog = Catalog.open(options.model, { kind: options.index as RetrieverKind, compactBytes: options.compactBytes });
+      const catalog = await Catalog.open(options.model, { kind: options.index as RetrieverKind, compactBytes: options.compactBytes });
       const app = await buildServer(catalog, { apiKey: options.apiKey, imageFeatures });
       const address = await app.listen({ host: options.host, port: options.port });
       console.log(`vasg serve: listening on ${address} (${catalog.size} products)`);

@@ -55,7 +55,7 @@ async function recommendationGrid(model: VasgModel, split: Split, seed: number, 
   for (const u of users) {
     const row = `user ${split.userIds[u]}`;
     for (const [x, item] of bought.get(u)!.slice(0, 5).entries()) cells.push(await cell(row, x, item, false));
-    for (const [x, r] of model.recommend(split.userIds[u], 5).entries()) cells.push(await cell(row, 6 + x, itemIndex.get(r.itemId)!, r.cold));
+    for (const [x, r] of (await model.recommend(split.userIds[u], 5)).entries()) cells.push(await cell(row, 6 + x, itemIndex.get(r.itemId)!, r.cold));
   }
   return cells;
 }

@@ -193,17 +193,40 @@ function validationLoss(encoder: Mlp, features: Matrix, warmItems: Int32Array, v
 
 /** Embeds feature rows (already scaled like the training features) with M and its calibration, in batches. */
 export function encode(encoder: Encoder, features: Matrix, batchSize = 1024): Matrix {
-  const { network, calibration } = encoder;
-  const dim = network.sizes[network.sizes.length - 1];
-  const out = new Float32Array(features.rows * dim);
+  const out = new Float32Array(features.rows * outputDim(encoder));
+  forEachBatch(features, batchSize, (input, rows, start) => out.set(encoder.network.forward(input, rows, false), start * outputDim(encoder)));
+  return calibrated(encoder, out, features.rows);
+}
+
+/** As `encode`, with each batch's forward pass on a libuv thread: for serving, where the event loop must keep answering. */
+export async function encodeAsync(encoder: Encoder, features: Matrix, batchSize = 1024): Promise<Matrix> {
+  const out = new Float32Array(features.rows * outputDim(encoder));
+  const batches: Array<Promise<void>> = [];
+  forEachBatch(features, batchSize, (input, rows, start) => {
+    batches.push(encoder.network.forwardAsync(input.slice(), rows).then((embedded) => out.set(embedded, start * outputDim(encoder))));
+  });
+  await Promise.all(batches);
+  return calibrated(encoder, out, features.rows);
+}
+
+function outputDim(encoder: Encoder): number {
+  return encoder.network.sizes[encoder.network.sizes.length - 1];
+}
+
+function forEachBatch(features: Matrix, batchSize: number, run: (input: Float32Array, rows: number, start: number) => void): void {
   for (let start = 0; start < features.rows; start += batchSize) {
     const rows = Math.min(batchSize, features.rows - start);
-    const input = features.data.subarray(start * features.cols, (start + rows) * features.cols);
-    out.set(network.forward(input, rows, false), start * dim);
+    run(features.data.subarray(start * features.cols, (start + rows) * features.cols), rows, start);
   }
+}
+
+/** The cold calibration out · row0 + row1 (per dimension), in place. */
+function calibrated(encoder: Encoder, out: Float32Array, rows: number): Matrix {
+  const dim = outputDim(encoder);
+  const { calibration } = encoder;
   for (let k = 0; k < out.length; k++) {
     const d = k % dim;
     out[k] = out[k] * calibration[d] + calibration[dim + d];
   }
-  return { data: out, rows: features.rows, cols: dim };
+  return { data: out, rows, cols: dim };
 }

@@ -8,9 +8,10 @@ import type { Interactions, ItemMeta, Matrix } from '../data/types.js';
 import { checkFinite, readNpy, encodeNpy } from '../data/npy.js';
 import { openWrittenDirectory, updateDirectoryAtomic, writeDirectoryAtomic, type FileData } from '../data/atomic.js';
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
-import { encode, type Encoder } from './encoder.js';
+import { encodeAsync, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
 import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
+import { checkK } from '../search/exact.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -20,6 +21,13 @@ export interface Recommendation {
   score: number;
   /** True for products that were never in training (embedded from their image features). */
   cold: boolean;
+}
+
+export interface RecommendOptions {
+  /** Product ids never to recommend, besides each user's purchases (unknown ids are ignored). */
+  exclude?: string[];
+  /** false: warm products only (default true). */
+  includeCold?: boolean;
 }
 
 export interface VasgModelParts {
@@ -59,7 +67,7 @@ interface Manifest {
 export class VasgModel {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
-  private itemIndex?: Map<string, number>;
+  private itemRows?: Map<string, number>;
 
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
     this.userIndex = new Map(parts.userIds.map((id, i) => [id, i]));
@@ -93,61 +101,85 @@ export class VasgModel {
     return u;
   }
 
-  /** Top-k unseen products for a user, cold products included unless `includeCold` is false. */
-  recommend(userId: string, k: number, includeCold = true): Recommendation[] {
-    const { users } = this.scoringMatrices();
-    const { seenIndptr, seenIndices, cold } = this.parts;
-    const u = this.userIndexOf(userId);
-    let indptr = seenIndptr;
-    let indices = seenIndices;
-    if (!includeCold) ({ indptr, indices } = withColdExcluded(seenIndptr, seenIndices, cold, u));
-    return this.nearest(users.data, u, k, indptr, indices);
+  /**
+   * Top-k unseen products for a user, or for each of several users (one pass over the catalog for all of them),
+   * scored on a libuv thread. `exclude`: product ids never to recommend (ids the model does not know are
+   * ignored); `includeCold: false` leaves out cold products.
+   */
+  recommend(user: string, k: number, options?: RecommendOptions): Promise<Recommendation[]>;
+  recommend(users: string[], k: number, options?: RecommendOptions): Promise<Recommendation[][]>;
+  async recommend(users: string | string[], k: number, options: RecommendOptions = {}): Promise<Recommendation[] | Recommendation[][]> {
+    const rows = (typeof users === 'string' ? [users] : users).map((id) => this.userIndexOf(id));
+    const { users: scoring } = this.scoringMatrices();
+    const dim = this.config.dim;
+    const queries = new Float32Array(rows.length * dim);
+    rows.forEach((u, j) => queries.set(scoring.data.subarray(u * dim, (u + 1) * dim), j * dim));
+    const extra = (options.exclude ?? []).flatMap((id) => this.itemIndex().get(id) ?? []);
+    const { seenIndptr, seenIndices } = this.parts;
+    const indptr = new Int32Array(rows.length + 1);
+    const indices: number[] = [];
+    rows.forEach((u, j) => {
+      for (let p = seenIndptr[u]; p < seenIndptr[u + 1]; p++) indices.push(seenIndices[p]);
+      indices.push(...extra);
+      indptr[j + 1] = indices.length;
+    });
+    const allow = options.includeCold === false ? Uint8Array.from(this.parts.cold, (c) => 1 - c) : null;
+    const lists = await this.nearest(queries, k, allow, indptr, Int32Array.from(indices));
+    return typeof users === 'string' ? lists[0] : lists;
   }
 
   /** Top-k products nearest to a product (itself excluded), under the model's scoring. */
-  similarItems(itemId: string, k: number): Recommendation[] {
+  async similarItems(itemId: string, k: number): Promise<Recommendation[]> {
     const { items } = this.scoringMatrices();
     const i = this.itemIndexOf(itemId);
-    // Only row i has an excluded item (itself); every other row's list is empty.
-    const indptr = new Int32Array(items.rows + 1);
-    indptr.fill(1, i + 1);
-    return this.nearest(items.data, i, k, indptr, Int32Array.of(i));
+    const query = items.data.slice(i * items.cols, (i + 1) * items.cols);
+    return (await this.nearest(query, k, null, Int32Array.of(0, 1), Int32Array.of(i)))[0];
   }
 
   /** Top-k products for a query vector in the embedding space (e.g. an analogy or a new user's mean). */
-  recommendForVector(vector: Float32Array, k: number): Recommendation[] {
+  async recommendForVector(vector: Float32Array, k: number): Promise<Recommendation[]> {
     if (vector.length !== this.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${this.config.dim}`, 'vector', undefined, 'vector');
     const query = scoringFactors({ data: vector, rows: 1, cols: vector.length }, { data: new Float32Array(0), rows: 0, cols: vector.length }, this.config.scoring).users;
-    return this.nearest(query.data, 0, k, new Int32Array(2), new Int32Array(0));
+    return (await this.nearest(query.data, k, null, new Int32Array(2), new Int32Array(0)))[0];
+  }
+
+  /**
+   * Top-k products for each query row (native search on a libuv thread: the event loop keeps answering), skipping
+   * each query's excluded rows (CSR) and, with `allow`, the rows it marks 0. k is checked here, so the native
+   * core never sees a bad argument from a caller.
+   */
+  private async nearest(queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array, indices: Int32Array): Promise<Recommendation[][]> {
+    checkK(k);
+    const { items } = this.scoringMatrices();
+    const { cold, itemIds } = this.parts;
+    const top = await native.searchTopK(queries, items.data, items.cols, k, allow, indptr, indices);
+    return Array.from({ length: indptr.length - 1 }, (_, q) => {
+      const out: Recommendation[] = [];
+      for (let j = q * k; j < (q + 1) * k && top.items[j] >= 0; j++) {
+        out.push({ itemId: itemIds[top.items[j]], score: top.scores[j], cold: cold[top.items[j]] === 1 });
+      }
+      return out;
+    });
   }
 
   itemIndexOf(itemId: string): number {
-    this.itemIndex ??= new Map(this.parts.itemIds.map((id, i) => [id, i]));
-    const i = this.itemIndex.get(itemId);
+    const i = this.itemIndex().get(itemId);
     if (i === undefined) throw new UnknownIdError(`unknown product "${itemId}" (the model knows ${this.parts.itemIds.length} products)`, 'item', itemId);
     return i;
   }
 
-  /** Top-k products for row `row` of `queries`, skipping that row's excluded items (CSR). */
-  private nearest(queries: Float32Array, row: number, k: number, indptr: Int32Array, indices: Int32Array): Recommendation[] {
-    const { items } = this.scoringMatrices();
-    const { cold, itemIds } = this.parts;
-    const top = native.topK(queries, items.data, items.cols, Int32Array.of(row), k, indptr, indices);
-    const out: Recommendation[] = [];
-    for (let j = 0; j < top.items.length && top.items[j] >= 0; j++) {
-      const item = top.items[j];
-      out.push({ itemId: itemIds[item], score: top.scores[j], cold: cold[item] === 1 });
-    }
-    return out;
+  private itemIndex(): Map<string, number> {
+    this.itemRows ??= new Map(this.parts.itemIds.map((id, i) => [id, i]));
+    return this.itemRows;
   }
 
-  /** Embeds new products from raw image features (scaled the way training scaled them). */
-  embedFeatures(features: Matrix): Matrix {
+  /** Embeds new products from raw image features (scaled the way training scaled them), on libuv threads. */
+  async embedFeatures(features: Matrix): Promise<Matrix> {
     if (features.cols !== this.parts.featureDim) {
       throw new InputError(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`, 'features', undefined, 'features');
     }
     assertFinite('features to embed', features.data, features.cols);
-    const embedded = encode(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
+    const embedded = await encodeAsync(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
     assertFinite('embeddings (the encoder overflowed on these features)', embedded.data, embedded.cols);
     return embedded;
   }
@@ -159,22 +191,32 @@ export class VasgModel {
 
   /**
    * Adds products, or replaces those whose id the model knows, embedded from their raw image features
-   * exactly as cold products are at training time. They become cold rows (nobody bought them in training).
-   * Returns the row of each id.
+   * exactly as cold products are at training time (off the event loop). They become cold rows (nobody
+   * bought them in training). Resolves to the row of each id.
    */
-  addItems(ids: string[], features: Matrix, meta?: ItemMeta[]): number[] {
+  async addItems(ids: string[], features: Matrix, meta?: ItemMeta[]): Promise<number[]> {
     if (features.rows !== ids.length) throw new InputError(`${ids.length} ids but ${features.rows} feature rows`, 'features', undefined, 'features');
+    return this.addEmbeddedItems(ids, await this.embedFeatures(features), meta);
+  }
+
+  /**
+   * The second half of `addItems`: adds products whose vectors `embedFeatures` made. Synchronous, so that a
+   * caller (the server) can apply a write and log it in one step, with no other write in between.
+   */
+  addEmbeddedItems(ids: string[], embedded: Matrix, meta?: ItemMeta[]): number[] {
+    if (embedded.rows !== ids.length || embedded.cols !== this.config.dim) {
+      throw new InputError(`${ids.length} ids need ${ids.length} × ${this.config.dim} embeddings, got ${embedded.rows} × ${embedded.cols}`, 'embedded', undefined, 'embedded');
+    }
     if (meta && meta.length !== ids.length) throw new InputError(`${ids.length} ids but ${meta.length} metadata records`, 'meta', undefined, 'meta');
-    const embedded = this.embedFeatures(features);
     const { parts } = this;
     const dim = this.config.dim;
-    this.itemIndex ??= new Map(parts.itemIds.map((id, i) => [id, i]));
+    const index = this.itemIndex();
     const rows = ids.map((id) => {
-      let row = this.itemIndex!.get(id);
+      let row = index.get(id);
       if (row === undefined) {
         row = parts.itemIds.length;
         parts.itemIds.push(id);
-        this.itemIndex!.set(id, row);
+        index.set(id, row);
       }
       return row;
     });
@@ -371,15 +413,6 @@ export function seenLists(train: Interactions, nUsers: number): { seenIndptr: In
     seenIndptr[u + 1] = all.length;
   });
   return { seenIndptr, seenIndices: Int32Array.from(all) };
-}
-
-function withColdExcluded(indptr: Int32Array, indices: Int32Array, cold: Uint8Array, u: number) {
-  const seen = new Set(indices.subarray(indptr[u], indptr[u + 1]));
-  for (let i = 0; i < cold.length; i++) if (cold[i]) seen.add(i);
-  const list = Int32Array.from(seen).sort();
-  const out = new Int32Array(indptr.length).fill(0);
-  for (let v = u + 1; v < out.length; v++) out[v] = list.length;
-  return { indptr: out, indices: list };
 }
 
 function intMatrix(values: Int32Array): Matrix {

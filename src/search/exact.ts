@@ -6,6 +6,7 @@
 // for the whole batch (measured at 1 M products × 100: ≈ 40 ms for one query, ≈ 5 ms per query in a batch of 64).
 import { native } from '../native.js';
 import type { Matrix } from '../data/types.js';
+import { ConfigError, InputError } from '../errors.js';
 import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retriever.js';
 
 interface Pending {
@@ -29,7 +30,7 @@ export class ExactRetriever implements Retriever {
   private rows: number;
 
   constructor(vectors: Matrix) {
-    if (!(vectors.cols >= 1)) throw new RangeError(`vectors need at least one column, got ${vectors.cols}`);
+    if (!(vectors.cols >= 1)) throw new InputError(`vectors need at least one column, got ${vectors.cols}`, 'vectors', undefined, 'vectors');
     checkLength(vectors);
     this.dim = vectors.cols;
     this.rows = vectors.rows;
@@ -76,13 +77,7 @@ export class ExactRetriever implements Retriever {
   }
 
   async searchBatch(queries: Float32Array, k: number, filter: BatchFilter = {}): Promise<SearchResult[]> {
-    if (queries.length % this.dim !== 0) {
-      throw new RangeError(`queries have ${queries.length} values, not a multiple of the index dimension ${this.dim}`);
-    }
-    const n = queries.length / this.dim;
-    if (filter.exclude && filter.exclude.length !== n) {
-      throw new RangeError(`${filter.exclude.length} exclusion lists for ${n} queries`);
-    }
+    const n = checkBatch(queries, this.dim, filter);
     return this.run(queries, k, filter.allow, filter.exclude ?? new Array<undefined>(n));
   }
 
@@ -133,20 +128,31 @@ export function trimmed(items: Int32Array, scores: Float32Array): SearchResult {
   return { rows: items.slice(0, n), scores: scores.slice(0, n) };
 }
 
+// Bad arguments are typed errors (InputError, ConfigError), as in the rest of the library API.
 export function checkDim(what: string, length: number, dim: number): void {
-  if (length !== dim) throw new RangeError(`${what} has ${length} values, the index expects ${dim}`);
+  if (length !== dim) throw new InputError(`${what} has ${length} values, the index expects ${dim}`, what, undefined, what);
 }
 
 export function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 0) throw new ConfigError(`k must be a non-negative integer, got ${k}`, 'k');
 }
 
 export function checkRow(row: number, size: number): void {
-  if (!Number.isInteger(row) || row < 0 || row > size) throw new RangeError(`row ${row} is out of range 0…${size}`);
+  if (!Number.isInteger(row) || row < 0 || row > size) throw new InputError(`row ${row} is out of range 0…${size}`, 'row', undefined, 'row');
+}
+
+/** The number of queries in a batch, checked against the index dimension and the exclusion lists. */
+export function checkBatch(queries: Float32Array, dim: number, filter: BatchFilter): number {
+  if (queries.length % dim !== 0) {
+    throw new InputError(`queries have ${queries.length} values, not a multiple of the index dimension ${dim}`, 'queries', undefined, 'queries');
+  }
+  const n = queries.length / dim;
+  if (filter.exclude && filter.exclude.length !== n) throw new InputError(`${filter.exclude.length} exclusion lists for ${n} queries`, 'exclude', undefined, 'exclude');
+  return n;
 }
 
 function checkLength(vectors: Matrix): void {
   if (vectors.data.length < vectors.rows * vectors.cols) {
-    throw new RangeError(`vectors hold ${vectors.data.length} values, ${vectors.rows} × ${vectors.cols} needed`);
+    throw new InputError(`vectors hold ${vectors.data.length} values, ${vectors.rows} × ${vectors.cols} needed`, 'vectors', undefined, 'vectors');
   }
 }

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { Index as UsearchIndex } from 'usearch';
 import type { Matrix } from '../data/types.js';
-import { ExactRetriever, checkDim, checkK, checkRow } from './exact.js';
+import { ExactRetriever, checkBatch, checkDim, checkK, checkRow } from './exact.js';
 import type { BatchFilter, Retriever, SearchFilter, SearchResult } from './retriever.js';
 
 // usearch's ES-module entry looks for its binary from the importing project's root and picks up
@@ -83,11 +83,7 @@ export class HnswRetriever implements Retriever {
   }
 
   async searchBatch(queries: Float32Array, k: number, filter: BatchFilter = {}): Promise<SearchResult[]> {
-    if (queries.length % this.dim !== 0) {
-      throw new RangeError(`queries have ${queries.length} values, not a multiple of the index dimension ${this.dim}`);
-    }
-    const n = queries.length / this.dim;
-    if (filter.exclude && filter.exclude.length !== n) throw new RangeError(`${filter.exclude.length} exclusion lists for ${n} queries`);
+    const n = checkBatch(queries, this.dim, filter);
     const out: SearchResult[] = [];
     for (let q = 0; q < n; q++) {
       out.push(await this.search(queries.subarray(q * this.dim, (q + 1) * this.dim), k,

@@ -1,6 +1,7 @@
 // Picks the nearest-product retriever: exact (default, fast to about a million products) or HNSW
 // (approximate, for larger catalogs). `vasg serve --index hnsw` goes through here.
 import type { Matrix } from '../data/types.js';
+import { ConfigError } from '../errors.js';
 import { ExactRetriever } from './exact.js';
 import { HnswRetriever, type HnswOptions } from './hnsw.js';
 import type { Retriever } from './retriever.js';
@@ -19,7 +20,7 @@ export function createRetriever(kind: RetrieverKind, vectors: Matrix, options: R
     case 'hnsw':
       return new HnswRetriever(vectors, options.hnsw);
     default:
-      throw new RangeError(`unknown index "${String(kind)}": use one of ${RETRIEVER_KINDS.join(', ')}`);
+      throw new ConfigError(`unknown index "${String(kind)}": use one of ${RETRIEVER_KINDS.join(', ')}`, 'index');
   }
 }
 

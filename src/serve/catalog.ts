@@ -87,6 +87,13 @@ export class Catalog {
   private log: WriteLog | null = null;
   /** Masks that depend only on the catalog (rebuilt after a write, not per request). */
   private masks: { available: Uint8Array; availableWarm: Uint8Array; warm: Uint8Array } | null = null;
+  /**
+   * A cold product's "looks like" (its nearest warm products) depends on the products only, not on the user:
+   * kept per row until products change, so a cold product in a top-k costs a catalog scan once, not per request.
+   */
+  private readonly looksLike = new Map<number, string[]>();
+  /** Counts product writes, so that a search started before one does not fill the cache after it. */
+  private productWrites = 0;
   private dir: string | null = null;
   /** Exact search over the trained users' vectors ("who would this product be recommended to"), built on first use. */
   private userRetriever: ExactRetriever | null = null;
@@ -102,12 +109,12 @@ export class Catalog {
    * set, so replaying records the directory already holds, followed by all later ones, gives the same state:
    * a crash anywhere in a compaction is harmless (README, "Compaction while serving").
    */
-  static open(dir: string, options: CatalogOptions = {}): Catalog {
+  static async open(dir: string, options: CatalogOptions = {}): Promise<Catalog> {
     const catalog = new Catalog(VasgModel.load(dir), options.kind);
     catalog.restore(dir);
     const logFile = `${path.resolve(dir)}.writes.log`;
     const records = WriteLog.replay(logFile) as WriteRecord[];
-    for (const record of records) catalog.apply(record);
+    for (const record of records) catalog.apply(record, await catalog.embed(record));
     catalog.dir = dir;
     catalog.log = new WriteLog(logFile);
     catalog.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
@@ -160,7 +167,8 @@ export class Catalog {
 
   async close(): Promise<void> {
     while (this.background) await this.background;
-    this.compact();
+    // Nothing since the last compaction: the directory already holds every write (no rewrite of an unchanged model).
+    if (this.log && (this.log.bytes > 0 || this.compactionError)) this.compact();
     this.log?.close();
     this.log = null;
   }
@@ -169,23 +177,31 @@ export class Catalog {
     const file = path.join(dir, STATE_FILE);
     if (!fs.existsSync(file)) return;
     const state = JSON.parse(fs.readFileSync(file, 'utf8')) as ServeState;
-    for (const id of state.unavailable) this.apply({ op: 'available', id, available: false });
+    for (const id of state.unavailable) this.apply({ op: 'available', id, available: false }, null);
     for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
   }
 
-  /** Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns). */
-  private write(record: WriteRecord): number[] {
-    const rows = this.apply(record);
+  /** The vectors of a write's products, made off the event loop before the write is applied (they depend on the encoder only). */
+  private async embed(record: WriteRecord): Promise<Matrix | null> {
+    return record.op === 'items' ? this.model.embedFeatures(matrixOf(record.items.map((it) => it.features), 'items[].features')) : null;
+  }
+
+  /**
+   * Applies a write and, once it succeeded, logs it durably (the caller acknowledges after this returns).
+   * Synchronous, so the log holds the writes in the order they were applied.
+   */
+  private write(record: WriteRecord, embedded: Matrix | null = null): number[] {
+    const rows = this.apply(record, embedded);
     if (!this.log) return rows;
     this.log.append(record);
     if (this.log.bytes > this.compactBytes && !this.background && !this.compactionError) this.compactInBackground();
     return rows;
   }
 
-  private apply(record: WriteRecord): number[] {
+  private apply(record: WriteRecord, embedded: Matrix | null): number[] {
     this.masks = null;
     switch (record.op) {
-      case 'items': return this.applyItems(record.items);
+      case 'items': return this.applyItems(record.items, embedded!);
       case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
       case 'events': this.applyEvents(record.user, record.items); return [];
     }
@@ -216,17 +232,18 @@ export class Catalog {
     return this.answer(this.meanOf(bought), bought, k, options);
   }
 
+  /** Nearest products that can be sold: unavailable ones are skipped inside the search, as in recommendations. */
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
     const query = this.scored(this.rawItem(i));
-    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i) });
+    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
     return this.decorate(result.rows, result.scores, []);
   }
 
   /** Nearest products to raw image features (embedded by the encoder) or to an embedding-space vector. */
   async query(k: number, input: { features?: number[]; vector?: Float32Array }, options: RecommendOptions = {}): Promise<ServedItem[]> {
     let vector = input.vector;
-    if (input.features) vector = this.model.embedFeatures(matrixOf([input.features], 'features')).data;
+    if (input.features) vector = (await this.model.embedFeatures(matrixOf([input.features], 'features'))).data;
     if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
     return this.answer(vector, [], k, options);
   }
@@ -288,9 +305,10 @@ export class Catalog {
     return { points, explained };
   }
 
-  /** Adds or replaces products; they are searchable as soon as this returns. */
-  addItems(items: NewItem[]): number[] {
-    return this.write({ op: 'items', items });
+  /** Adds or replaces products; they are searchable as soon as this resolves. */
+  async addItems(items: NewItem[]): Promise<number[]> {
+    const record: WriteRecord = { op: 'items', items };
+    return this.write(record, await this.embed(record));
   }
 
   setAvailable(itemId: string, available: boolean): void {
@@ -302,10 +320,11 @@ export class Catalog {
     this.write({ op: 'events', user: userId, items: itemIds });
   }
 
-  private applyItems(items: NewItem[]): number[] {
-    const features = matrixOf(items.map((it) => it.features), 'items[].features');
+  private applyItems(items: NewItem[], embedded: Matrix): number[] {
+    this.looksLike.clear();
+    this.productWrites++;
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
-    const rows = this.model.addItems(items.map((it) => it.id), features, meta);
+    const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta);
     if (this.size > this.available.length) {
       const grown = new Uint8Array(this.size).fill(1);
       grown.set(this.available);
@@ -360,20 +379,29 @@ export class Catalog {
   /** Results with metadata and a short explanation each. */
   private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
     const { warm } = this.catalogMasks();
-    const out: ServedItem[] = [];
-    for (let j = 0; j < rows.length; j++) {
-      const { available: _available, ...item } = this.item(rows[j]);
+    // The cold products' searches go out together, so the exact retriever answers them in one batch.
+    return Promise.all(Array.from(rows, async (row, j) => {
+      const { available: _available, ...item } = this.item(row);
       const served: ServedItem = { ...item, score: scores[j] };
-      const vector = this.scored(this.rawItem(rows[j]));
+      const vector = this.scored(this.rawItem(row));
       if (item.cold) {
-        const near = await this.retriever.search(vector, 2, { exclude: Int32Array.of(rows[j]), allow: warm });
-        served.looksLike = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
+        served.looksLike = await this.nearestWarm(row, vector, warm);
       } else if (bought.length > 0) {
         served.because = this.nearestOf(vector, bought, 3);
       }
-      out.push(served);
-    }
-    return out;
+      return served;
+    }));
+  }
+
+  /** A cold product's two nearest warm products ("looks like"), from the cache while no product was written. */
+  private async nearestWarm(row: number, vector: Float32Array, warm: Uint8Array): Promise<string[]> {
+    const known = this.looksLike.get(row);
+    if (known) return known;
+    const writes = this.productWrites;
+    const near = await this.retriever.search(vector, 2, { exclude: Int32Array.of(row), allow: warm });
+    const ids = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
+    if (writes === this.productWrites) this.looksLike.set(row, ids);
+    return ids;
   }
 
   /** The `count` rows of `candidates` nearest to `vector` (a user's purchases: a short list). */

@@ -1,6 +1,7 @@
 // The HTTP layer of `vasg serve`: Fastify routes with JSON schemas (validated on every request and
 // collected into /openapi.json), typed errors mapped to status codes, an API key on writes, and
 // Prometheus metrics. The answers come from Catalog.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,9 @@ const RULES = { include_cold: { type: 'boolean', default: true }, category: IDS,
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 type Query = Record<string, unknown>;
+/** Marks the routes that change state: they need the API key when one is set. */
+interface RouteConfig { write?: boolean }
+const WRITE: RouteConfig = { write: true };
 
 export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
   if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, catalog.model.parts.featureDim);
@@ -52,10 +56,11 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   app.addHook('onResponse', async (request, reply) => {
     metrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
+  // Only the routes that change state need the key: POST /query and POST /recommendations are reads with a body.
   app.addHook('preHandler', async (request, reply) => {
-    if (!options.apiKey || request.method === 'GET') return;
+    if (!options.apiKey || !(request.routeOptions.config as RouteConfig).write) return;
     const given = request.headers['x-api-key'] ?? request.headers.authorization?.replace(/^Bearer /, '');
-    if (given !== options.apiKey) return reply.code(401).send({ error: 'writes need the API key (header "x-api-key" or "Authorization: Bearer KEY")' });
+    if (!sameKey(given, options.apiKey)) return reply.code(401).send({ error: 'writes need the API key (header "x-api-key" or "Authorization: Bearer KEY")' });
   });
   app.setErrorHandler((error, _request, reply) => {
     const e = error as Error & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string; statusCode?: number };
@@ -121,6 +126,7 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   });
 
   app.post('/items', {
+    config: WRITE,
     schema: {
       summary: 'add or update products (embedded by the encoder, recommendable at once)',
       body: {
@@ -142,13 +148,14 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     },
   }, async (request) => {
     const body = request.body as { items: PostedItem[] };
-    const features = await featuresOf(body.items, options.imageFeatures);
+    const features = await featuresOf(body.items, options.imageFeatures, catalog.model.parts.featureDim);
     const items = body.items.map(({ image_url, image: _image, ...rest }, j) => ({ ...rest, features: features[j], ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
-    const rows = catalog.addItems(items);
+    const rows = await catalog.addItems(items);
     return { added: rows.length, items: items.map((it) => it.id), catalog_size: catalog.size };
   });
 
   app.patch('/items/:id', {
+    config: WRITE,
     schema: { summary: 'set a product\'s availability', params: idParams, body: { type: 'object', required: ['available'], additionalProperties: false, properties: { available: { type: 'boolean' } } } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -171,11 +178,13 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     const body = request.body as Query & { features?: number[]; vector?: number[]; analogy?: { product: string; from_user: string; to_user: string } };
     let vector: Float32Array | undefined = body.vector ? Float32Array.from(body.vector) : undefined;
     if (vector && vector.length !== catalog.model.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${catalog.model.config.dim}`, 'body.vector', undefined, 'body.vector');
+    if (body.features) checkWidth(body.features, catalog.model.parts.featureDim, 'body.features');
     if (body.analogy) vector = catalog.analogy(body.analogy.product, body.analogy.from_user, body.analogy.to_user);
     return { results: await catalog.query(body.k as number, { features: body.features, vector }, rulesOf(body)) };
   });
 
   app.post('/users/:id/events', {
+    config: WRITE,
     schema: {
       summary: 'fold in a new or returning user from products they bought',
       params: idParams,
@@ -223,12 +232,15 @@ async function checkFeatureWidth(imageFeatures: ImageFeatures, featureDim: numbe
 }
 
 /** Each posted item's feature vector: as sent, or extracted from its image (one batch, off the event loop). */
-async function featuresOf(items: PostedItem[], imageFeatures: ImageFeatures | undefined): Promise<number[][]> {
+async function featuresOf(items: PostedItem[], imageFeatures: ImageFeatures | undefined, featureDim: number): Promise<number[][]> {
   const images: Buffer[] = [];
   const slots = items.map((item, j) => {
     const field = `body.items.${j}`;
     if (item.features && item.image !== undefined) throw new InputError(`${field} (item "${item.id}"): give "features" or "image", not both`, field, undefined, field);
-    if (item.features) return -1;
+    if (item.features) {
+      checkWidth(item.features, featureDim, `${field}.features`, ` (item "${item.id}")`);
+      return -1;
+    }
     if (item.image === undefined) throw new InputError(`${field}.features (item "${item.id}"): give "features" (the model's I values) or "image"`, `${field}.features`, undefined, `${field}.features`);
     if (!imageFeatures) {
       throw new InputError(`${field}.image: this server takes no images; start vasg serve with --features-model builtin:color (or an ONNX image model) to turn images into features`, `${field}.image`, undefined, `${field}.image`);
@@ -244,6 +256,20 @@ async function featuresOf(items: PostedItem[], imageFeatures: ImageFeatures | un
     if (row instanceof Error) throw new InputError(`${field} (item "${item.id}"): not a readable JPEG, PNG or WebP image: ${row.message}`, field, undefined, field);
     return Array.from(row);
   });
+}
+
+/** Compares in constant time, so the answer's timing does not reveal how much of a guess was right. */
+function sameKey(given: string | string[] | undefined, key: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, createHash('sha256').update(key).digest());
+}
+
+/** A feature vector the encoder cannot take is a 400 naming the request's field (not the model's). */
+function checkWidth(features: number[], featureDim: number, field: string, what = ''): void {
+  if (features.length !== featureDim) {
+    throw new InputError(`${field}${what}: ${features.length} feature values, the model's encoder takes I = ${featureDim}`, field, undefined, field);
+  }
 }
 
 /** A route with no input still gets a schema, so it is listed in /openapi.json. */
