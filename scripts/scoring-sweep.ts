@@ -31,9 +31,10 @@ if (!data) throw new Error(USAGE);
 const seeds = (flag('--seeds') ?? '1,2,3,4,5').split(',').map(Number);
 const threads = Number(flag('--threads') ?? 2);
 const split = loadSplit(data);
+const configOverrides = overrides();
 const results: Record<'cosine' | 'dot', AucSummary[]> = { cosine: [], dot: [] };
 for (const seed of seeds) {
-  const config = resolveConfig({ threads, ...overrides(), seed });
+  const config = resolveConfig({ threads, ...configOverrides, seed });
   const { model, seconds } = await trainVasg(split, config, silentProgress);
   const report = await evaluateModel(model, split, { threads, seed, progress: silentProgress });
   results.cosine.push(report.byScoring.cosine);
