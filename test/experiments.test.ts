@@ -82,3 +82,22 @@ test('vasg experiment analysis: says it trained one model, and links figures onl
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('vasg experiment auc --methods: runs only the rows asked for, in the order given, and names an unknown one', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-experiment-'));
+  try {
+    const data = path.join(root, 'split');
+    writeSplit(data, prepareSplit(generate('tiny', 2), { seed: 1 }));
+    const run = (methods: string) => spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'experiment', 'auc', '--data', data, '--runs', '2',
+      '--methods', methods, '--json'], { encoding: 'utf8' });
+    const printed = run('mostpop,RAND');
+    assert.equal(printed.status, 0, printed.stderr);
+    const result = JSON.parse(printed.stdout) as { rows: Array<{ method: string }> };
+    assert.deepEqual(result.rows.map((r) => r.method), ['MostPop', 'RAND']);
+    const bad = run('RAND,VBRP');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /unknown method "VBRP"; one of RAND, MostPop/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

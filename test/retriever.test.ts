@@ -94,6 +94,9 @@ for (const kind of RETRIEVER_KINDS) {
     assert.deepEqual([...top.rows], [200, bruteForce(m, query, 1, (r) => r !== 17)[0].row]);
     assert.throws(() => index.upsert(202, query), InputError);
     assert.throws(() => index.upsert(-1, query), InputError);
+    assert.deepEqual([...index.vector(200)], [...query.map((x) => 20 * x)], 'vector() reads the appended row');
+    assert.deepEqual([...index.vector(3)], [...row(m, 3)], 'and an untouched one');
+    assert.throws(() => index.vector(201), InputError);
   });
 
   test(`${kind}: k past the catalog, k = 0, an empty index, dimension errors`, async () => {

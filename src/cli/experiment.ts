@@ -1,11 +1,11 @@
 // `vasg experiment <names...>`: the paper's experiments on a prepared split, averaged over runs,
 // written as one Markdown report (+ SVG figures) into --out, or as JSON with --json. Experiments
 // named together share their trained VASG models.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSplit } from '../data/split.js';
 import type { Split } from '../data/types.js';
 import { checkOutputDirectory, writeDirectoryAtomic } from '../data/atomic.js';
-import { aucExperiment, tableMethods, type ExperimentOptions } from '../experiments/auc.js';
+import { aucExperiment, tableMethods, type ExperimentOptions, type Method } from '../experiments/auc.js';
 import { sensitivityExperiment } from '../experiments/sensitivity.js';
 import { relationsExperiment } from '../experiments/relations.js';
 import { analysisExperiment } from '../experiments/analysis.js';
@@ -24,10 +24,10 @@ interface Section {
 }
 
 /** `linkFigures`: the report will be written with its SVGs (--out), so its Markdown may link them. */
-async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split, options: ExperimentOptions, linkFigures: boolean): Promise<Section> {
+async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split, options: ExperimentOptions, methods: Method[], linkFigures: boolean): Promise<Section> {
   switch (name) {
     case 'auc': {
-      const result = await aucExperiment(split, tableMethods, options);
+      const result = await aucExperiment(split, methods, options);
       return { markdown: aucSection(result, options.runs), json: result, figures: new Map() };
     }
     case 'relations': {
@@ -54,6 +54,15 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
   }
 }
 
+/** `--methods VBPR,VASG`: names as in the table, case-insensitive; a big catalog can run only the rows it needs. */
+function methodList(value: string): Method[] {
+  return value.split(',').map((name) => {
+    const method = tableMethods.find((m) => m.name.toLowerCase() === name.trim().toLowerCase());
+    if (!method) throw new InvalidArgumentError(`unknown method "${name.trim()}"; one of ${tableMethods.map((m) => m.name).join(', ')}`);
+    return method;
+  });
+}
+
 export function experimentCommand(): Command {
   const command = new Command('experiment')
     .description('reproduce the paper\'s experiments on a prepared split: auc (Table 2), relations (Table 3), analysis and sensitivity (§6), all')
@@ -63,6 +72,7 @@ export function experimentCommand(): Command {
     .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
     .option('--images <dir>', 'folder of product images, found as vasg features finds them: thumbnails in the figures')
+    .option('--methods <list>', `Table 2's rows to run, comma-separated (default: all of ${tableMethods.map((m) => m.name).join(', ')})`, methodList)
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
   return command.action(async (asked: ExperimentName[], options) => {
@@ -74,7 +84,8 @@ export function experimentCommand(): Command {
     const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images };
     const started = Date.now();
     const sections: Record<string, Section> = {};
-    for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, Boolean(options.out));
+    const methods: Method[] = options.methods ?? tableMethods;
+    for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, methods, Boolean(options.out));
     const seconds = (Date.now() - started) / 1000;
     const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
     // Only analysis alone trains a single model, whatever --runs says.

@@ -141,7 +141,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('window', '--window <w>', 'skip-gram window (odd): centre ± (w-1)/2', 7, oddInteger(3, 101)),
   option('negatives', '--negatives <k>', 'negative samples per pair; 0 = the paper\'s positive-only objective', 5, integer(0, 100)),
   option('negativePower', '--negative-power <x>', 'draw negatives ∝ frequency^x (0 = uniform)', 0, number(0, 2)),
-  option('epochs', '--epochs <n>', 'passes over a fresh walk corpus', 3, integer(1, 1000)),
+  option('epochs', '--epochs <n>', 'passes over a fresh walk corpus', 1, integer(1, 1000)),
   option('skipgramLr', '--skipgram-lr <x>', 'skip-gram SGD learning rate (linear decay)', 0.025, number(1e-6, 10)),
   option('decoder', '--no-decoder', 'train without the image decoder (the paper\'s Skip-Gram ablation)', true, onOff),
   option('hidden', '--hidden <list>', 'decoder hidden widths, D → hidden → I (the encoder mirrors them)', [256, 512, 1024, 2048], integerList(1, 65536)),
@@ -169,8 +169,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
 
 export const defaultConfig: TrainConfig = Object.fromEntries(CONFIG_OPTIONS.map((o) => [o.key, o.default])) as unknown as TrainConfig;
 
-/** The paper's formulation, for comparison: no negative sampling, cosine ranking, autoencoder-trained encoder. */
+/** The paper's formulation, for comparison: two joint epochs, no negative sampling, cosine ranking, autoencoder-trained encoder. */
 export const paperConfig: Partial<TrainConfig> = {
+  epochs: 2,
   visual: false,
   rankEpochs: 0,
   negatives: 0,

@@ -46,6 +46,11 @@ export class ExactRetriever implements Retriever {
     return this.data.subarray(0, this.rows * this.dim);
   }
 
+  vector(row: number): Float32Array {
+    checkRow(row, this.rows - 1);
+    return this.data.subarray(row * this.dim, (row + 1) * this.dim);
+  }
+
   search(query: Float32Array, k: number, filter: SearchFilter = {}): Promise<SearchResult> {
     return new Promise((resolve, reject) => {
       checkDim('query', query.length, this.dim); // a throw here rejects the promise

@@ -65,6 +65,10 @@ export class HnswRetriever implements Retriever {
     return this.exact.size;
   }
 
+  vector(row: number): Float32Array {
+    return this.exact.vector(row);
+  }
+
   async search(query: Float32Array, k: number, filter: SearchFilter = {}): Promise<SearchResult> {
     checkDim('query', query.length, this.dim);
     checkK(k);

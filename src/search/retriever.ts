@@ -36,6 +36,8 @@ export interface Retriever {
    * batch with one matrix product. Results in query order.
    */
   searchBatch?(queries: Float32Array, k: number, filter?: BatchFilter): Promise<SearchResult[]>;
+  /** Row `row`'s indexed vector (a view, valid until the next upsert: do not modify). */
+  vector(row: number): Float32Array;
   /** Replaces row `row`'s vector, or appends it when row === size. */
   upsert(row: number, vector: Float32Array): void;
 }

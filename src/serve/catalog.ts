@@ -235,7 +235,7 @@ export class Catalog {
   /** Nearest products that can be sold: unavailable ones are skipped inside the search, as in recommendations. */
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
-    const query = this.scored(this.rawItem(i));
+    const query = this.retriever.vector(i);
     const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
     return this.decorate(result.rows, result.scores, []);
   }
@@ -280,7 +280,7 @@ export class Catalog {
     for (let u = 0; u + 1 < seenIndptr.length; u++) {
       for (let j = seenIndptr[u]; j < seenIndptr[u + 1]; j++) if (seenIndices[j] === i) buyers.push(u);
     }
-    const result = await this.userRetriever.search(this.scored(this.rawItem(i)), k, { exclude: Int32Array.from(buyers) });
+    const result = await this.userRetriever.search(this.retriever.vector(i), k, { exclude: Int32Array.from(buyers) });
     return Array.from(result.rows, (u, j) => ({ id: this.model.parts.userIds[u], score: result.scores[j] }));
   }
 
@@ -294,7 +294,7 @@ export class Catalog {
     const users = evenSample(userIds.length, limit);
     const dim = this.model.config.dim;
     const data = new Float32Array((items.length + users.length) * dim);
-    items.forEach((row, j) => data.set(this.scored(this.rawItem(row)), j * dim));
+    items.forEach((row, j) => data.set(this.retriever.vector(row), j * dim));
     const userVectors = this.model.scoringMatrices().users.data;
     users.forEach((u, j) => data.set(userVectors.subarray(u * dim, (u + 1) * dim), (items.length + j) * dim));
     const { coords, explained } = pca2(data, dim);
@@ -383,7 +383,7 @@ export class Catalog {
     return Promise.all(Array.from(rows, async (row, j) => {
       const { available: _available, ...item } = this.item(row);
       const served: ServedItem = { ...item, score: scores[j] };
-      const vector = this.scored(this.rawItem(row));
+      const vector = this.retriever.vector(row);
       if (item.cold) {
         served.looksLike = await this.nearestWarm(row, vector, warm);
       } else if (bought.length > 0) {
@@ -407,7 +407,7 @@ export class Catalog {
   /** The `count` rows of `candidates` nearest to `vector` (a user's purchases: a short list). */
   private nearestOf(vector: Float32Array, candidates: number[], count: number): string[] {
     return candidates
-      .map((row) => ({ row, score: dot(vector, this.scored(this.rawItem(row))) }))
+      .map((row) => ({ row, score: dot(vector, this.retriever.vector(row)) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, count)
       .map(({ row }) => this.model.parts.itemIds[row]);
