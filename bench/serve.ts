@@ -2,14 +2,15 @@
 // `vasg serve` in a child process on loopback, loaded by autocannon: requests/s and p50/p99 latency of
 // GET /users/{id}/recommendations?k=10 over all users, then POST /items throughput (one new product per
 // request, each fsync'd to the write log). The model is trained here on the preset with few epochs
-// (serving speed depends on the catalog size and dimension, not on how well it was trained).
+// (serving speed depends on the catalog size and dimension, not on how well it was trained), or, with
+// `--serve-model DIR`, a copy of a saved model is served (its users as the queries, random features as the posts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generate, prepareSplit, train, type PresetName } from '../src/index.js';
+import { generate, prepareSplit, train, VasgModel, type Matrix, type PresetName } from '../src/index.js';
 
 interface AutocannonResult {
   requests: { average: number };
@@ -22,6 +23,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: Rec
 
 export interface ServeBenchOptions {
   preset: PresetName;
+  /** A saved model to serve instead of training one on the preset. */
+  model?: string;
   seconds: number;
   connections: number;
   log: (line: string) => void;
@@ -32,10 +35,7 @@ const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/v
 export async function serveBench(options: ServeBenchOptions) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-serve-'));
   try {
-    options.log(`serve: training a ${options.preset} model (2 epochs)`);
-    const split = prepareSplit(generate(options.preset, 1), { seed: 1 });
-    const { model } = await train(split, { config: { seed: 1, epochs: 2 } });
-    model.save(path.join(work, 'model'));
+    const { model, features } = await benchModel(options, path.join(work, 'model'));
     const child = spawn(process.execPath, [cli, 'serve', '--model', path.join(work, 'model'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const address = await new Promise<string>((resolve, reject) => {
@@ -44,13 +44,12 @@ export async function serveBench(options: ServeBenchOptions) {
         child.on('exit', (code) => reject(new Error(`vasg serve exited with ${code}`)));
       });
       let next = 0;
-      const users = split.userIds;
+      const users = model.parts.userIds;
       options.log(`serve: GET /users/{id}/recommendations?k=10 for ${options.seconds} s, ${options.connections} connections`);
       const reads = await load(address, options, {
         method: 'GET', path: '/',
         setupRequest: (request) => ({ ...request, path: `/users/${encodeURIComponent(users[next++ % users.length])}/recommendations?k=10` }),
       });
-      const features = split.features;
       options.log(`serve: POST /items for ${options.seconds} s`);
       const writes = await load(address, options, {
         method: 'POST', path: '/items', headers: { 'content-type': 'application/json' },
@@ -61,7 +60,7 @@ export async function serveBench(options: ServeBenchOptions) {
         },
       });
       return {
-        preset: options.preset,
+        model: options.model ?? options.preset,
         items: model.parts.itemIds.length,
         users: users.length,
         dim: model.config.dim,
@@ -84,6 +83,23 @@ export async function serveBench(options: ServeBenchOptions) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The model served, written to `dir` (the server writes to its directory), and feature rows to post. */
+async function benchModel(options: ServeBenchOptions, dir: string): Promise<{ model: VasgModel; features: Matrix }> {
+  if (options.model) {
+    fs.cpSync(options.model, dir, { recursive: true });
+    const model = VasgModel.load(dir);
+    const cols = model.parts.featureDim;
+    let state = 1;
+    const data = Float32Array.from({ length: 256 * cols }, () => (state = (state * 48271) % 2147483647) / 2147483647);
+    return { model, features: { data, rows: 256, cols } };
+  }
+  options.log(`serve: training a ${options.preset} model (2 epochs)`);
+  const split = prepareSplit(generate(options.preset, 1), { seed: 1 });
+  const { model } = await train(split, { config: { seed: 1, epochs: 2 } });
+  model.save(dir);
+  return { model, features: split.features };
 }
 
 async function load(url: string, options: ServeBenchOptions, request: AutocannonRequest): Promise<AutocannonResult> {

@@ -124,12 +124,14 @@ export interface NativeCore {
     excludeIndptr: Int32Array, excludeIndices: Int32Array): TopK;
 
   /**
-   * [async] Top-k rows of V by queries[q]·V[i] for each query row (queries: [nq × dim]), off the event loop.
+   * [async] Top-k of `rows` vectors by queries[q]·V[i] for each query row (queries: [nq × dim]), off the event loop.
+   * The vectors are given in panels of 16 rows, dimension-major (PANEL_ROWS in src/search/exact.ts; at least
+   * ceil(rows / 16) panels of 16 × dim floats): the layout the kernel reads without repacking the catalog.
    * Query q skips the rows excludeIndices[excludeIndptr[q] .. excludeIndptr[q+1]) (excludeIndptr has nq + 1
-   * entries) and, when allow is given (one byte per row of V), every row with allow[i] === 0. Rows of k, best
+   * entries) and, when allow is given (one byte per row), every row with allow[i] === 0. Rows of k, best
    * first (equal scores: lower row first), padded with -1 and -Infinity.
    */
-  searchTopK(queries: Float32Array, V: Float32Array, dim: number, k: number, allow: Uint8Array | null,
+  searchTopK(queries: Float32Array, panels: Float32Array, dim: number, rows: number, k: number, allow: Uint8Array | null,
     excludeIndptr: Int32Array, excludeIndices: Int32Array): Promise<TopK>;
 }
 

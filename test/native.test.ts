@@ -551,6 +551,14 @@ test('Mlp: seeded initialisation is reproducible and He-uniform bounded', () => 
 // ---------- ranking ----------
 
 /** Small integer embeddings (exact float dot products, many ties) and sorted unique exclusion lists. */
+/** V [rows × dim] in searchTopK's layout: panels of 16 rows, dimension-major, the last one zero-padded. */
+function packPanels(V: Float32Array, dim: number): Float32Array {
+  const rows = V.length / dim;
+  const P = new Float32Array(Math.ceil(rows / 16) * 16 * dim);
+  for (let r = 0; r < rows; r++) for (let d = 0; d < dim; d++) P[(Math.floor(r / 16) * dim + d) * 16 + (r % 16)] = V[r * dim + d];
+  return P;
+}
+
 function rankingCase(seed: number) {
   const r = rng(seed);
   const nUsers = 9, nItems = 30, dim = 3;
@@ -630,7 +638,8 @@ test('topK equals brute force, skips exclusions, pads with -1/-Infinity', () => 
 });
 
 test('searchTopK (async) equals a TypeScript reference with exclusions, an allow mask, ties and padding', async () => {
-  const c = rankingCase(79); // integer vectors: many ties
+  const c = rankingCase(79); // integer vectors: many ties; 30 rows: one full panel of 16 and a partial one
+  const P = packPanels(c.V, c.dim);
   const allow = Uint8Array.from({ length: c.nItems }, () => (c.r() < 0.7 ? 1 : 0));
   const reference = (q: number, k: number, mask: Uint8Array | null, excludedRows = c.lists[q]): number[] => {
     const excluded = new Set(excludedRows);
@@ -643,7 +652,7 @@ test('searchTopK (async) equals a TypeScript reference with exclusions, an allow
   };
   for (const mask of [null, allow]) {
     for (const k of [1, 4, 40]) {
-      const { items, scores } = await native.searchTopK(c.U, c.V, c.dim, k, mask, c.indptr, c.indices);
+      const { items, scores } = await native.searchTopK(c.U, P, c.dim, c.nItems, k, mask, c.indptr, c.indices);
       assert.equal(items.length, c.nUsers * k);
       for (let q = 0; q < c.nUsers; q++) {
         const want = reference(q, k, mask);
@@ -654,19 +663,24 @@ test('searchTopK (async) equals a TypeScript reference with exclusions, an allow
       }
     }
   }
-  const one = await native.searchTopK(c.U.subarray(0, c.dim), c.V, c.dim, 3, null, Int32Array.of(0, 0), new Int32Array(0));
+  const one = await native.searchTopK(c.U.subarray(0, c.dim), P, c.dim, c.nItems, 3, null, Int32Array.of(0, 0), new Int32Array(0));
   assert.deepEqual([...one.items], reference(0, 3, null, []));
   // 1,300 queries: several score blocks
   const many = Float32Array.from({ length: 1300 * c.dim }, (_, j) => c.U[j % (c.nUsers * c.dim)]);
-  const blocks = await native.searchTopK(many, c.V, c.dim, 2, allow, new Int32Array(1301), new Int32Array(0));
+  const blocks = await native.searchTopK(many, P, c.dim, c.nItems, 2, allow, new Int32Array(1301), new Int32Array(0));
   for (let q = 0; q < 1300; q += 97) assert.deepEqual([...blocks.items.subarray(q * 2, q * 2 + 2)], reference(q % c.nUsers, 2, allow, []));
-  const noRows = await native.searchTopK(c.U.subarray(0, c.dim), new Float32Array(0), c.dim, 2, null, Int32Array.of(0, 0), new Int32Array(0));
+  const noRows = await native.searchTopK(c.U.subarray(0, c.dim), new Float32Array(0), c.dim, 0, 2, null, Int32Array.of(0, 0), new Int32Array(0));
   assert.deepEqual([...noRows.items], [-1, -1]);
   const bad = (f: () => unknown, type: typeof RangeError | typeof TypeError) => assert.throws(f, type);
-  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, allow.subarray(1), c.indptr, c.indices), RangeError);
-  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, null, c.indptr.subarray(1), c.indices), RangeError);
-  bad(() => native.searchTopK(c.U.subarray(1), c.V, c.dim, 3, null, c.indptr, c.indices), RangeError);
-  bad(() => native.searchTopK(c.U, c.V, c.dim, -1, null, c.indptr, c.indices), RangeError);
-  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, null, c.indptr, Int32Array.from(c.indices, () => c.nItems)), RangeError);
-  bad(() => native.searchTopK(c.U, c.V, c.dim, 3, new Float32Array(c.nItems) as unknown as Uint8Array, c.indptr, c.indices), TypeError);
+  bad(() => native.searchTopK(c.U, P, c.dim, c.nItems, 3, allow.subarray(1), c.indptr, c.indices), RangeError);
+  bad(() => native.searchTopK(c.U, P, c.dim, c.nItems, 3, null, c.indptr.subarray(1), c.indices), RangeError);
+  bad(() => native.searchTopK(c.U.subarray(1), P, c.dim, c.nItems, 3, null, c.indptr, c.indices), RangeError);
+  bad(() => native.searchTopK(c.U, P, c.dim, c.nItems, -1, null, c.indptr, c.indices), RangeError);
+  bad(() => native.searchTopK(c.U, P, c.dim, c.nItems, 3, null, c.indptr, Int32Array.from(c.indices, () => c.nItems)), RangeError);
+  bad(() => native.searchTopK(c.U, P, c.dim, c.nItems, 3, new Float32Array(c.nItems) as unknown as Uint8Array, c.indptr, c.indices), TypeError);
+  bad(() => native.searchTopK(c.U, P.subarray(16), c.dim, c.nItems, 3, null, c.indptr, c.indices), RangeError); // panels too short
+  bad(() => native.searchTopK(c.U, P, c.dim, -1, 3, null, c.indptr, c.indices), RangeError);
+  // A prefix of the rows: rows past `rows` (here the partial panel's) are never returned.
+  const prefix = await native.searchTopK(c.U, P, c.dim, 20, 40, null, c.indptr, Int32Array.from(c.indices, (i) => i % 20));
+  assert.ok([...prefix.items].every((i) => i < 20));
 });

@@ -168,6 +168,11 @@ test('map: a deterministic PCA projection of products and users, with included p
   const wide = (await call('GET', '/map')).json.points;
   const spread = (axis: 'x' | 'y') => Math.max(...wide.map((p: Record<string, number>) => p[axis])) - Math.min(...wide.map((p: Record<string, number>) => p[axis]));
   assert.ok(spread('x') > 0 && spread('y') > 0);
+  // The map is cached per size until a product is written: a replaced product shows its new category.
+  const all = async () => (await call('GET', '/map?limit=20000')).json.points.find((p: { id: string }) => p.id === extra);
+  assert.deepEqual(await all(), await all());
+  assert.equal((await call('POST', '/items', { items: [{ id: extra, category: 'c-map', features: features(4) }] })).status, 200);
+  assert.equal((await all()).category, 'c-map');
 });
 
 test('errors: 400 names the field, 404 for unknown ids, 401 for writes without the key (reads need none), 413 over the body limit', async () => {

@@ -14,7 +14,7 @@ export const SEARCH_SPACE = {
   dim: [32, 50, 64, 100, 128],
   negatives: [3, 5, 10],
   window: [5, 7, 9],
-  epochs: [2, 3, 5],
+  epochs: [1, 2, 3],
   walksPerNode: [5, 10, 20],
   visualLr: [3e-4, 1e-3, 3e-3],
   rankEpochs: [0, 10, 20, 30],

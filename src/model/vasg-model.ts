@@ -11,7 +11,7 @@ import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encodeAsync, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
 import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
-import { checkK } from '../search/exact.js';
+import { checkK, ExactRetriever } from '../search/exact.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -67,6 +67,8 @@ interface Manifest {
 export class VasgModel {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
+  /** Exact search over the scoring item vectors, built on the first query (recommend, similarItems). */
+  private searchIndex: ExactRetriever | null = null;
   private itemRows?: Map<string, number>;
 
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
@@ -150,16 +152,11 @@ export class VasgModel {
    */
   private async nearest(queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array, indices: Int32Array): Promise<Recommendation[][]> {
     checkK(k);
-    const { items } = this.scoringMatrices();
+    this.searchIndex ??= new ExactRetriever(this.scoringMatrices().items);
     const { cold, itemIds } = this.parts;
-    const top = await native.searchTopK(queries, items.data, items.cols, k, allow, indptr, indices);
-    return Array.from({ length: indptr.length - 1 }, (_, q) => {
-      const out: Recommendation[] = [];
-      for (let j = q * k; j < (q + 1) * k && top.items[j] >= 0; j++) {
-        out.push({ itemId: itemIds[top.items[j]], score: top.scores[j], cold: cold[top.items[j]] === 1 });
-      }
-      return out;
-    });
+    const exclude = Array.from({ length: indptr.length - 1 }, (_, q) => indices.subarray(indptr[q], indptr[q + 1]));
+    const top = await this.searchIndex.searchBatch(queries, k, { exclude, allow: allow ?? undefined });
+    return top.map(({ rows, scores }) => Array.from(rows, (row, j) => ({ itemId: itemIds[row], score: scores[j], cold: cold[row] === 1 })));
   }
 
   itemIndexOf(itemId: string): number {
@@ -240,6 +237,7 @@ export class VasgModel {
       parts.cold[row] = 1;
     });
     this.scoringCache = null;
+    this.searchIndex = null;
     return rows;
   }
 

@@ -57,7 +57,7 @@ export class HnswRetriever implements Retriever {
     });
     if (vectors.rows > 0) {
       const keys = BigUint64Array.from({ length: vectors.rows }, (_, r) => BigInt(r));
-      this.index.add(keys, this.exact.vectors, options.threads ?? 0);
+      this.index.add(keys, vectors.data.subarray(0, vectors.rows * vectors.cols), options.threads ?? 0);
     }
   }
 
@@ -107,12 +107,7 @@ export class HnswRetriever implements Retriever {
 
   /** The best k of `rows` by their exact inner product (ties: lower row first). */
   private rescored(query: Float32Array, rows: number[], k: number): SearchResult {
-    const data = this.exact.vectors;
-    const scored = rows.map((r) => {
-      let s = 0;
-      for (let d = 0; d < this.dim; d++) s += query[d] * data[r * this.dim + d];
-      return { r, s: Math.fround(s) };
-    }).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k);
+    const scored = rows.map((r) => ({ r, s: this.exact.score(query, r) })).sort((a, b) => b.s - a.s || a.r - b.r).slice(0, k);
     return { rows: Int32Array.from(scored, (x) => x.r), scores: Float32Array.from(scored, (x) => x.s) };
   }
 }

@@ -92,6 +92,8 @@ export class Catalog {
    * kept per row until products change, so a cold product in a top-k costs a catalog scan once, not per request.
    */
   private readonly looksLike = new Map<number, string[]>();
+  /** The map without extra products, per sample size: a PCA of thousands of rows, recomputed only after a product write. */
+  private readonly maps = new Map<number, { points: MapPoint[]; explained: [number, number] }>();
   /** Counts product writes, so that a search started before one does not fill the cache after it. */
   private productWrites = 0;
   private dir: string | null = null;
@@ -289,6 +291,16 @@ export class Catalog {
    * them), plus the products in `include` (e.g. one just added) wherever they fall in the catalog.
    */
   map(limit: number, include: string[] = []): { points: MapPoint[]; explained: [number, number] } {
+    if (include.length > 0) return this.computeMap(limit, include);
+    let map = this.maps.get(limit);
+    if (!map) {
+      if (this.maps.size >= 4) this.maps.clear(); // a few sizes (the page asks for one), not one per limit a client tries
+      this.maps.set(limit, map = this.computeMap(limit, []));
+    }
+    return map;
+  }
+
+  private computeMap(limit: number, include: string[]): { points: MapPoint[]; explained: [number, number] } {
     const { itemIds, userIds } = this.model.parts;
     const items = Array.from(new Set([...evenSample(itemIds.length, limit), ...this.rowsOf(include, 'include', true)]));
     const users = evenSample(userIds.length, limit);
@@ -322,6 +334,7 @@ export class Catalog {
 
   private applyItems(items: NewItem[], embedded: Matrix): number[] {
     this.looksLike.clear();
+    this.maps.clear();
     this.productWrites++;
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
     const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta);
@@ -379,38 +392,30 @@ export class Catalog {
   /** Results with metadata and a short explanation each. */
   private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
     const { warm } = this.catalogMasks();
+    const { itemIds, cold } = this.model.parts;
+    const boughtVectors = bought.map((row) => this.retriever.vector(row)); // once per request, not per result
     // The cold products' searches go out together, so the exact retriever answers them in one batch.
     return Promise.all(Array.from(rows, async (row, j) => {
-      const { available: _available, ...item } = this.item(row);
-      const served: ServedItem = { ...item, score: scores[j] };
-      const vector = this.retriever.vector(row);
-      if (item.cold) {
-        served.looksLike = await this.nearestWarm(row, vector, warm);
+      const { title, category, imageUrl } = this.model.itemMeta(row);
+      const served: ServedItem = { id: itemIds[row], cold: cold[row] === 1, title, category, imageUrl, score: scores[j] };
+      if (served.cold) {
+        served.looksLike = await this.nearestWarm(row, warm);
       } else if (bought.length > 0) {
-        served.because = this.nearestOf(vector, bought, 3);
+        served.because = nearestOf(this.retriever.vector(row), boughtVectors, 3).map((b) => itemIds[bought[b]]);
       }
       return served;
     }));
   }
 
   /** A cold product's two nearest warm products ("looks like"), from the cache while no product was written. */
-  private async nearestWarm(row: number, vector: Float32Array, warm: Uint8Array): Promise<string[]> {
+  private async nearestWarm(row: number, warm: Uint8Array): Promise<string[]> {
     const known = this.looksLike.get(row);
     if (known) return known;
     const writes = this.productWrites;
-    const near = await this.retriever.search(vector, 2, { exclude: Int32Array.of(row), allow: warm });
+    const near = await this.retriever.search(this.retriever.vector(row), 2, { exclude: Int32Array.of(row), allow: warm });
     const ids = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
     if (writes === this.productWrites) this.looksLike.set(row, ids);
     return ids;
-  }
-
-  /** The `count` rows of `candidates` nearest to `vector` (a user's purchases: a short list). */
-  private nearestOf(vector: Float32Array, candidates: number[], count: number): string[] {
-    return candidates
-      .map((row) => ({ row, score: dot(vector, this.retriever.vector(row)) }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, count)
-      .map(({ row }) => this.model.parts.itemIds[row]);
   }
 
   private boughtBy(userId: string): number[] {
@@ -472,6 +477,15 @@ function matrixOf(rows: number[][], field: string): Matrix {
   const bad = rows.findIndex((r) => r.length !== cols);
   if (bad >= 0) throw new InputError(`${field}: row ${bad} has ${rows[bad].length} values, row 0 has ${cols}`, field, undefined, field);
   return { data: Float32Array.from(rows.flat()), rows: rows.length, cols };
+}
+
+/** Indices of the `count` vectors of `candidates` nearest to `vector` by inner product, best first (a user's purchases: a short list). */
+function nearestOf(vector: Float32Array, candidates: Float32Array[], count: number): number[] {
+  return candidates
+    .map((candidate, index) => ({ index, score: dot(vector, candidate) }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, count)
+    .map(({ index }) => index);
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
