@@ -219,12 +219,8 @@ export class VasgModel {
     });
     const n = parts.itemIds.length;
     if (n > parts.items.rows) {
-      const data = new Float32Array(n * dim);
-      data.set(parts.items.data.subarray(0, parts.items.rows * dim));
-      parts.items = { data, rows: n, cols: dim };
-      const cold = new Uint8Array(n);
-      cold.set(parts.cold);
-      parts.cold = cold;
+      parts.items = { data: grown(parts.items.data.subarray(0, parts.items.rows * dim), n * dim), rows: n, cols: dim };
+      parts.cold = grown(parts.cold, n);
     }
     if (meta || parts.meta) {
       const all = parts.meta ?? [];
@@ -411,6 +407,26 @@ export function seenLists(train: Interactions, nUsers: number): { seenIndptr: In
     seenIndptr[u + 1] = all.length;
   });
   return { seenIndptr, seenIndices: Int32Array.from(all) };
+}
+
+/** Buffers made by `grown`, which may be written past the views handed out. */
+const growable = new WeakSet<ArrayBufferLike>();
+
+/**
+ * `array` lengthened to `length` (new elements zero), as a view of a buffer that doubles when full: a server adding
+ * products one at a time copies the catalog O(log n) times instead of once per product.
+ */
+function grown<T extends Float32Array | Uint8Array>(array: T, length: number): T {
+  const make = (n: number) => (array instanceof Float32Array ? new Float32Array(n) : new Uint8Array(n)) as T;
+  if (array.byteOffset === 0 && growable.has(array.buffer) && array.buffer.byteLength >= length * array.BYTES_PER_ELEMENT) {
+    const view = (array instanceof Float32Array ? new Float32Array(array.buffer, 0, length) : new Uint8Array(array.buffer, 0, length)) as T;
+    view.fill(0, array.length);
+    return view;
+  }
+  const next = make(Math.max(length, 2 * array.length));
+  next.set(array);
+  growable.add(next.buffer);
+  return next.subarray(0, length) as T;
 }
 
 function intMatrix(values: Int32Array): Matrix {

@@ -476,7 +476,9 @@ function matrixOf(rows: number[][], field: string): Matrix {
   const cols = rows[0]?.length ?? 0;
   const bad = rows.findIndex((r) => r.length !== cols);
   if (bad >= 0) throw new InputError(`${field}: row ${bad} has ${rows[bad].length} values, row 0 has ${cols}`, field, undefined, field);
-  return { data: Float32Array.from(rows.flat()), rows: rows.length, cols };
+  const data = new Float32Array(rows.length * cols);
+  rows.forEach((row, r) => data.set(row, r * cols));
+  return { data, rows: rows.length, cols };
 }
 
 /** Indices of the `count` vectors of `candidates` nearest to `vector` by inner product, best first (a user's purchases: a short list). */
