@@ -10,7 +10,7 @@
 //   import: peak RSS of `vasg import amazon` against the kept feature bytes on a generated 2 GiB .b file
 //     (bench/import.ts; `--import-gb` sets the size);
 //   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model (`--serve-model DIR`:
-//     a saved model instead; `--serve-connections`, `--serve-seconds`);
+//     a saved model instead; `--serve-index hnsw`, `--serve-connections`, `--serve-seconds`);
 //   load: what checking the files' CRC-32s adds to loading a prepared split (bench/load.ts).
 // `--only search`, `--only import`, `--only serve` or `--only load` runs that section alone.
 import { spawnSync } from 'node:child_process';
@@ -50,6 +50,7 @@ const runImport = () => {
 const runServe = (fallback: string) => serveBench({
   preset: (process.argv.includes('--serve-preset') ? process.argv[process.argv.indexOf('--serve-preset') + 1] : fallback) as PresetName,
   model: process.argv.includes('--serve-model') ? process.argv[process.argv.indexOf('--serve-model') + 1] : undefined,
+  index: process.argv.includes('--serve-index') ? process.argv[process.argv.indexOf('--serve-index') + 1] : undefined,
   seconds: flag('--serve-seconds', 10), connections: flag('--serve-connections', 10),
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });

@@ -3,7 +3,8 @@
 // GET /users/{id}/recommendations?k=10 over all users, then POST /items throughput (one new product per
 // request, each fsync'd to the write log). The model is trained here on the preset with few epochs
 // (serving speed depends on the catalog size and dimension, not on how well it was trained), or, with
-// `--serve-model DIR`, a copy of a saved model is served (its users as the queries, random features as the posts).
+// `--serve-model DIR`, a copy of a saved model is served (its users as the queries, random features as the posts);
+// `--serve-index hnsw` serves it with the HNSW retriever.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,6 +26,8 @@ export interface ServeBenchOptions {
   preset: PresetName;
   /** A saved model to serve instead of training one on the preset. */
   model?: string;
+  /** `vasg serve --index` (default exact). */
+  index?: string;
   seconds: number;
   connections: number;
   log: (line: string) => void;
@@ -36,7 +39,8 @@ export async function serveBench(options: ServeBenchOptions) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-serve-'));
   try {
     const { model, features } = await benchModel(options, path.join(work, 'model'));
-    const child = spawn(process.execPath, [cli, 'serve', '--model', path.join(work, 'model'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [cli, 'serve', '--model', path.join(work, 'model'), '--port', '0', '--index', options.index ?? 'exact'],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const address = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -61,6 +65,7 @@ export async function serveBench(options: ServeBenchOptions) {
       });
       return {
         model: options.model ?? options.preset,
+        index: options.index ?? 'exact',
         items: model.parts.itemIds.length,
         users: users.length,
         dim: model.config.dim,
