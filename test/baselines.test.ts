@@ -10,7 +10,7 @@ import { evaluateAuc, type FactorScorer } from '../src/eval/auc.js';
 import { randScorer } from '../src/eval/baselines.js';
 import { bprMfStep, trainBprMf, type BprMfParams } from '../src/baselines/bpr.js';
 import { trainVbpr, vbprScorers, vbprStep, type VbprParams } from '../src/baselines/vbpr.js';
-import type { BprBatch } from '../src/baselines/bpr-sampling.js';
+import type { BprBatch } from '../src/core/bpr-sampling.js';
 
 const close = (got: number, want: number, what: string, tol = 1e-6) =>
   assert.ok(Math.abs(got - want) < tol, `${what}: got ${got}, want ${want}`);

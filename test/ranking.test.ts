@@ -7,11 +7,11 @@ import type { Matrix } from '../src/data/types.js';
 import { rankingStep, type RankingState } from '../src/model/rank.js';
 import { standardize, VisualProjection } from '../src/model/visual.js';
 import { rankingMetrics } from '../src/eval/auc.js';
-import type { BprBatch } from '../src/baselines/bpr-sampling.js';
+import type { BprBatch } from '../src/core/bpr-sampling.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { defaultConfig } from '../src/model/config.js';
-import { SEARCH_SPACE, settingsAsFlags, tune, validationSplit } from '../src/model/tune.js';
+import { SEARCH_SPACE, settingsAsFlags, tune, validationSplit } from '../src/eval/tune.js';
 
 const dim = 4;
 const I = 6;

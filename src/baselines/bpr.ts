@@ -7,8 +7,8 @@
 import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
-import type { FactorScorer } from '../eval/auc.js';
-import { BprSampler, bprChecks, bprLoss, bprWeight, resolveOptions, runBprEpochs, type BprBatch, type BprOptions } from './bpr-sampling.js';
+import type { FactorScorer } from '../core/factors.js';
+import { BprSampler, bprChecks, bprLoss, bprWeight, resolveOptions, runBprEpochs, type BprBatch, type BprOptions } from '../core/bpr-sampling.js';
 
 /**
  * Defaults measured on the `small` preset (warm AUC 0.90 against MostPop's 0.83; 30 epochs at lr 0.05 gave

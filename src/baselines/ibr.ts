@@ -8,7 +8,7 @@ import { native } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { gatherRows } from '../model/matrix.js';
-import { coPurchasedPairs, pairKey, type PairSimilarity } from '../eval/relations.js';
+import { coPurchasedPairs, pairKey, type PairSimilarity } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export interface IbrConfig {

@@ -6,8 +6,8 @@ import type { Matrix, Split } from '../data/types.js';
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
-import type { FactorScorer } from '../eval/auc.js';
-import { BprSampler, bprChecks, bprLoss, bprWeight, resolveOptions, runBprEpochs, type BprBatch, type BprOptions } from './bpr-sampling.js';
+import type { FactorScorer } from '../core/factors.js';
+import { BprSampler, bprChecks, bprLoss, bprWeight, resolveOptions, runBprEpochs, type BprBatch, type BprOptions } from '../core/bpr-sampling.js';
 import { bprMfDiff, bprMfUpdate, initBprMf, type BprMfParams } from './bpr.js';
 
 export interface VbprOptions extends BprOptions {

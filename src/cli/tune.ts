@@ -1,7 +1,7 @@
 // `vasg tune`: random search over the main training flags on a validation split carved from training.
 import { Command, Option } from 'commander';
 import { loadSplit } from '../data/split.js';
-import { settingsAsFlags, tune, type TuneResult } from '../model/tune.js';
+import { settingsAsFlags, tune, type TuneResult } from '../eval/tune.js';
 import { configFlag, int, num, progressFor } from './options.js';
 
 export function tuneCommand(): Command {

@@ -6,7 +6,7 @@ import { native } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { gatherRows, normalizeRows } from '../model/matrix.js';
-import { seenLists } from '../model/vasg-model.js';
+import { seenLists } from '../core/factors.js';
 
 /** A projected product: its index, a group label (category, user…) and 2-D coordinates. */
 export interface ProjectedPoint {

@@ -2,17 +2,10 @@
 // matrices whose row dot products are its scores, so one native blocked GEMM ranks all
 // candidates of all test users, whatever the method.
 import { native } from '../native.js';
-import type { Matrix, Split } from '../data/types.js';
-import { seenLists } from '../model/vasg-model.js';
+import type { Split } from '../data/types.js';
+import { seenLists, type FactorScorer } from '../core/factors.js';
 
-/** A method's scores as factors: score(u, i) = users[u] · items[i]. */
-export interface FactorScorer {
-  name: string;
-  users: Matrix;
-  items: Matrix;
-  /** The method has nothing of its own for cold products (they still compete as candidates): no cold AUC. */
-  warmOnly?: boolean;
-}
+export type { FactorScorer };
 
 export interface WarmCold {
   warm: number;

@@ -11,6 +11,9 @@ import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
+import { coPurchasedPairs, pairKey, type PairSimilarity } from '../core/pairs.js';
+
+export { coPurchasedPairs, pairKey, type PairSimilarity };
 
 /** Product pairs (first[k], second[k]) with labels: related[k] = 1 for R, 0 for Q. */
 export interface RelationPairs {
@@ -20,9 +23,6 @@ export interface RelationPairs {
   /** 1 where the pair is in the validation part (threshold choice), 0 for the held-out part. */
   validation: Uint8Array;
 }
-
-/** Similarity of each pair (first[k], second[k]); larger means "more likely related". */
-export type PairSimilarity = (first: Int32Array, second: Int32Array) => Float32Array;
 
 export interface RelationOptions {
   /** Upper bound on |R| (= |Q|): co-purchased pairs are sampled uniformly without replacement. */
@@ -42,26 +42,6 @@ export interface RelationAccuracy {
   validationAccuracy: number;
   validationPairs: number;
   heldOutPairs: number;
-}
-
-/** Canonical key of an unordered product pair (i ≠ j); exact for up to 2^26 products. */
-export function pairKey(i: number, j: number): number {
-  return i < j ? i * 67108864 + j : j * 67108864 + i;
-}
-
-/** The set of distinct unordered pairs of products bought by a same user in training. */
-export function coPurchasedPairs(split: Split): Set<number> {
-  const perUser: number[][] = Array.from({ length: split.userIds.length }, () => []);
-  const { users, items } = split.train;
-  for (let e = 0; e < users.length; e++) perUser[users[e]].push(items[e]);
-  const keys = new Set<number>();
-  for (const list of perUser) {
-    const unique = Array.from(new Set(list));
-    for (let a = 0; a < unique.length; a++) {
-      for (let b = a + 1; b < unique.length; b++) keys.add(pairKey(unique[a], unique[b]));
-    }
-  }
-  return keys;
 }
 
 /**

@@ -8,7 +8,7 @@ import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import type { Matrix, Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
-import { BprSampler, bprLoss, bprWeight, type BprBatch } from '../baselines/bpr-sampling.js';
+import { BprSampler, bprLoss, bprWeight, type BprBatch } from '../core/bpr-sampling.js';
 import type { BipartiteGraph } from '../graph/graph.js';
 import type { TrainConfig } from './config.js';
 import type { VisualProjection } from './visual.js';

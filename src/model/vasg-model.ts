@@ -12,6 +12,7 @@ import { encodeAsync, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
 import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
 import { checkK, ExactRetriever } from '../search/exact.js';
+import { seenLists } from '../core/factors.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -393,20 +394,6 @@ function checkManifestFields(dir: string, manifest: Manifest): void {
 /** Factors whose row dot products rank under `scoring`: rows normalised for cosine, unchanged for dot. */
 export function scoringFactors(users: Matrix, items: Matrix, scoring: Scoring): { users: Matrix; items: Matrix } {
   return scoring === 'cosine' ? { users: normalizeRows(users), items: normalizeRows(items) } : { users, items };
-}
-
-/** CSR of the sorted, unique items each user interacted with in training. */
-export function seenLists(train: Interactions, nUsers: number): { seenIndptr: Int32Array; seenIndices: Int32Array } {
-  const perUser: number[][] = Array.from({ length: nUsers }, () => []);
-  for (let e = 0; e < train.users.length; e++) perUser[train.users[e]].push(train.items[e]);
-  const seenIndptr = new Int32Array(nUsers + 1);
-  const all: number[] = [];
-  perUser.forEach((list, u) => {
-    const unique = Array.from(new Set(list)).sort((a, b) => a - b);
-    for (const item of unique) all.push(item);
-    seenIndptr[u + 1] = all.length;
-  });
-  return { seenIndptr, seenIndices: Int32Array.from(all) };
 }
 
 /** Buffers made by `grown`, which may be written past the views handed out. */

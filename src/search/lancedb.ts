@@ -5,7 +5,6 @@
 import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
 import type { Matrix, ItemMeta } from '../data/types.js';
-import type { VasgModel } from '../model/vasg-model.js';
 
 // LanceDB (CommonJS) checks `instanceof` against the CommonJS build of apache-arrow; the ES-module build
 // has its own classes, so the tables are built with the same build LanceDB loads.
@@ -29,8 +28,15 @@ export interface LanceExportSummary {
   metadata: boolean;
 }
 
+/** What the export reads from a model (a VasgModel has all of it): the search layer knows no model class. */
+export interface LanceSource {
+  scoringMatrices(): { users: Matrix; items: Matrix };
+  parts: { userIds: string[]; itemIds: string[]; cold: Uint8Array; seenIndptr: Int32Array };
+  config: { scoring: string };
+}
+
 /** Writes tables `users` (id, row, vector, purchases) and `products` (id, row, vector, cold, title, category, image_url). */
-export async function writeLanceDb(model: VasgModel, uri: string, meta: Map<string, ItemMeta> | null): Promise<LanceExportSummary> {
+export async function writeLanceDb(model: LanceSource, uri: string, meta: Map<string, ItemMeta> | null): Promise<LanceExportSummary> {
   const { users, items } = model.scoringMatrices();
   const { userIds, itemIds, cold, seenIndptr } = model.parts;
   const scoring = model.config.scoring;

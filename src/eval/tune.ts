@@ -5,9 +5,9 @@ import type { Dataset, Split } from '../data/types.js';
 import { prepareSplit } from '../data/split.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
-import { evaluateAuc } from '../eval/auc.js';
-import { resolveConfig, type TrainConfig } from './config.js';
-import { trainVasg } from './train.js';
+import { evaluateAuc } from './auc.js';
+import { resolveConfig, type TrainConfig } from '../model/config.js';
+import { trainVasg } from '../model/train.js';
 
 /** The settings searched and the values tried (the defaults are among them). */
 export const SEARCH_SPACE = {
