@@ -10,6 +10,8 @@ import { Rng } from '../data/random.js';
 import { gatherRows } from '../model/matrix.js';
 import { coPurchasedPairs, pairKey, type PairSimilarity } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
+import { withBlasThreads } from '../core/blas.js';
+import { defaultsOf, integer, number, option, resolveOptions, seedOption, threadsOption, type OptionSpec } from '../core/options.js';
 
 export interface IbrConfig {
   /** Rank K of the projection Y (the paper uses 100 to match D). */
@@ -28,7 +30,19 @@ export interface IbrConfig {
   seed: number;
 }
 
-export const defaultIbrConfig: IbrConfig = { rank: 100, epochs: 10, batchSize: 512, lr: 1e-3, l2: 0, maxPairs: 200000, threads: 2, seed: 1 };
+/** IBR's option table: library defaults, checks and `vasg train --method ibr` flags. */
+export const IBR_OPTIONS: ReadonlyArray<OptionSpec<IbrConfig>> = [
+  option<IbrConfig, 'rank'>('rank', '--rank <n>', 'rank K of the projection Y', 100, integer(1, 4096)),
+  option<IbrConfig, 'epochs'>('epochs', '--epochs <n>', 'passes over the positive pairs', 10, integer(1, 10000)),
+  option<IbrConfig, 'batchSize'>('batchSize', '--batch-size <n>', 'pairs per minibatch, half positive and half negative', 512, integer(2, 1 << 20)),
+  option<IbrConfig, 'lr'>('lr', '--lr <x>', 'Adam learning rate of Y and c', 1e-3, number(1e-8, 0.999)),
+  option<IbrConfig, 'l2'>('l2', '--l2 <x>', 'L2 penalty λ·||Y||²', 0, number(0, 100)),
+  option<IbrConfig, 'maxPairs'>('maxPairs', '--max-pairs <n>', 'upper bound on the positive pairs used', 200000, integer(1, 1 << 30)),
+  threadsOption<IbrConfig>(),
+  seedOption<IbrConfig>(),
+] as ReadonlyArray<OptionSpec<IbrConfig>>;
+
+export const defaultIbrConfig: IbrConfig = defaultsOf(IBR_OPTIONS);
 
 /** A fitted IBR distance. */
 export interface IbrModel {
@@ -117,9 +131,11 @@ export function ibrLossGrad(projection: Matrix, offset: number, features: Matrix
  */
 export function trainIbr(split: Split, overrides: Partial<IbrConfig> = {}, exclude: Set<number> = new Set(),
   progress: Progress = silentProgress): IbrModel {
-  const config = { ...defaultIbrConfig, ...overrides };
-  validate(config);
-  native.setBlasThreads(config.threads);
+  const config = resolveOptions('ibr', IBR_OPTIONS, overrides);
+  return withBlasThreads(config.threads, () => fitIbr(split, config, exclude, progress));
+}
+
+function fitIbr(split: Split, config: IbrConfig, exclude: Set<number>, progress: Progress): IbrModel {
   const rng = new Rng(config.seed);
   const features = split.features;
   const I = features.cols;
@@ -235,15 +251,4 @@ class Adam {
       params[k] -= (scale * m[k]) / (Math.sqrt(v[k]) + 1e-8);
     }
   }
-}
-
-function validate(config: IbrConfig): void {
-  const ints: Array<keyof IbrConfig> = ['rank', 'epochs', 'batchSize', 'maxPairs', 'threads'];
-  for (const field of ints) {
-    const v = config[field];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`ibr: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  if (!(config.lr > 0 && config.lr < 1)) throw new Error(`ibr: lr must be in (0, 1), got ${config.lr}`);
-  if (!(config.l2 >= 0)) throw new Error(`ibr: l2 must be ≥ 0, got ${config.l2}`);
-  if (config.batchSize < 2) throw new Error(`ibr: batchSize must be ≥ 2, got ${config.batchSize}`);
 }

@@ -7,7 +7,9 @@ import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { FactorScorer } from '../core/factors.js';
-import { BprSampler, bprChecks, bprLoss, bprWeight, resolveOptions, runBprEpochs, type BprBatch, type BprOptions } from '../core/bpr-sampling.js';
+import { BprSampler, bprLoss, bprOptionTable, bprWeight, runBprEpochs, type BprBatch, type BprOptions } from '../core/bpr-sampling.js';
+import { withBlasThreads } from '../core/blas.js';
+import { defaultsOf, integer, number, option, resolveOptions, type OptionSpec } from '../core/options.js';
 import { bprMfDiff, bprMfUpdate, initBprMf, type BprMfParams } from './bpr.js';
 
 export interface VbprOptions extends BprOptions {
@@ -24,23 +26,13 @@ export interface VbprOptions extends BprOptions {
  * Defaults measured on the `small` preset: warm AUC 0.89, cold 0.83 (MostPop: 0.83 warm). Without regVisual
  * E overfits (training loss keeps falling, warm AUC 0.87); 1e-3 starts to cost cold AUC.
  */
-export const defaultVbprOptions: VbprOptions = {
-  latent: 20,
-  visual: 100,
-  epochs: 30,
-  lr: 0.05,
-  reg: 0.03,
-  regVisual: 4e-4,
-  batchSize: 256,
-  seed: 1,
-  threads: 2,
-};
+export const VBPR_OPTIONS: ReadonlyArray<OptionSpec<VbprOptions>> = [
+  ...bprOptionTable<VbprOptions>({ latent: 20, epochs: 30, lr: 0.05, reg: 0.03, batchSize: 256 }),
+  option<VbprOptions, 'visual'>('visual', '--visual-factors <n>', 'visual factors K\' (rows of E, width of θ_u)', 100, integer(0, 4096)),
+  option<VbprOptions, 'regVisual'>('regVisual', '--reg-visual <x>', 'L2 weight of [E; β\'] per triple (needs lr·batch-size·reg-visual < 1)', 4e-4, number(0, 100)),
+] as ReadonlyArray<OptionSpec<VbprOptions>>;
 
-const vbprChecks = [
-  ...bprChecks,
-  ['visual', (v: number) => Number.isInteger(v) && v >= 0 && v <= 4096, 'an integer in [0, 4096]'],
-  ['regVisual', (v: number) => Number.isFinite(v) && v >= 0 && v <= 100, 'a number in [0, 100]'],
-] as typeof bprChecks;
+export const defaultVbprOptions: VbprOptions = defaultsOf(VBPR_OPTIONS);
 
 /**
  * VBPR parameters. `proj` is [E; β'], (visual + 1) × I row-major: its last row is β'. Features enter
@@ -150,7 +142,7 @@ export interface VbprResult {
 
 /** Trains VBPR on the split's training pairs and image features. */
 export function trainVbpr(split: Split, options: Partial<VbprOptions> = {}, progress: Progress = silentProgress): VbprResult {
-  const o = resolveOptions('trainVbpr', defaultVbprOptions, options, vbprChecks);
+  const o = resolveOptions('trainVbpr', VBPR_OPTIONS, options);
   const { features } = split;
   if (features.rows !== split.itemIds.length) {
     throw new Error(`trainVbpr: features have ${features.rows} rows, the split has ${split.itemIds.length} products`);
@@ -172,15 +164,11 @@ export function trainVbpr(split: Split, options: Partial<VbprOptions> = {}, prog
   init.fillNormal(p.proj.subarray(0, o.visual * I), 0.1);
   const sampler = new BprSampler(split);
   const scratch = vbprScratch(o.batchSize, o.visual, I);
-  const blasThreads = native.blasThreads();
-  native.setBlasThreads(o.threads);
-  try {
+  return withBlasThreads(o.threads, () => {
     const losses = runBprEpochs('VBPR', sampler, o, rng.fork(2), progress,
       (batch) => vbprStep(p, features, batch, o.lr, o.reg, o.regVisual, scratch));
     return { ...vbprScorers(p, features, split.userIds.length), losses };
-  } finally {
-    native.setBlasThreads(blasThreads);
-  }
+  });
 }
 
 /** Builds both scorers; E f_i and β'·f_i for all products come from one GEMM. */

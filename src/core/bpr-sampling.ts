@@ -4,6 +4,7 @@
 import type { Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import type { Progress } from '../progress.js';
+import { integer, number, option, seedOption, threadsOption, type OptionSpec, type ValueType } from './options.js';
 
 /** Options common to the BPR-trained baselines. */
 export interface BprOptions {
@@ -30,30 +31,22 @@ export interface BprBatch {
   size: number;
 }
 
-type Check = [string, (v: number) => boolean, string];
-const isInt = (lo: number, hi: number) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;
-const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
+/** The per-method defaults of the BPR options (threads and seed default alike for every model). */
+export type BprDefaults = Pick<BprOptions, 'latent' | 'epochs' | 'lr' | 'reg' | 'batchSize'>;
 
-export const bprChecks: Check[] = [
-  ['latent', isInt(0, 4096), 'an integer in [0, 4096]'],
-  ['epochs', isInt(0, 10000), 'an integer in [0, 10000]'],
-  ['lr', isNum(1e-8, 10), 'a number in [1e-8, 10]'],
-  ['reg', isNum(0, 100), 'a number in [0, 100]'],
-  ['batchSize', isInt(1, 1 << 20), 'an integer in [1, 2^20]'],
-  ['seed', isInt(0, 2 ** 31 - 1), 'an integer in [0, 2^31)'],
-  ['threads', isInt(1, 256), 'an integer in [1, 256]'],
-];
-
-/** Merges overrides into defaults and validates every field; throws naming the method, field, expectation and value. */
-export function resolveOptions<T extends object>(method: string, defaults: T, overrides: Partial<T>, checks: Check[]): T {
-  const options = { ...defaults, ...overrides };
-  for (const [field, ok, expected] of checks) {
-    const value = (options as Record<string, unknown>)[field];
-    if (typeof value !== 'number' || !ok(value)) {
-      throw new Error(`${method}: ${field} must be ${expected}, got ${JSON.stringify(value)}`);
-    }
-  }
-  return options;
+/** The option table of a BPR-trained model, with that model's defaults. */
+export function bprOptionTable<C extends BprOptions>(defaults: BprDefaults): Array<OptionSpec<C>> {
+  const row = <K extends keyof BprOptions>(key: K, flag: string, description: string, type: ValueType<BprOptions[K]>) =>
+    option<C, K>(key, flag, description, defaults[key as keyof BprDefaults] as C[K], type as ValueType<C[K]>);
+  return [
+    row('latent', '--latent <n>', 'latent factors K of γ_u, γ_i', integer(0, 4096)),
+    row('epochs', '--epochs <n>', 'passes over the training pairs, one fresh negative per pair', integer(0, 10000)),
+    row('lr', '--lr <x>', 'SGD learning rate', number(1e-8, 10)),
+    row('reg', '--reg <x>', 'L2 weight on the factors and biases a triple touches', number(0, 100)),
+    row('batchSize', '--batch-size <n>', 'triples per batch (scored before any update)', integer(1, 1 << 20)),
+    seedOption<C>() as OptionSpec<C>,
+    threadsOption<C>() as OptionSpec<C>,
+  ] as Array<OptionSpec<C>>;
 }
 
 /**

@@ -1,8 +1,13 @@
 // Training configuration of VASG (§3, §4.1) with documented defaults, and its validation.
 // Defaults are what measured best on generated data (see README "Choosing the defaults");
 // the paper's own settings are one flag away (`paperConfig`).
-import os from 'node:os';
 import { ConfigError } from '../errors.js';
+import {
+  defaultsOf, integer, integerList, number, oddInteger, oneOf, onOff, option as makeOption, resolveOptions, seedOption, threadsOption,
+  type OptionSpec, type ValueType,
+} from '../core/options.js';
+
+export type { ValueType };
 
 export type Scoring = 'cosine' | 'dot';
 export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
@@ -66,68 +71,11 @@ export interface TrainConfig {
   seed: number;
 }
 
-/** How one option's value is read from its flag's text and checked, in the CLI and in `resolveConfig` alike. */
-export interface ValueType<T> {
-  /** What a valid value is, for messages: "an integer in [1, 4096]". */
-  expected: string;
-  /** Flag text → value; malformed text gives a value `valid` rejects. Absent for on/off switches. */
-  parse?: (text: string) => T;
-  valid: (value: unknown) => boolean;
-}
+/** One training option: its config key, CLI flag, help text, default and type (a row of CONFIG_OPTIONS). */
+export type ConfigOption<K extends keyof TrainConfig = keyof TrainConfig> = OptionSpec<TrainConfig, K>;
 
-/** One training option: its config key, CLI flag, help text, default and type. */
-export interface ConfigOption<K extends keyof TrainConfig = keyof TrainConfig> {
-  key: K;
-  /** `--dim <n>`; switches: `--weighted-walks` (default false) or `--no-decoder` (default true). */
-  flag: string;
-  description: string;
-  default: TrainConfig[K];
-  type: ValueType<TrainConfig[K]>;
-}
-
-/** Bounds as people write them: 1e-8, not 0.00000001. */
-const show = (n: number) => (n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential() : String(n));
-const isInteger = (lo: number, hi: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
-const parseInteger = (text: string) => (/^-?\d+$/.test(text.trim()) ? Number(text) : NaN);
-
-function integer(lo: number, hi: number): ValueType<number> {
-  return { expected: `an integer in [${lo}, ${hi}]`, parse: parseInteger, valid: isInteger(lo, hi) };
-}
-
-function oddInteger(lo: number, hi: number): ValueType<number> {
-  return { expected: `an odd integer in [${lo}, ${hi}]`, parse: parseInteger, valid: (v) => isInteger(lo, hi)(v) && v % 2 === 1 };
-}
-
-function number(lo: number, hi: number): ValueType<number> {
-  return {
-    expected: `a number in [${show(lo)}, ${show(hi)}]`,
-    parse: (text) => (text.trim() === '' ? NaN : Number(text)),
-    valid: (v) => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi,
-  };
-}
-
-function integerList(lo: number, hi: number): ValueType<number[]> {
-  return {
-    expected: `a comma-separated list of integers in [${lo}, ${hi}] such as 256,512,1024,2048`,
-    parse: (text) => text.split(',').map(parseInteger),
-    valid: (v) => Array.isArray(v) && v.length > 0 && v.every(isInteger(lo, hi)),
-  };
-}
-
-function oneOf<T extends string>(...choices: T[]): ValueType<T> {
-  return { expected: `one of ${choices.join(', ')}`, parse: (text) => text as T, valid: (v) => choices.includes(v as T) };
-}
-
-const onOff: ValueType<boolean> = { expected: 'true or false', valid: (v) => typeof v === 'boolean' };
-
-function option<K extends keyof TrainConfig>(key: K, flag: string, description: string, defaultValue: TrainConfig[K], type: ValueType<TrainConfig[K]>): ConfigOption<K> {
-  return { key, flag, description, default: defaultValue, type };
-}
-
-/** Default worker threads: the machine's cores. */
-export function defaultThreads(): number {
-  return Math.max(1, os.availableParallelism());
-}
+const option = <K extends keyof TrainConfig>(key: K, flag: string, description: string, value: TrainConfig[K], type: ValueType<TrainConfig[K]>) =>
+  makeOption<TrainConfig, K>(key, flag, description, value, type);
 
 /**
  * Every training option, once: the CLI's flags (in this order) and `resolveConfig`'s defaults and checks
@@ -163,11 +111,11 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('calibrateCold', '--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors', true, onOff),
   option('encoderNoise', '--encoder-noise <sd>', 'Gaussian noise on encoder input features', 0.05, number(0, 100)),
   option('scoring', '--scoring <rule>', 'rank by cosine (the paper\'s rule; puts cold products on an equal footing) or dot product (the norm adds popularity)', 'cosine', oneOf<Scoring>('cosine', 'dot')),
-  option('threads', '--threads <n>', 'worker threads, one per core unless set', defaultThreads(), integer(1, 256)),
-  option('seed', '--seed <n>', 'random seed', 1, integer(0, 2 ** 31 - 1)),
+  threadsOption<TrainConfig>(),
+  seedOption<TrainConfig>(),
 ];
 
-export const defaultConfig: TrainConfig = Object.fromEntries(CONFIG_OPTIONS.map((o) => [o.key, o.default])) as unknown as TrainConfig;
+export const defaultConfig: TrainConfig = defaultsOf(CONFIG_OPTIONS);
 
 /** The paper's formulation, for comparison: two joint epochs, no negative sampling, cosine ranking, autoencoder-trained encoder. */
 export const paperConfig: Partial<TrainConfig> = {
@@ -181,10 +129,7 @@ export const paperConfig: Partial<TrainConfig> = {
 
 /** Returns a full, validated config; throws naming the first bad field. */
 export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
-  const config: TrainConfig = { ...defaultConfig, ...overrides };
-  for (const { key, type } of CONFIG_OPTIONS) {
-    if (!type.valid(config[key])) throw new ConfigError(`config: ${key} must be ${type.expected}, got ${JSON.stringify(config[key])}`, key);
-  }
+  const config = resolveOptions('config', CONFIG_OPTIONS, overrides);
   if (config.encoderObjective === 'joint' && !config.visual) {
     throw new ConfigError('config: encoderObjective "joint" uses the visual term\'s E; it needs visual (drop --no-visual or pick --encoder-objective regress)');
   }

@@ -14,6 +14,7 @@ import { buildGraph, negativeTable, nodeFrequencies, type BipartiteGraph } from 
 import { generateWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
+import { withBlasThreads } from '../core/blas.js';
 import { assertFinite, firstNonFinite, gatherRows, minMaxRows } from './matrix.js';
 import { encode, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
@@ -66,8 +67,11 @@ export interface Embeddings {
 }
 
 /** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
-export async function trainEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
-  native.setBlasThreads(config.threads);
+export function trainEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
+  return withBlasThreads(config.threads, () => learnEmbeddings(split, config, progress));
+}
+
+async function learnEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
   if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
@@ -131,7 +135,11 @@ function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConf
 }
 
 /** The whole of VASG: embeddings, then the encoder M (§3.3), which embeds the cold products. */
-export async function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
+export function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
+  return withBlasThreads(config.threads, () => trainModel(split, config, progress));
+}
+
+async function trainModel(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
   const started = Date.now();
   const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress);
   const nUsers = graph.nUsers;
