@@ -35,3 +35,10 @@ export class ModelFormatError extends VasgError {
     super(message);
   }
 }
+
+/** The model cannot do what was asked (MostPop has no similar items, BPR-MF no cold products, …): names the method and the operation. */
+export class UnsupportedError extends VasgError {
+  constructor(message: string, readonly method: string, readonly operation: string) {
+    super(message);
+  }
+}

@@ -1,35 +1,23 @@
 // Flag parsers shared by the commands: each names what it expected and what it got.
 import { InvalidArgumentError, Option } from 'commander';
 import { CONFIG_OPTIONS, type TrainConfig } from '../model/config.js';
+import { integer, number, oneOf as choiceOf, type OptionSpec, type ValueType } from '../core/options.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../features/extractors.js';
 import { consoleProgress, silentProgress, type Progress } from '../progress.js';
 
-export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got "${value}"`);
-    }
-    return n;
+/** A commander parser from a value type of core/options.ts: the same checks and messages as the option tables. */
+export function parserOf<T>(type: ValueType<T>): (text: string) => T {
+  const parse = type.parse!;
+  return (text: string): T => {
+    const value = parse(text);
+    if (!type.valid(value)) throw new InvalidArgumentError(`expected ${type.expected}, got "${text}"`);
+    return value;
   };
 }
 
-export function num(min: number, max = Number.POSITIVE_INFINITY) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a number in [${min}, ${max === Number.POSITIVE_INFINITY ? '∞' : max}], got "${value}"`);
-    }
-    return n;
-  };
-}
-
-export function oneOf<T extends string>(...choices: T[]) {
-  return (value: string): T => {
-    if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
-    return value as T;
-  };
-}
+export const int = (min: number, max = Number.MAX_SAFE_INTEGER) => parserOf(integer(min, max));
+export const num = (min: number, max = Number.POSITIVE_INFINITY) => parserOf(number(min, max));
+export const oneOf = <T extends string>(...choices: T[]) => parserOf(choiceOf(...choices));
 
 /** Progress on stderr, or none with --json so stdout carries only the JSON document. */
 export function progressFor(options: { json?: boolean; quiet?: boolean }): Progress {
@@ -38,15 +26,14 @@ export function progressFor(options: { json?: boolean; quiet?: boolean }): Progr
 
 /** The flag of one training option, from its row of CONFIG_OPTIONS: same help, default, parser and bounds as the library. */
 export function configFlag(key: keyof TrainConfig): Option {
-  const { flag, description, default: value, type } = CONFIG_OPTIONS.find((o) => o.key === key)!;
+  return optionFlag(CONFIG_OPTIONS.find((o) => o.key === key)!);
+}
+
+/** The flag of a row of any model's option table, with its default and checks. */
+export function optionFlag<C>({ flag, description, default: value, type }: OptionSpec<C>): Option {
   const option = new Option(flag, description);
   if (!type.parse) return flag.startsWith('--no-') ? option : option.default(value);
-  const parse = type.parse;
-  return option.default(value, Array.isArray(value) ? value.join(',') : undefined).argParser((text: string) => {
-    const parsed = parse(text);
-    if (!type.valid(parsed)) throw new InvalidArgumentError(`expected ${type.expected}, got "${text}"`);
-    return parsed;
-  });
+  return option.default(value, Array.isArray(value) ? value.join(',') : undefined).argParser(parserOf(type));
 }
 
 function channelTriple(value: string): number[] {

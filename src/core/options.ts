@@ -24,12 +24,12 @@ export interface OptionSpec<C, K extends keyof C = keyof C> {
 }
 
 /** Bounds as people write them: 1e-8, not 0.00000001. */
-const show = (n: number) => (n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential() : String(n));
+const show = (n: number) => (n === Infinity || n === Number.MAX_SAFE_INTEGER ? '∞' : n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential() : String(n));
 const isInteger = (lo: number, hi: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
 const parseInteger = (text: string) => (/^-?\d+$/.test(text.trim()) ? Number(text) : NaN);
 
 export function integer(lo: number, hi: number): ValueType<number> {
-  return { expected: `an integer in [${lo}, ${hi}]`, parse: parseInteger, valid: isInteger(lo, hi) };
+  return { expected: `an integer in [${lo}, ${show(hi)}]`, parse: parseInteger, valid: isInteger(lo, hi) };
 }
 
 export function oddInteger(lo: number, hi: number): ValueType<number> {

@@ -10,25 +10,27 @@ import { openWrittenDirectory, updateDirectoryAtomic, writeDirectoryAtomic, type
 import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encodeAsync, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
-import { InputError, ModelFormatError, UnknownIdError } from '../errors.js';
+import { InputError, ModelFormatError, UnknownIdError, UnsupportedError } from '../errors.js';
+import type { Capabilities, Recommendation, Recommender, RecommendOptions } from '../core/recommender.js';
 import { checkK, ExactRetriever } from '../search/exact.js';
 import { seenLists } from '../core/factors.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
 
-export interface Recommendation {
-  itemId: string;
-  score: number;
-  /** True for products that were never in training (embedded from their image features). */
-  cold: boolean;
-}
+export type { Recommendation, RecommendOptions };
 
-export interface RecommendOptions {
-  /** Product ids never to recommend, besides each user's purchases (unknown ids are ignored). */
-  exclude?: string[];
-  /** false: warm products only (default true). */
-  includeCold?: boolean;
+/**
+ * The method that made a model, for models other than VASG (every method's artifact is this directory format:
+ * factor matrices, seen lists, an optional encoder). Absent: VASG, which can do everything.
+ */
+export interface MethodInfo {
+  /** Registry name: "bpr-mf", "vbpr", … */
+  name: string;
+  /** The method's resolved options (its option table's keys). */
+  options: Record<string, unknown>;
+  similarItems: boolean;
+  coldItems: boolean;
 }
 
 export interface VasgModelParts {
@@ -42,11 +44,19 @@ export interface VasgModelParts {
   /** Per user, sorted item indices seen in training (excluded from recommendations). */
   seenIndptr: Int32Array;
   seenIndices: Int32Array;
-  encoder: Encoder;
+  /** M: image features → item vector, for cold and new products; null for a method that cannot place new products. */
+  encoder: Encoder | null;
   decoder: Mlp | null;
   featureDim: number;
   /** Title, category and image URL per product, row order of itemIds (absent when the data had none). */
   meta?: ItemMeta[];
+  /** Absent for VASG. */
+  method?: MethodInfo;
+  /**
+   * Per product, the query vector of its similar-items search when it is not the product's own scoring row
+   * (IBR: rows [x, 1, −|x|²/2] against items [x, −|x|²/2, 1] rank by −|x_i − x_j|²). Scored as is (never normalised).
+   */
+  itemQueries?: Matrix;
 }
 
 interface Manifest {
@@ -58,14 +68,16 @@ interface Manifest {
   users: string[];
   items: string[];
   coldItems: number[];
-  encoderSizes: number[];
+  encoderSizes: number[] | null;
   decoderSizes: number[] | null;
+  /** Absent for VASG models. */
+  method?: MethodInfo;
   files: Record<string, string>;
   /** Free-form extras: data summary, training log, metrics. */
   info: Record<string, unknown>;
 }
 
-export class VasgModel {
+export class VasgModel implements Recommender {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
   /** Exact search over the scoring item vectors, built on the first query (recommend, similarItems). */
@@ -83,6 +95,23 @@ export class VasgModel {
 
   get config(): TrainConfig {
     return this.parts.config;
+  }
+
+  get method(): string {
+    return this.parts.method?.name ?? 'vasg';
+  }
+
+  get capabilities(): Capabilities {
+    const m = this.parts.method;
+    return { similarItems: m?.similarItems ?? true, coldItems: m?.coldItems ?? true, newItems: this.parts.encoder !== null && !this.parts.itemQueries };
+  }
+
+  get userIds(): readonly string[] {
+    return this.parts.userIds;
+  }
+
+  get itemIds(): readonly string[] {
+    return this.parts.itemIds;
   }
 
   /** Matrices whose row dot products are the model's scores (rows normalised for cosine scoring). */
@@ -126,17 +155,53 @@ export class VasgModel {
       indices.push(...extra);
       indptr[j + 1] = indices.length;
     });
-    const allow = options.includeCold === false ? Uint8Array.from(this.parts.cold, (c) => 1 - c) : null;
+    const allow = this.allowMask(options);
     const lists = await this.nearest(queries, k, allow, indptr, Int32Array.from(indices));
     return typeof users === 'string' ? lists[0] : lists;
   }
 
+  /** Which products a recommendation may hold (null: all): `allow`, and cold products only where asked or scored. */
+  private allowMask(options: RecommendOptions): Uint8Array | null {
+    const includeCold = options.includeCold ?? this.capabilities.coldItems;
+    if (includeCold && !options.allow) return null;
+    const mask = includeCold ? new Uint8Array(this.parts.itemIds.length) : Uint8Array.from(this.parts.cold, (c) => 1 - c);
+    if (!options.allow) return mask;
+    const allowed = new Uint8Array(mask.length);
+    for (const id of options.allow) {
+      const i = this.itemIndex().get(id);
+      if (i !== undefined && (includeCold || mask[i])) allowed[i] = 1;
+    }
+    return allowed;
+  }
+
   /** Top-k products nearest to a product (itself excluded), under the model's scoring. */
   async similarItems(itemId: string, k: number): Promise<Recommendation[]> {
-    const { items } = this.scoringMatrices();
     const i = this.itemIndexOf(itemId);
-    const query = items.data.slice(i * items.cols, (i + 1) * items.cols);
-    return (await this.nearest(query, k, null, Int32Array.of(0, 1), Int32Array.of(i)))[0];
+    this.checkSimilar(itemId, i);
+    const { itemQueries } = this.parts;
+    const { items } = this.scoringMatrices();
+    const source = itemQueries ?? items;
+    const query = source.data.slice(i * source.cols, (i + 1) * source.cols);
+    const allow = this.capabilities.coldItems ? null : Uint8Array.from(this.parts.cold, (c) => 1 - c);
+    return (await this.nearest(query, k, allow, Int32Array.of(0, 1), Int32Array.of(i)))[0];
+  }
+
+  /**
+   * The query vector of product row i's similar-items search, as the retriever scores it (normalised under cosine).
+   * Throws UnsupportedError when the method has no similar items, or nothing of its own for a cold product.
+   */
+  similarityQuery(i: number): Float32Array {
+    this.checkSimilar(this.parts.itemIds[i], i);
+    const source = this.parts.itemQueries ?? this.scoringMatrices().items;
+    return source.data.slice(i * source.cols, (i + 1) * source.cols);
+  }
+
+  private checkSimilar(itemId: string, i: number): void {
+    const { similarItems, coldItems } = this.capabilities;
+    if (!similarItems) throw new UnsupportedError(`${this.method} has no similar items: its scores rank products the same way for every query`, this.method, 'similarItems');
+    if (!coldItems && this.parts.cold[i] === 1) {
+      throw new UnsupportedError(`${this.method} has nothing to compare cold product "${itemId}" with: it learns only from purchases`, this.method, 'similarItems');
+    }
   }
 
   /** Top-k products for a query vector in the embedding space (e.g. an analogy or a new user's mean). */
@@ -173,11 +238,15 @@ export class VasgModel {
 
   /** Embeds new products from raw image features (scaled the way training scaled them), on libuv threads. */
   async embedFeatures(features: Matrix): Promise<Matrix> {
+    const { encoder } = this.parts;
+    if (!encoder || this.parts.itemQueries) {
+      throw new UnsupportedError(`${this.method} cannot place new products from image features (it has no encoder from features to its factors)`, this.method, 'newItems');
+    }
     if (features.cols !== this.parts.featureDim) {
       throw new InputError(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`, 'features', undefined, 'features');
     }
     assertFinite('features to embed', features.data, features.cols);
-    const embedded = await encodeAsync(this.parts.encoder, this.config.minMaxScale ? minMaxRows(features) : features);
+    const embedded = await encodeAsync(encoder, this.config.minMaxScale ? minMaxRows(features) : features);
     assertFinite('embeddings (the encoder overflowed on these features)', embedded.data, embedded.cols);
     return embedded;
   }
@@ -202,6 +271,7 @@ export class VasgModel {
    * caller (the server) can apply a write and log it in one step, with no other write in between.
    */
   addEmbeddedItems(ids: string[], embedded: Matrix, meta?: ItemMeta[]): number[] {
+    if (this.parts.itemQueries) throw new UnsupportedError(`${this.method} cannot add products (its similar-items queries are fixed at training)`, this.method, 'newItems');
     if (embedded.rows !== ids.length || embedded.cols !== this.config.dim) {
       throw new InputError(`${ids.length} ids need ${ids.length} × ${this.config.dim} embeddings, got ${embedded.rows} × ${embedded.cols}`, 'embedded', undefined, 'embedded');
     }
@@ -251,8 +321,8 @@ export class VasgModel {
       ['item_embeddings.npy', () => encodeNpy(parts.items)],
       ['seen_indptr.npy', () => encodeNpy(intMatrix(parts.seenIndptr))],
       ['seen_indices.npy', () => encodeNpy(intMatrix(parts.seenIndices))],
-      ...mlpFiles('encoder', parts.encoder.network),
-      ['encoder_calibration.npy', () => encodeNpy({ data: parts.encoder.calibration, rows: 2, cols: parts.config.dim })],
+      ...(parts.encoder ? encoderFiles(parts.encoder, parts.config.dim) : []),
+      ...(parts.itemQueries ? [['item_queries.npy', () => encodeNpy(parts.itemQueries!)] as [string, () => FileData]] : []),
       ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
       ...(parts.meta ? [['items_meta.json', JSON.stringify(parts.meta)] as [string, FileData]] : []),
       ...extraFiles,
@@ -266,7 +336,8 @@ export class VasgModel {
       users: parts.userIds,
       items: parts.itemIds,
       coldItems: Array.from(parts.cold.keys()).filter((i) => parts.cold[i] === 1),
-      encoderSizes: parts.encoder.network.sizes,
+      encoderSizes: parts.encoder ? parts.encoder.network.sizes : null,
+      ...(parts.method ? { method: parts.method } : {}),
       decoderSizes: parts.decoder ? parts.decoder.sizes : null,
       files: {
         'user_embeddings.npy': 'float32 [users × dim], row order of "users"',
@@ -274,7 +345,8 @@ export class VasgModel {
         'seen_indptr.npy': 'CSR row pointers (float32-stored integers) of items each user saw in training',
         'seen_indices.npy': 'CSR item indices of items each user saw in training',
         'encoder_<l>_W.npy / encoder_<l>_b.npy': 'encoder layer l: y = relu(x·W + b), W [in × out]; last layer linear',
-        'encoder_calibration.npy': '[2 × dim]: cold embedding = encoder output · row 0 + row 1',
+        'encoder_calibration.npy': '[2 × dim]: cold embedding = encoder output · row 0 + row 1 (encoder files absent when encoderSizes is null)',
+        'item_queries.npy': 'float32 [items × dim], present for methods whose similar-items query is not the item row (IBR)',
         'decoder_<l>_W.npy / decoder_<l>_b.npy': 'decoder layer l (absent when trained without decoder)',
         'items_meta.json': '[{title, category, imageUrl}] in the row order of "items" (absent when the data had no metadata)',
       },
@@ -308,9 +380,11 @@ export class VasgModel {
     }
     const cold = new Uint8Array(manifest.items.length);
     for (const i of manifest.coldItems) cold[i] = 1;
-    const calibration = array('encoder_calibration.npy');
-    if (calibration.rows * calibration.cols !== 2 * config.dim) throw new ModelFormatError(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${config.dim}]`, dir);
-    const encoder = { network: loadMlp(dir, 'encoder', manifest.encoderSizes, false), calibration: calibration.data };
+    const encoder = manifest.encoderSizes ? loadEncoder(dir, array, manifest.encoderSizes, config.dim) : null;
+    const itemQueries = fs.existsSync(path.join(dir, 'item_queries.npy')) ? array('item_queries.npy') : undefined;
+    if (itemQueries && (itemQueries.rows !== items.rows || itemQueries.cols !== items.cols)) {
+      throw new ModelFormatError(`${path.join(dir, 'item_queries.npy')}: expected shape [${items.rows} × ${items.cols}], found [${itemQueries.rows} × ${itemQueries.cols}]`, dir);
+    }
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     const seen = readSeenLists(dir, array, manifest.users.length, manifest.items.length);
     const meta = readItemMeta(dir, manifest.items.length);
@@ -326,6 +400,8 @@ export class VasgModel {
       decoder,
       featureDim: manifest.featureDim,
       ...(meta ? { meta } : {}),
+      ...(manifest.method ? { method: manifest.method } : {}),
+      ...(itemQueries ? { itemQueries } : {}),
     }, manifest.info ?? {});
   }
 }
@@ -381,9 +457,17 @@ function readManifest(dir: string): Manifest {
 
 /** A hand-edited or truncated manifest gets a message naming the field, not a TypeError later. */
 function checkManifestFields(dir: string, manifest: Manifest): void {
-  const lists: Array<keyof Manifest> = ['users', 'items', 'coldItems', 'encoderSizes'];
+  const lists: Array<keyof Manifest> = ['users', 'items', 'coldItems'];
   for (const field of lists) {
     if (!Array.isArray(manifest[field])) throw new ModelFormatError(`${dir}: manifest.json: field "${field}" is missing or not a list`, dir);
+  }
+  // A model of another method may have no encoder (null); a VASG model always has one.
+  if (!Array.isArray(manifest.encoderSizes) && !(manifest.encoderSizes === null && manifest.method)) {
+    throw new ModelFormatError(`${dir}: manifest.json: field "encoderSizes" is missing or not a list`, dir);
+  }
+  const m = manifest.method;
+  if (m !== undefined && (typeof m !== 'object' || m === null || typeof m.name !== 'string' || typeof m.similarItems !== 'boolean' || typeof m.coldItems !== 'boolean')) {
+    throw new ModelFormatError(`${dir}: manifest.json: field "method" must be {name, options, similarItems, coldItems}`, dir);
   }
   if (typeof manifest.config !== 'object' || manifest.config === null) throw new ModelFormatError(`${dir}: manifest.json: field "config" is missing`, dir);
   if (!Number.isInteger(manifest.featureDim) || manifest.featureDim < 1) throw new ModelFormatError(`${dir}: manifest.json: field "featureDim" must be a positive integer, got ${JSON.stringify(manifest.featureDim)}`, dir);
@@ -418,6 +502,19 @@ function grown<T extends Float32Array | Uint8Array>(array: T, length: number): T
 
 function intMatrix(values: Int32Array): Matrix {
   return { data: Float32Array.from(values), rows: 1, cols: values.length };
+}
+
+function encoderFiles(encoder: Encoder, dim: number): Array<[string, () => FileData]> {
+  return [
+    ...mlpFiles('encoder', encoder.network),
+    ['encoder_calibration.npy', () => encodeNpy({ data: encoder.calibration, rows: 2, cols: dim })],
+  ];
+}
+
+function loadEncoder(dir: string, array: (name: string) => Matrix, sizes: number[], dim: number): Encoder {
+  const calibration = array('encoder_calibration.npy');
+  if (calibration.rows * calibration.cols !== 2 * dim) throw new ModelFormatError(`${path.join(dir, 'encoder_calibration.npy')}: expected shape [2 × ${dim}]`, dir);
+  return { network: loadMlp(dir, 'encoder', sizes, false), calibration: calibration.data };
 }
 
 function mlpFiles(prefix: string, mlp: Mlp): Array<[string, () => FileData]> {

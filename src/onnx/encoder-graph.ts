@@ -3,6 +3,7 @@
 // when the model was trained with it, then relu(x·W + b) layers (the last linear), then the
 // calibration out · row0 + row1.
 import type { VasgModel } from '../model/vasg-model.js';
+import { UnsupportedError } from '../errors.js';
 import type { Initializer, OnnxGraph, OnnxNode } from './writer.js';
 
 export const ENCODER_INPUT = 'features';
@@ -30,6 +31,7 @@ function minMaxNodes(input: string): { nodes: OnnxNode[]; initializers: Initiali
 
 export function encoderGraph(model: VasgModel): OnnxGraph {
   const { encoder, featureDim, config } = model.parts;
+  if (!encoder) throw new UnsupportedError(`${model.method} has no encoder from image features to export`, model.method, 'newItems');
   const { sizes } = encoder.network;
   const params = encoder.network.getParams();
   const dim = sizes[sizes.length - 1];

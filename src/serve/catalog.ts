@@ -237,7 +237,10 @@ export class Catalog {
   /** Nearest products that can be sold: unavailable ones are skipped inside the search, as in recommendations. */
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
-    const query = this.retriever.vector(i);
+    // A model that can take new products (VASG, VBPR, WBOI) queries with the product's row as the retriever holds
+    // it; the others never change, and their own query says when they cannot answer (MostPop, BPR-MF cold) or
+    // differs from the row (IBR).
+    const query = this.model.capabilities.newItems ? this.retriever.vector(i) : this.model.similarityQuery(i);
     const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
     return this.decorate(result.rows, result.scores, []);
   }

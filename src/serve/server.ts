@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
-import { ConfigError, InputError, UnknownIdError } from '../errors.js';
+import { ConfigError, InputError, UnknownIdError, UnsupportedError } from '../errors.js';
 import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
 import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
 
@@ -72,6 +72,7 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     if (e instanceof UnknownIdError) return reply.code(404).send({ error: e.message, kind: e.kind, id: e.id });
     if (e instanceof InputError) return reply.code(400).send({ error: e.message, field: e.field ?? e.file });
     if (error instanceof ConfigError) return reply.code(400).send({ error: error.message, field: error.field });
+    if (error instanceof UnsupportedError) return reply.code(501).send({ error: error.message, method: error.method, operation: error.operation });
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
     reply.log.error(e);
     return reply.code(500).send({ error: 'internal error' });
