@@ -138,6 +138,8 @@ export interface VbprResult {
   visual: FactorScorer;
   /** Mean −ln σ(x_uij) per epoch. */
   losses: number[];
+  /** The trained parameters (E and β' place new products: see `vbprItemMap`). */
+  params: VbprParams;
 }
 
 /** Trains VBPR on the split's training pairs and image features. */
@@ -167,8 +169,24 @@ export function trainVbpr(split: Split, options: Partial<VbprOptions> = {}, prog
   return withBlasThreads(o.threads, () => {
     const losses = runBprEpochs('VBPR', sampler, o, rng.fork(2), progress,
       (batch) => vbprStep(p, features, batch, o.lr, o.reg, o.regVisual, scratch));
-    return { ...vbprScorers(p, features, split.userIds.length), losses };
+    return { ...vbprScorers(p, features, split.userIds.length), losses, params: p };
   });
+}
+
+/**
+ * The linear map f ↦ (a new product's item row) = [0, s·E f, 0, s·β'·f] as an [I × (K + K' + 2)] matrix W (row = x·W):
+ * a product nobody bought has γ_i = 0 and β_i = 0, so VBPR scores it by its visual terms alone.
+ */
+export function vbprItemMap(p: VbprParams, featureDim: number): Matrix {
+  const K = p.latent;
+  const V = p.visual;
+  const width = K + V + 2;
+  const W = new Float32Array(featureDim * width);
+  for (let c = 0; c < featureDim; c++) {
+    for (let v = 0; v < V; v++) W[c * width + K + v] = p.featureScale * p.proj[v * featureDim + c];
+    W[c * width + K + V + 1] = p.featureScale * p.proj[V * featureDim + c];
+  }
+  return { data: W, rows: featureDim, cols: width };
 }
 
 /** Builds both scorers; E f_i and β'·f_i for all products come from one GEMM. */

@@ -57,6 +57,10 @@ export interface Recommender {
 export interface MethodSpec<O = Record<string, unknown>> {
   /** Registry and `--method` name, lower case. */
   name: string;
+  /** Display name in tables and messages: "BPR-MF". */
+  label: string;
+  /** False for a method whose model does not depend on the seed (MostPop, WBOI): experiments fit it once. */
+  seeded: boolean;
   /** One line for `--help` and the docs. */
   description: string;
   options: ReadonlyArray<OptionSpec<O>>;

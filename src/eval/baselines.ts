@@ -2,7 +2,7 @@
 // popularity: the first thing a practitioner checks, and strong under the all-products AUC),
 // WBOI (a user is the rating-weighted mean of the image features of their products; cosine),
 // and, on generated data, the Oracle that ranks by the true preference.
-import type { Split } from '../data/types.js';
+import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { normalizeRows, zeros } from '../model/matrix.js';
 import type { FactorScorer } from './auc.js';
@@ -28,6 +28,11 @@ export function mostPopScorer(split: Split): FactorScorer {
 
 /** Weighted Bag Of Items: Σ_i r_ui f_i / Σ_i r_ui against f_p, by cosine. */
 export function wboiScorer(split: Split): FactorScorer {
+  return { name: 'WBOI', users: normalizeRows(wboiUserMeans(split)), items: normalizeRows(split.features) };
+}
+
+/** WBOI's user vectors before the cosine's normalisation: the rating-weighted mean of their products' features. */
+export function wboiUserMeans(split: Split): Matrix {
   const { features } = split;
   const I = features.cols;
   const users = zeros(split.userIds.length, I);
@@ -45,7 +50,7 @@ export function wboiScorer(split: Split): FactorScorer {
     const scale = weightSum[u] > 0 ? 1 / weightSum[u] : 0;
     for (let c = 0; c < I; c++) users.data[u * I + c] *= scale;
   }
-  return { name: 'WBOI', users: normalizeRows(users), items: normalizeRows(features) };
+  return users;
 }
 
 /** The ceiling: the generator's true preference score. Null when the data carries no ground truth. */

@@ -1,14 +1,15 @@
 // Table 2: warm/cold AUC of every method on one prepared split, mean ± sd over runs with
 // different training seeds (the split itself stays fixed). Same candidates, same AUC code.
-import type { Split } from '../data/types.js';
+import type { Matrix, Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
-import { trainEmbeddings, trainVasg } from '../model/train.js';
+import { trainEmbeddings } from '../model/train.js';
 import { scoringFactors, type VasgModel } from '../model/vasg-model.js';
 import { evaluateAuc, type AucResult, type FactorScorer } from '../eval/auc.js';
-import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from '../eval/baselines.js';
-import { trainBprMf } from '../baselines/bpr.js';
-import { trainVbpr } from '../baselines/vbpr.js';
+import { oracleScorer, randScorer } from '../eval/baselines.js';
+import { METHODS, optionsFor } from '../methods/registry.js';
+import { trainedModel } from '../methods/vasg.js';
+import type { Method as RegisteredMethod } from '../methods/method.js';
 import { summarize, type Stat } from './stats.js';
 
 export interface AucRow {
@@ -40,18 +41,7 @@ export interface Method {
   scorers(split: Split, seed: number, options: ExperimentOptions): Promise<FactorScorer[]>;
 }
 
-const trained = new Map<string, Promise<VasgModel>>();
-
-/** Trains once per (split, config) in this process: `experiment all` reuses models across experiments. */
-export function trainedModel(split: Split, config: TrainConfig, progress: Progress): Promise<VasgModel> {
-  const key = `${split.summary.seed}:${split.userIds.length}:${split.itemIds.length}:${JSON.stringify(config)}`;
-  let model = trained.get(key);
-  if (!model) {
-    model = trainVasg(split, config, progress).then((result) => result.model);
-    trained.set(key, model);
-  }
-  return model;
-}
+export { trainedModel };
 
 /** The model's own ranking (cosine or dot, as configured) as factors. */
 export async function vasgScorer(split: Split, config: TrainConfig, progress: Progress, name: string): Promise<FactorScorer> {
@@ -83,25 +73,54 @@ async function skipGramScorer(split: Split, config: TrainConfig, progress: Progr
 const vasgConfig = (o: ExperimentOptions, seed: number, extra: Partial<TrainConfig> = {}) =>
   resolveConfig({ ...o.config, threads: o.threads, seed, ...extra });
 
-/** Table 2's methods in the paper's order, with MostPop, BPR-MF and the Oracle added. */
+/**
+ * A registered method's row: its model's own scores (scoringMatrices), fitted with the run's seed and threads.
+ * VASG's training settings come from the experiment's config, and its model is shared with the other experiments.
+ */
+function registryRow(method: RegisteredMethod): Method {
+  return {
+    name: method.label,
+    seeded: method.seeded,
+    scorers: async (split, seed, o) => {
+      const model = method.name === 'vasg'
+        ? await trainedModel(split, vasgConfig(o, seed), o.progress)
+        : await method.fit(split, optionsFor(method, { seed, threads: o.threads }), o.progress);
+      const scorer = { name: method.label, ...model.scoringMatrices() };
+      return method.name === 'vbpr' ? [scorer, vbprVisualOnly(scorer, model)] : [scorer];
+    },
+  };
+}
+
+/**
+ * VBPR's visual terms alone, the score it gives every cold product, for all products: columns K…K+K'−1 and
+ * K+K'+1 of its factors (users [γ_u, θ_u, 1, 1], items [γ_i, E f_i, β_i, β'·f_i]).
+ */
+function vbprVisualOnly(scorer: FactorScorer, model: VasgModel): FactorScorer {
+  const { latent: K, visual: V } = model.parts.method!.options as { latent: number; visual: number };
+  const columns = (m: Matrix, last: number): Matrix => {
+    const data = new Float32Array(m.rows * (V + 1));
+    for (let r = 0; r < m.rows; r++) {
+      data.set(m.data.subarray(r * m.cols + K, r * m.cols + K + V), r * (V + 1));
+      data[r * (V + 1) + V] = m.data[r * m.cols + last];
+    }
+    return { data, rows: m.rows, cols: V + 1 };
+  };
+  return { name: 'VBPR (visual only)', users: columns(scorer.users, K + V), items: columns(scorer.items, K + V + 1) };
+}
+
+const skipGramRow: Method = { name: 'Skip-Gram', seeded: true, scorers: async (split, seed, o) => [await skipGramScorer(split, vasgConfig(o, seed), o.progress)] };
+const vasgPaperRow: Method = {
+  name: 'VASG (paper)', seeded: true,
+  scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed, paperConfig), o.progress, 'VASG (paper)')],
+};
+
+/**
+ * Table 2's rows: RAND, every registered method of the ranking table in registry order (VASG between its
+ * ablations: Skip-Gram before, the paper's formulation after), and the Oracle.
+ */
 export const tableMethods: Method[] = [
   { name: 'RAND', seeded: true, scorers: async (split, seed) => [randScorer(split, seed)] },
-  { name: 'MostPop', seeded: false, scorers: async (split) => [mostPopScorer(split)] },
-  { name: 'WBOI', seeded: false, scorers: async (split) => [wboiScorer(split)] },
-  {
-    name: 'VBPR', seeded: true,
-    scorers: async (split, seed, o) => {
-      const { scorer, visual } = trainVbpr(split, { seed, threads: o.threads }, o.progress);
-      return [scorer, visual];
-    },
-  },
-  { name: 'BPR-MF', seeded: true, scorers: async (split, seed, o) => [trainBprMf(split, { seed, threads: o.threads }, o.progress)] },
-  { name: 'Skip-Gram', seeded: true, scorers: async (split, seed, o) => [await skipGramScorer(split, vasgConfig(o, seed), o.progress)] },
-  { name: 'VASG', seeded: true, scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed), o.progress, 'VASG')] },
-  {
-    name: 'VASG (paper)', seeded: true,
-    scorers: async (split, seed, o) => [await vasgScorer(split, vasgConfig(o, seed, paperConfig), o.progress, 'VASG (paper)')],
-  },
+  ...METHODS.filter((m) => m.rankingTable).flatMap((m) => (m.name === 'vasg' ? [skipGramRow, registryRow(m), vasgPaperRow] : [registryRow(m)])),
   {
     name: 'Oracle', seeded: false,
     scorers: async (split) => {

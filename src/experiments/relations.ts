@@ -2,10 +2,10 @@
 // for VASG embeddings, raw image features (INN) and IBR's learned distance; mean ± sd over runs
 // (each run: its own pair sample, VASG seed and IBR seed).
 import type { Split } from '../data/types.js';
-import { resolveConfig } from '../model/config.js';
-import { buildRelationPairs, coPurchasedPairs, defaultRelationOptions, innSimilarity, relationAccuracy, relationPairKeys, vasgSimilarity, type PairSimilarity } from '../eval/relations.js';
-import { ibrSimilarity, trainIbr } from '../baselines/ibr.js';
-import { trainedModel, type ExperimentOptions } from './auc.js';
+import { buildRelationPairs, coPurchasedPairs, defaultRelationOptions, innSimilarity, relationAccuracy, relationPairKeys, type PairSimilarity } from '../eval/relations.js';
+import { METHODS, optionsFor } from '../methods/registry.js';
+import type { Method } from '../methods/method.js';
+import type { ExperimentOptions } from './auc.js';
 import { summarize, type Stat } from './stats.js';
 
 export interface RelationRow {
@@ -13,8 +13,15 @@ export interface RelationRow {
   accuracy: Stat;
 }
 
+/**
+ * Table 3 over the registry: VASG (the package's model), INN (raw image features, no training), then every other
+ * registered method with a relation similarity (IBR), in registry order. Each is fitted per run with the run's seed.
+ */
 export async function relationsExperiment(split: Split, options: ExperimentOptions): Promise<{ rows: RelationRow[]; pairs: number }> {
-  const accuracy: Record<string, number[]> = { VASG: [], INN: [], IBR: [] };
+  const fitted = METHODS.filter((m) => m.relations);
+  const ordered = [...fitted.filter((m) => m.name === 'vasg'), null, ...fitted.filter((m) => m.name !== 'vasg')];
+  const names = ordered.map((m) => m?.label ?? 'INN');
+  const accuracy: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   let pairs = 0;
   for (let run = 0; run < options.runs; run++) {
     const seed = options.seed + run;
@@ -22,15 +29,20 @@ export async function relationsExperiment(split: Split, options: ExperimentOptio
     // At most half of the co-purchased pairs are evaluated, so that IBR keeps the rest to learn from.
     const relationPairs = buildRelationPairs(split, { seed, pairs: Math.min(defaultRelationOptions.pairs, Math.floor(coPurchasedPairs(split).size / 2)) });
     pairs = relationPairs.first.length;
-    const model = await trainedModel(split, resolveConfig({ ...options.config, threads: options.threads, seed }), options.progress);
-    // IBR never trains on the pairs it is scored on.
-    const ibr = trainIbr(split, { seed, threads: options.threads }, relationPairKeys(relationPairs), options.progress);
-    const methods: Array<[string, PairSimilarity]> = [
-      ['VASG', vasgSimilarity(model)],
-      ['INN', innSimilarity(split)],
-      ['IBR', ibrSimilarity(ibr, split.features)],
-    ];
-    for (const [name, similarity] of methods) accuracy[name].push(relationAccuracy(similarity, relationPairs).accuracy);
+    // A method never trains on the pairs it is scored on (VASG's graph keeps them, as in the paper).
+    const exclude = relationPairKeys(relationPairs);
+    for (const method of ordered) {
+      const similarity: PairSimilarity = method
+        ? await method.relations!(split, methodOptions(method, options, seed), exclude, options.progress)
+        : innSimilarity(split);
+      accuracy[method?.label ?? 'INN'].push(relationAccuracy(similarity, relationPairs).accuracy);
+    }
   }
   return { rows: Object.entries(accuracy).map(([method, values]) => ({ method, accuracy: summarize(values) })), pairs };
+}
+
+/** A run's options for a method: VASG takes the experiment's training config; every method the run's seed and threads. */
+function methodOptions(method: Method, options: ExperimentOptions, seed: number): Record<string, unknown> {
+  const base = method.name === 'vasg' ? { ...options.config } : {};
+  return { ...base, ...optionsFor(method, { seed, threads: options.threads }) };
 }

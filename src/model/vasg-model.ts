@@ -88,9 +88,9 @@ export class VasgModel implements Recommender {
     this.userIndex = new Map(parts.userIds.map((id, i) => [id, i]));
   }
 
-  static fromTraining(parts: Omit<VasgModelParts, 'seenIndptr' | 'seenIndices'> & { train: Interactions }): VasgModel {
+  static fromTraining(parts: Omit<VasgModelParts, 'seenIndptr' | 'seenIndices'> & { train: Interactions }, info: Record<string, unknown> = {}): VasgModel {
     const { train, ...rest } = parts;
-    return new VasgModel({ ...rest, ...seenLists(train, parts.userIds.length) });
+    return new VasgModel({ ...rest, ...seenLists(train, parts.userIds.length) }, info);
   }
 
   get config(): TrainConfig {

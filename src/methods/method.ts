@@ -1,0 +1,18 @@
+// A registry entry as the methods layer sees it: the core contract's MethodSpec, fitting to the common model
+// artifact (VasgModel's format), plus the optional hook the relation experiment (Table 3) uses.
+import type { Dataset, Split } from '../data/types.js';
+import type { Progress } from '../progress.js';
+import type { MethodSpec } from '../core/recommender.js';
+import type { PairSimilarity } from '../core/pairs.js';
+import type { VasgModel } from '../model/vasg-model.js';
+
+export interface Method<O = Record<string, unknown>> extends MethodSpec<O> {
+  /** Listed in the experiments' ranking table (Table 2: warm/cold AUC). */
+  rankingTable: boolean;
+  fit(data: Dataset | Split, options?: Partial<O>, progress?: Progress): Promise<VasgModel>;
+  /**
+   * Table 3: the method's product–product similarity, fitted without learning from the pairs in `exclude`
+   * (the pairs it will be scored on; keys of core/pairs.ts). Absent: the method is not in the relation table.
+   */
+  relations?(split: Split, options: Partial<O>, exclude: Set<number>, progress: Progress): Promise<PairSimilarity>;
+}

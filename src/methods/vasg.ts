@@ -1,0 +1,41 @@
+// VASG behind the Recommender contract: training is model/train.ts; this entry gives it a name, its option
+// table (CONFIG_OPTIONS) and the training logs in the manifest, as `vasg train` writes them.
+import type { Split } from '../data/types.js';
+import { silentProgress, type Progress } from '../progress.js';
+import { CONFIG_OPTIONS, resolveConfig, type TrainConfig } from '../model/config.js';
+import { trainVasg } from '../model/train.js';
+import type { VasgModel } from '../model/vasg-model.js';
+import { vasgSimilarity } from '../eval/relations.js';
+import { asSplit } from './artifact.js';
+import type { Method } from './method.js';
+
+export const vasgMethod: Method<TrainConfig> = {
+  name: 'vasg',
+  label: 'VASG',
+  description: 'Visually Aware Skip-Gram: users and products in one space from purchases and images (this package\'s model)',
+  seeded: true,
+  rankingTable: true,
+  options: CONFIG_OPTIONS,
+  async fit(data, options = {}, progress: Progress = silentProgress) {
+    const result = await trainVasg(asSplit(data), resolveConfig(options), progress);
+    Object.assign(result.model.info, { trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
+    return result.model;
+  },
+  async relations(split, options, _exclude, progress) {
+    // VASG learns from whole purchase histories, as in the paper; the held-out pairs are not removed from them.
+    return vasgSimilarity(await trainedModel(split, resolveConfig(options), progress));
+  },
+};
+
+const trained = new Map<string, Promise<VasgModel>>();
+
+/** Trains once per (split, config) in this process: `experiment all` reuses models across experiments. */
+export function trainedModel(split: Split, config: TrainConfig, progress: Progress): Promise<VasgModel> {
+  const key = `${split.summary.seed}:${split.userIds.length}:${split.itemIds.length}:${JSON.stringify(config)}`;
+  let model = trained.get(key);
+  if (!model) {
+    model = trainVasg(split, config, progress).then((result) => result.model);
+    trained.set(key, model);
+  }
+  return model;
+}
