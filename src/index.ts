@@ -1,13 +1,14 @@
 // The library entry (`import { train, VasgModel, loadDataset, evaluate } from 'vasg'`): the same stages the CLI runs.
 import type { Dataset, Split } from './data/types.js';
-import { productionSplit } from './data/production.js';
+import { asSplit } from './methods/artifact.js';
+import { defaultThreads } from './core/options.js';
 import { resolveConfig, type TrainConfig } from './model/config.js';
 import { trainVasg, type TrainResult } from './model/train.js';
 import { evaluateModel, type EvaluationReport } from './eval/evaluate.js';
 import type { VasgModel } from './model/vasg-model.js';
 import { silentProgress, type Progress } from './progress.js';
 
-export { VasgModel, type Recommendation, type RecommendOptions } from './model/vasg-model.js';
+export { VasgModel, type MethodInfo, type Recommendation, type RecommendOptions } from './model/vasg-model.js';
 export { loadDataset, writeDataset } from './data/dataset.js';
 export { prepareSplit, loadSplit, writeSplit, type SplitOptions } from './data/split.js';
 export { productionSplit, loadTrainingData, type TrainingLayout } from './data/production.js';
@@ -17,16 +18,25 @@ export { consoleProgress, silentProgress, type Progress } from './progress.js';
 export type { Dataset, Split, Matrix, Interactions, ItemMeta } from './data/types.js';
 export type { TrainResult } from './model/train.js';
 export type { EvaluationReport } from './eval/evaluate.js';
-export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError } from './errors.js';
+export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError, UnsupportedError } from './errors.js';
+
+// One contract for every model (docs/library.md): the registry of methods, their adapters and option tables.
+export type { Capabilities, MethodSpec, Recommender } from './core/recommender.js';
+export { METHODS, fit, getMethod, loadRecommender, methodNames } from './methods/registry.js';
+export type { Method } from './methods/method.js';
+export { vasgMethod } from './methods/vasg.js';
+export { bprMfMethod, ibrMethod, mostPopMethod, vbprMethod, wboiMethod } from './methods/baselines.js';
+export { factorModel, type FactorParts } from './methods/artifact.js';
+export { defaultThreads, resolveOptions, type OptionSpec, type ValueType } from './core/options.js';
+export { BPR_MF_OPTIONS } from './baselines/bpr.js';
+export { VBPR_OPTIONS, type VbprOptions } from './baselines/vbpr.js';
+export { IBR_OPTIONS, type IbrConfig } from './baselines/ibr.js';
+export type { BprOptions } from './core/bpr-sampling.js';
 
 export interface TrainOptions {
   /** Overrides of the documented defaults (validated: a bad value throws naming the field). */
   config?: Partial<TrainConfig>;
   progress?: Progress;
-}
-
-function isSplit(data: Dataset | Split): data is Split {
-  return 'train' in data;
 }
 
 /**
@@ -35,13 +45,12 @@ function isSplit(data: Dataset | Split): data is Split {
  */
 export async function train(data: Dataset | Split, options: TrainOptions = {}): Promise<TrainResult> {
   const config = resolveConfig(options.config);
-  const split = isSplit(data) ? data : productionSplit(data);
-  return trainVasg(split, config, options.progress ?? silentProgress);
+  return trainVasg(asSplit(data), config, options.progress ?? silentProgress);
 }
 
 /** Warm/cold AUC, Recall@20 and NDCG@20 of a model on a split's test set, with the baselines. */
 export function evaluate(model: VasgModel, split: Split, options: { threads?: number; seed?: number; progress?: Progress } = {}): Promise<EvaluationReport> {
-  return evaluateModel(model, split, { threads: options.threads ?? 1, seed: options.seed ?? 1, progress: options.progress ?? silentProgress });
+  return evaluateModel(model, split, { threads: options.threads ?? defaultThreads(), seed: options.seed ?? 1, progress: options.progress ?? silentProgress });
 }
 
 // Nearest-product search: exact (native, off the event loop) or HNSW, behind one interface.

@@ -1,9 +1,12 @@
 // `vasg train`: prepared split or whole data set → model directory (embeddings, encoder, decoder, manifest, loss log).
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadTrainingData, type TrainingLayout } from '../data/production.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { CONFIG_OPTIONS, paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
-import { trainVasg } from '../model/train.js';
+import { ConfigError } from '../errors.js';
+import type { OptionSpec } from '../core/options.js';
+import { getMethod, METHODS } from '../methods/registry.js';
+import type { Method } from '../methods/method.js';
 import { configFlag, progressFor } from './options.js';
 
 /** Training flags (one per row of CONFIG_OPTIONS), shared with `vasg demo` and `vasg experiment`. */
@@ -29,24 +32,94 @@ export function configFromOptions(command: Command, options: Record<string, unkn
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description('train VASG on a prepared split (evaluation) or on a whole data set (production: all interactions, every catalogue product)')
+    .description('train a model (VASG or a baseline) on a prepared split (evaluation) or on a whole data set (production: all interactions, every catalogue product)')
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare") or data set in the standard layout (output of "vasg generate"/"vasg import")')
     .requiredOption('--out <dir>', 'model directory to write')
+    .addOption(new Option('--method <name>', `what to train: ${METHODS.map((m) => m.name).join(', ')}; the defaults shown below are VASG\'s, a baseline\'s own are in its flag\'s help or docs/library.md`).default('vasg').argParser((name: string) => {
+      try {
+        return getMethod(name).name;
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    }))
     .option('--json', 'print a JSON summary only');
   addTrainOptions(command);
+  addBaselineOptions(command);
   return command.action(async (options) => {
-    const config = configFromOptions(command, options);
+    const method = getMethod(options.method);
+    const methodOptions: object = method.name === 'vasg' ? vasgOptions(command, options) : baselineOptions(command, options, method);
     const progress = progressFor(options);
     checkOutputDirectory(options.out, 'manifest.json');
     const { layout, split } = loadTrainingData(options.data, progress);
-    const result = await trainVasg(split, config, progress);
-    result.model.save(options.out, { layout, summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
+    const model = await method.fit(split, methodOptions as Record<string, unknown>, progress);
+    const info = model.info as { trainSeconds?: number; trainLog?: unknown; rankingLog?: unknown; encoderLog?: unknown };
+    model.save(options.out, { layout, summary: split.summary, ...info });
     const s = split.summary;
     const data = { dir: options.data, layout, users: s.users, items: s.items, warmItems: s.warmItems, coldItems: s.coldItems, trainPairs: s.trainPairs, filtered: s.filtered };
-    const summary = { model: options.out, data, seconds: result.seconds, epochs: result.log, rankingLoss: result.rankingLog, encoderLoss: result.encoderLog };
+    const seconds = info.trainSeconds ?? 0;
+    const summary = { model: options.out, method: method.name, data, seconds, epochs: info.trainLog, rankingLoss: info.rankingLog, encoderLoss: info.encoderLog };
     if (options.json) console.log(JSON.stringify(summary));
-    else console.log(`${describeData(data)}\nmodel written to ${options.out} (${result.seconds.toFixed(1)} s)`);
+    else console.log(`${describeData(data)}\n${method.label} model written to ${options.out} (${seconds.toFixed(1)} s)`);
   });
+}
+
+/** Flag names of the CLI options a user typed (not defaults). */
+function explicitFlags(command: Command): Set<string> {
+  return new Set(command.options.filter((o) => command.getOptionValueSource(o.attributeName()) === 'cli').map((o) => o.long ?? o.flags));
+}
+
+const flagName = (flag: string) => flag.split(' ')[0];
+
+/** Flags of the other methods, refused with VASG. */
+function vasgOptions(command: Command, options: Record<string, unknown>): TrainConfig {
+  const own = new Set(CONFIG_OPTIONS.map((o) => flagName(o.flag)));
+  const foreign = [...explicitFlags(command)].filter((f) => !own.has(f) && BASELINE_FLAGS.has(f));
+  if (foreign.length > 0) throw new ConfigError(`${foreign.join(', ')} ${foreign.length === 1 ? 'does' : 'do'} not apply to --method vasg (flags of other methods)`);
+  return configFromOptions(command, options);
+}
+
+/** A baseline's options from the flags given explicitly; a flag that is not the method's is refused, naming its flags. */
+function baselineOptions(command: Command, options: Record<string, unknown>, method: Method): Record<string, unknown> {
+  const rows = new Map(method.options.map((o) => [flagName(o.flag), o]));
+  const common = new Set(['--data', '--out', '--method', '--json']);
+  const foreign = [...explicitFlags(command)].filter((f) => !common.has(f) && !rows.has(f));
+  if (foreign.length > 0) {
+    throw new ConfigError(`${foreign.join(', ')} ${foreign.length === 1 ? 'does' : 'do'} not apply to --method ${method.name} (its options: ${[...rows.keys()].join(', ') || 'none'})`);
+  }
+  const given = explicitFlags(command);
+  const values: Record<string, unknown> = {};
+  for (const [flag, row] of rows) if (given.has(flag)) values[String(row.key)] = options[new Option(row.flag).attributeName()];
+  return values;
+}
+
+/** Every flag some baseline has and VASG has not. */
+const BASELINE_FLAGS = new Set(METHODS.filter((m) => m.name !== 'vasg').flatMap((m) => m.options.map((o) => flagName(o.flag))));
+
+/**
+ * The baselines' flags, once each, next to VASG's. A flag several methods share (--epochs, --lr, …) accepts a value
+ * any of them accepts; the chosen method's own table then checks it (its bounds, its message).
+ */
+function addBaselineOptions(command: Command): void {
+  const byFlag = new Map<string, Array<OptionSpec<Record<string, unknown>>>>();
+  for (const method of METHODS) {
+    for (const row of method.options) byFlag.set(flagName(row.flag), [...(byFlag.get(flagName(row.flag)) ?? []), row]);
+  }
+  for (const [flag, rows] of byFlag) {
+    const existing = command.options.find((o) => o.long === flag);
+    const parser = (text: string) => {
+      for (const { type } of rows) {
+        const value = type.parse!(text);
+        if (type.valid(value)) return value;
+      }
+      throw new InvalidArgumentError(`expected ${rows[0].type.expected}, got "${text}"`);
+    };
+    if (existing) {
+      if (rows.length > 1 && rows[0].type.parse) existing.argParser(parser);
+      continue;
+    }
+    const methods = METHODS.filter((m) => m.options.some((o) => flagName(o.flag) === flag)).map((m) => m.name);
+    command.addOption(new Option(rows[0].flag, `${rows[0].description} (--method ${methods.join('|')}; default ${JSON.stringify(rows[0].default)})`).argParser(parser));
+  }
 }
 
 function describeData(d: { dir: string; layout: TrainingLayout; users: number; items: number; warmItems: number; coldItems: number; trainPairs: number }): string {

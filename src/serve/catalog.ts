@@ -377,7 +377,9 @@ export class Catalog {
 
   private allowMask(options: RecommendOptions): Uint8Array {
     const masks = this.catalogMasks();
-    const base = options.includeCold === false ? masks.availableWarm : masks.available;
+    // A model with nothing of its own for cold products (BPR-MF, MostPop) leaves them out unless asked for them.
+    const includeCold = options.includeCold ?? this.model.capabilities.coldItems;
+    const base = includeCold ? masks.available : masks.availableWarm;
     if (!options.categories?.length && !options.allow) return base;
     const mask = base.slice();
     if (options.categories?.length) {

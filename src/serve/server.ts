@@ -36,7 +36,8 @@ const FLOATS = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems
 const ID_LIST = { type: 'array', items: ID, maxItems: 10000 } as const;
 /** One id or several (a repeated query parameter). */
 const IDS = { anyOf: [ID, { type: 'array', items: ID }] } as const;
-const RULES = { include_cold: { type: 'boolean', default: true }, category: IDS, exclude: IDS, allow: IDS } as const;
+// include_cold's default is the model's: true where it scores cold products, false where they would all tie (BPR-MF, MostPop).
+const RULES = { include_cold: { type: 'boolean', description: 'default: true when the model scores cold products (capabilities.coldItems)' }, category: IDS, exclude: IDS, allow: IDS } as const;
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 type Query = Record<string, unknown>;
@@ -207,8 +208,8 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     return { recommendations: await catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
   });
 
-  app.get('/healthz', { schema: summary('liveness, catalog size, and the features model that turns posted images into features (null: none)') }, async () => ({
-    ok: true, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null,
+  app.get('/healthz', { schema: summary('liveness, the model\'s method and capabilities, catalog size, and the features model that turns posted images into features (null: none)') }, async () => ({
+    ok: true, method: catalog.model.method, capabilities: catalog.model.capabilities, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null,
   }));
 
   app.get('/metrics', { schema: summary('Prometheus metrics') }, async (_request: FastifyRequest, reply: FastifyReply) => {
@@ -287,7 +288,7 @@ function list(value: unknown): string[] | undefined {
 }
 
 function rulesOf(q: Query): RecommendOptions {
-  return { includeCold: q.include_cold !== false, categories: list(q.category), exclude: list(q.exclude), allow: list(q.allow) };
+  return { includeCold: q.include_cold as boolean | undefined, categories: list(q.category), exclude: list(q.exclude), allow: list(q.allow) };
 }
 
 /** OpenAPI 3 from the routes' own JSON schemas (one source for validation and documentation). */
