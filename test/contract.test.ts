@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generate, prepareSplit, type Split } from '../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { generate, prepareSplit, writeSplit, type Split } from '../src/index.js';
 import { METHODS, getMethod, loadRecommender } from '../src/methods/registry.js';
 import type { VasgModel } from '../src/model/vasg-model.js';
 import type { Recommendation } from '../src/core/recommender.js';
@@ -178,3 +180,29 @@ for (const method of METHODS) {
     });
   });
 }
+
+test('vasg train --method: any registered method from the command line, unknown names and foreign flags refused', async () => {
+
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vasg.js');
+  const vasg = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const data = path.join(tmp, 'cli-split');
+  writeSplit(data, split);
+  const unknown = vasg('train', '--method', 'nope', '--data', data, '--out', path.join(tmp, 'x'));
+  assert.notEqual(unknown.status, 0);
+  assert.match(unknown.stderr, new RegExp(`unknown method "nope": the known methods are ${METHODS.map((m) => m.name).join(', ')}`));
+  const foreign = vasg('train', '--method', 'bpr-mf', '--walk-length', '3', '--data', data, '--out', path.join(tmp, 'x'));
+  assert.notEqual(foreign.status, 0);
+  assert.match(foreign.stderr, /--walk-length does not apply to --method bpr-mf \(its options: --latent, --epochs, --lr, --reg, --batch-size, --seed, --threads\)/);
+  assert.match(vasg('train', '--latent', '4', '--data', data, '--out', path.join(tmp, 'x')).stderr, /--latent does not apply to --method vasg/);
+  const out = path.join(tmp, 'cli-bpr');
+  const trained = vasg('train', '--method', 'bpr-mf', '--epochs', '3', '--latent', '4', '--threads', '1', '--data', data, '--out', out, '--json');
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.equal(trained.stderr, '');
+  assert.equal(JSON.parse(trained.stdout).method, 'bpr-mf');
+  const model = loadRecommender(out);
+  assert.equal(model.method, 'bpr-mf');
+  assert.deepEqual(model.parts.method!.options, { ...getMethod('bpr-mf').options.reduce((o, row) => ({ ...o, [row.key]: row.default }), {}), epochs: 3, latent: 4, threads: 1 });
+  const recommended = vasg('recommend', '--model', out, '--user', split.userIds[0], '-k', '3', '--json');
+  assert.equal(recommended.status, 0, recommended.stderr);
+  assert.deepEqual(JSON.parse(recommended.stdout).recommendations.map((r: { itemId: string }) => r.itemId), ids(await model.recommend(split.userIds[0], 3)));
+});
