@@ -9,15 +9,13 @@ import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { FactorScorer } from '../core/factors.js';
 import { BprSampler, bprLoss, bprOptionTable, bprWeight, runBprEpochs, type BprBatch, type BprOptions } from '../core/bpr-sampling.js';
-import { defaultsOf, resolveOptions } from '../core/options.js';
+import { resolveOptions } from '../core/options.js';
 
 /**
  * Defaults measured on the `small` preset (warm AUC 0.90 against MostPop's 0.83; 30 epochs at lr 0.05 gave
  * 0.83, weaker regularisation less). An epoch is cheap (one pass of K-wide updates), so many are affordable.
  */
 export const BPR_MF_OPTIONS = bprOptionTable<BprOptions>({ latent: 20, epochs: 100, lr: 0.1, reg: 0.05, batchSize: 256 });
-
-export const defaultBprMfOptions: BprOptions = defaultsOf(BPR_MF_OPTIONS);
 
 /** BPR-MF parameters: γ_u rows [nUsers × latent], γ_i rows [nItems × latent], β_i [nItems]. Updated in place. */
 export interface BprMfParams {

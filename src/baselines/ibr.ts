@@ -11,7 +11,7 @@ import { gatherRows } from '../model/matrix.js';
 import { coPurchasedPairs, pairKey, type PairSimilarity } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { withBlasThreads } from '../core/blas.js';
-import { defaultsOf, integer, number, option, resolveOptions, seedOption, threadsOption, type OptionSpec } from '../core/options.js';
+import { integer, number, option, resolveOptions, seedOption, threadsOption, type OptionSpec } from '../core/options.js';
 
 export interface IbrConfig {
   /** Rank K of the projection Y (the paper uses 100 to match D). */
@@ -41,8 +41,6 @@ export const IBR_OPTIONS: ReadonlyArray<OptionSpec<IbrConfig>> = [
   threadsOption<IbrConfig>(),
   seedOption<IbrConfig>(),
 ] as ReadonlyArray<OptionSpec<IbrConfig>>;
-
-export const defaultIbrConfig: IbrConfig = defaultsOf(IBR_OPTIONS);
 
 /** A fitted IBR distance. */
 export interface IbrModel {

@@ -9,7 +9,7 @@ import { silentProgress, type Progress } from '../progress.js';
 import type { FactorScorer } from '../core/factors.js';
 import { BprSampler, bprLoss, bprOptionTable, bprWeight, runBprEpochs, type BprBatch, type BprOptions } from '../core/bpr-sampling.js';
 import { withBlasThreads } from '../core/blas.js';
-import { defaultsOf, integer, number, option, resolveOptions, type OptionSpec } from '../core/options.js';
+import { integer, number, option, resolveOptions, type OptionSpec } from '../core/options.js';
 import { bprMfDiff, bprMfUpdate, initBprMf, type BprMfParams } from './bpr.js';
 
 export interface VbprOptions extends BprOptions {
@@ -31,8 +31,6 @@ export const VBPR_OPTIONS: ReadonlyArray<OptionSpec<VbprOptions>> = [
   option<VbprOptions, 'visual'>('visual', '--visual-factors <n>', 'visual factors K\' (rows of E, width of θ_u)', 100, integer(0, 4096)),
   option<VbprOptions, 'regVisual'>('regVisual', '--reg-visual <x>', 'L2 weight of [E; β\'] per triple (needs lr·batch-size·reg-visual < 1)', 4e-4, number(0, 100)),
 ] as ReadonlyArray<OptionSpec<VbprOptions>>;
-
-export const defaultVbprOptions: VbprOptions = defaultsOf(VBPR_OPTIONS);
 
 /**
  * VBPR parameters. `proj` is [E; β'], (visual + 1) × I row-major: its last row is β'. Features enter

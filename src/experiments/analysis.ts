@@ -9,7 +9,8 @@ import { linearRelations, pcaProducts, similarityDistributions, tsneUserProducts
 import { histogramFigure, recommendationsFigure, scatterFigure, type ProductCell } from '../eval/figures.js';
 import { Rng } from '../data/random.js';
 import type { VasgModel } from '../model/vasg-model.js';
-import { trainedModel, type ExperimentOptions } from './auc.js';
+import type { ExperimentOptions } from './auc.js';
+import { trainedModel } from '../methods/vasg.js';
 
 export interface AnalysisResult {
   pca: { explained: number[]; points: number };

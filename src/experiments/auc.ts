@@ -41,8 +41,6 @@ export interface Method {
   scorers(split: Split, seed: number, options: ExperimentOptions): Promise<FactorScorer[]>;
 }
 
-export { trainedModel };
-
 /** The model's own ranking (cosine or dot, as configured) as factors. */
 export async function vasgScorer(split: Split, config: TrainConfig, progress: Progress, name: string): Promise<FactorScorer> {
   const { users, items } = (await trainedModel(split, config, progress)).scoringMatrices();

@@ -7,8 +7,6 @@ import {
   type OptionSpec, type ValueType,
 } from '../core/options.js';
 
-export type { ValueType };
-
 export type Scoring = 'cosine' | 'dot';
 export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
 
