@@ -165,6 +165,11 @@ for (const method of METHODS) {
         const warm = split.itemIds.find((_, i) => split.warm[i] === 1)!;
         const similar = await app.inject({ method: 'GET', url: `/items/${warm}/similar?k=3` });
         assert.equal(similar.statusCode, model.capabilities.similarItems ? 200 : 501, similar.body);
+        if (model.capabilities.similarItems) {
+          assert.deepEqual(similar.json().similar.map((r: { id: string }) => r.id), ids(await model.similarItems(warm, 3)));
+        } else {
+          assert.equal(similar.json().operation, 'similarItems');
+        }
         const health = (await app.inject({ method: 'GET', url: '/healthz' })).json();
         assert.equal(health.method, method.name);
       } finally {

@@ -241,7 +241,9 @@ export class Catalog {
     // it; the others never change, and their own query says when they cannot answer (MostPop, BPR-MF cold) or
     // differs from the row (IBR).
     const query = this.model.capabilities.newItems ? this.retriever.vector(i) : this.model.similarityQuery(i);
-    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
+    const { available, availableWarm } = this.catalogMasks();
+    const allow = this.model.capabilities.coldItems ? available : availableWarm;
+    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow });
     return this.decorate(result.rows, result.scores, []);
   }
 
