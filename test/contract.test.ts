@@ -7,11 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generate, prepareSplit, writeSplit, type Split } from '../src/index.js';
-import { METHODS, getMethod, loadRecommender } from '../src/methods/registry.js';
-import type { VasgModel } from '../src/model/vasg-model.js';
-import type { Recommendation } from '../src/core/recommender.js';
+import { generate, getMethod, loadRecommender, METHODS, prepareSplit, writeSplit, type Recommendation, type Split, type VasgModel } from '../src/index.js';
 import { Catalog } from '../src/serve/catalog.js';
+import { native } from '../src/native.js';
 import { buildServer } from '../src/serve/server.js';
 import { ConfigError, UnknownIdError, UnsupportedError } from '../src/errors.js';
 
@@ -178,8 +176,16 @@ for (const method of METHODS) {
       }
     });
 
-    await t.test('deterministic at one thread for a seed', async () => {
-      const again = await method.fit(split, FAST[method.name]);
+    await t.test('deterministic at one thread for a seed; OpenBLAS\'s thread count left as it was', async () => {
+      const before = native.blasThreads();
+      native.setBlasThreads(3);
+      let again: VasgModel;
+      try {
+        again = await method.fit(split, FAST[method.name]);
+        assert.equal(native.blasThreads(), 3, `${method.name} changed the process's BLAS threads`);
+      } finally {
+        native.setBlasThreads(before);
+      }
       assert.deepEqual(again.scoringMatrices().users.data, model.scoringMatrices().users.data);
       assert.deepEqual(again.scoringMatrices().items.data, model.scoringMatrices().items.data);
     });
