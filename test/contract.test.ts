@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generate, getMethod, loadRecommender, METHODS, prepareSplit, writeSplit, type Recommendation, type Split, type VasgModel } from '../src/index.js';
+import { defaultThreads, generate, getMethod, resolveOptions, type OptionSpec, loadRecommender, METHODS, prepareSplit, writeSplit, type Recommendation, type Split, type VasgModel } from '../src/index.js';
 import { Catalog } from '../src/serve/catalog.js';
 import { native } from '../src/native.js';
 import { buildServer } from '../src/serve/server.js';
@@ -52,6 +52,12 @@ test('every registered method has fast test options, and an unknown method lists
   for (const method of METHODS) {
     assert.equal(new Set(method.options.map((o) => o.key)).size, method.options.length, `${method.name}: option keys are distinct`);
     assert.ok(method.options.some((o) => o.key === 'threads') && method.options.some((o) => o.key === 'seed'), `${method.name} has threads and seed`);
+    for (const row of method.options) assert.ok(row.type.valid(row.default), `${method.name}: default of ${String(row.key)} is ${row.type.expected}`);
+    // One default for threads, whatever the method: the machine's cores.
+    assert.equal(method.options.find((o) => o.key === 'threads')!.default, defaultThreads());
+    const table = method.options as ReadonlyArray<OptionSpec<Record<string, unknown>>>;
+    assert.throws(() => resolveOptions(method.name, table, { threads: 0 }), (e: Error) => e instanceof ConfigError && e.message === `${method.name}: threads must be an integer in [1, 256], got 0`);
+    assert.throws(() => resolveOptions(method.name, table, { bogus: 1 }), (e: Error) => e instanceof ConfigError && e.message.startsWith(`${method.name}: unknown option "bogus"`));
   }
 });
 

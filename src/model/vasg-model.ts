@@ -7,7 +7,7 @@ import { native, type Mlp } from '../native.js';
 import type { Interactions, ItemMeta, Matrix } from '../data/types.js';
 import { checkFinite, readNpy, encodeNpy } from '../data/npy.js';
 import { openWrittenDirectory, updateDirectoryAtomic, writeDirectoryAtomic, type FileData } from '../data/atomic.js';
-import { resolveConfig, type Scoring, type TrainConfig } from './config.js';
+import { CONFIG_OPTIONS, resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encodeAsync, type Encoder } from './encoder.js';
 import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
 import { InputError, ModelFormatError, UnknownIdError, UnsupportedError } from '../errors.js';
@@ -365,7 +365,9 @@ export class VasgModel implements Recommender {
 
   static load(dir: string): VasgModel {
     const manifest = readManifest(dir);
-    const config = resolveConfig(manifest.config);
+    // Keys of options a later version dropped are ignored (resolveConfig refuses unknown keys), so older models still load.
+    const known = new Set<string>(CONFIG_OPTIONS.map((o) => o.key));
+    const config = resolveConfig(Object.fromEntries(Object.entries(manifest.config).filter(([key]) => known.has(key))));
     const array = (name: string) => {
       const file = path.join(dir, name);
       const matrix = readNpy(file);
