@@ -1,4 +1,5 @@
-// `vasg train`: prepared split or whole data set → model directory (embeddings, encoder, decoder, manifest, loss log).
+// `vasg train`: prepared split or whole data set → model directory, for VASG (embeddings, encoder, decoder, loss logs) or any
+// other registered method (`--method`, its flags from its option table; see docs/library.md).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadTrainingData, type TrainingLayout } from '../data/production.js';
 import { checkOutputDirectory } from '../data/atomic.js';

@@ -1,6 +1,7 @@
 // The trained artifact (what serving needs, not the trainer): user and product embeddings in
 // one space, the encoder M for embedding new products, and the users' seen items for filtering.
-// On disk: manifest.json plus NumPy .npy arrays, so other tools can read it.
+// On disk: manifest.json plus NumPy .npy arrays, so other tools can read it. Every registered method's model is
+// stored this way (its factors as the embeddings, its name and capabilities in the manifest): docs/library.md.
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, type Mlp } from '../native.js';
