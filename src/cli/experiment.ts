@@ -12,7 +12,8 @@ import { analysisExperiment } from '../experiments/analysis.js';
 import { lineFigure } from '../eval/figures.js';
 import { analysisSection, aucSection, relationsSection, sensitivitySection } from '../experiments/report.js';
 import { addTrainOptions, configFromOptions } from './train.js';
-import { int, oneOf, progressFor } from './options.js';
+import { int, kList, oneOf, progressFor } from './options.js';
+import { DEFAULT_KS } from '../eval/topk.js';
 
 const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all'] as const;
 type ExperimentName = (typeof EXPERIMENTS)[number];
@@ -73,6 +74,7 @@ export function experimentCommand(): Command {
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
     .option('--images <dir>', 'folder of product images, found as vasg features finds them: thumbnails in the figures')
     .option('--methods <list>', `Table 2's rows to run, comma-separated (default: all of ${tableMethods.map((m) => m.name).join(', ')})`, methodList)
+    .addOption(new Option('--k <list>', 'auc: cut-offs of Recall@K and NDCG@K, comma-separated').argParser(kList).default(DEFAULT_KS, DEFAULT_KS.join(',')))
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
   return command.action(async (asked: ExperimentName[], options) => {
@@ -81,7 +83,7 @@ export function experimentCommand(): Command {
     const progress = progressFor(options);
     if (options.out) checkOutputDirectory(options.out, 'report.md'); // before minutes of experiments, not after
     const split = loadSplit(options.data);
-    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images };
+    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images, ks: options.k };
     const started = Date.now();
     const sections: Record<string, Section> = {};
     const methods: Method[] = options.methods ?? tableMethods;

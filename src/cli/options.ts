@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { CONFIG_OPTIONS, type TrainConfig } from '../model/config.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../features/extractors.js';
 import { consoleProgress, silentProgress, type Progress } from '../progress.js';
+import { parseKs } from '../eval/topk.js';
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -29,6 +30,15 @@ export function oneOf<T extends string>(...choices: T[]) {
     if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
     return value as T;
   };
+}
+
+/** `--k 10,20,50`: the cut-offs of Recall@K and NDCG@K. */
+export function kList(value: string): number[] {
+  try {
+    return parseKs(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 /** Progress on stderr, or none with --json so stdout carries only the JSON document. */

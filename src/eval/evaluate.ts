@@ -5,7 +5,8 @@ import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
-import { evaluateAuc, type AucResult, type FactorScorer, type WarmCold } from './auc.js';
+import { evaluateAuc, type EvaluationResult, type FactorScorer, type WarmCold } from './auc.js';
+import { DEFAULT_KS, type TopKMetrics, type WarmColdAll } from './topk.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from './baselines.js';
 
 /** Eq. 4 AUC on warm and cold test pairs, and over both with one ranking (pair-weighted). */
@@ -13,21 +14,18 @@ export interface AucSummary extends WarmCold {
   combined: number;
 }
 
-export interface EvaluationReport {
-  /** The model under its configured scoring. */
+/** The model under its configured scoring: AUC, and the top-k metrics (`recall@K`/`ndcg@K` per K asked, list metrics at 20). */
+export type EvaluationReport = TopKMetrics & {
   auc: AucSummary;
-  /** Leave-one-out top-20 metrics of the model under its configured scoring. */
-  'recall@20': WarmCold;
-  'ndcg@20': WarmCold;
   scoring: string;
   /** The model under each scoring rule. */
   byScoring: { cosine: AucSummary; dot: AucSummary };
   baselines: { rand: AucSummary; mostpop: AucSummary; wboi: AucSummary };
   oracle?: AucSummary;
   pairs: { warm: number; cold: number };
-}
+};
 
-export async function evaluateModel(model: VasgModel, split: Split, options: { threads: number; seed: number; progress: Progress }): Promise<EvaluationReport> {
+export async function evaluateModel(model: VasgModel, split: Split, options: { threads: number; seed: number; progress: Progress; ks?: number[] }): Promise<EvaluationReport> {
   checkAligned(model, split);
   const { users, items } = model.parts;
   const scorers: FactorScorer[] = [
@@ -39,20 +37,19 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
   ];
   const oracle = oracleScorer(split);
   if (oracle) scorers.push(oracle);
-  const results: AucResult[] = [];
+  const results: EvaluationResult[] = [];
   options.progress.start('evaluate', scorers.length);
   for (const scorer of scorers) {
-    results.push(await evaluateAuc(scorer, split, options.threads));
+    results.push(await evaluateAuc(scorer, split, options.threads, options.ks ?? DEFAULT_KS));
     options.progress.update(results.length, scorer.name);
   }
   options.progress.finish();
-  const summary = (r: AucResult): AucSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined });
+  const summary = (r: EvaluationResult): AucSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined });
   const [cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
   const own = results[model.config.scoring === 'cosine' ? 0 : 1];
   return {
     auc: model.config.scoring === 'cosine' ? cosine : dot,
-    'recall@20': own.recallAt20,
-    'ndcg@20': own.ndcgAt20,
+    ...own.topK,
     scoring: model.config.scoring,
     byScoring: { cosine, dot },
     baselines: { rand, mostpop, wboi },
@@ -82,8 +79,13 @@ export function formatReport(report: EvaluationReport): string {
   const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(4));
   const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined`,
     ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}`)];
-  const top = (m: WarmCold) => `${f(m.warm)} warm, ${f(m.cold)} cold`;
-  lines.push(`VASG Recall@20: ${top(report['recall@20'])};  NDCG@20: ${top(report['ndcg@20'])}`);
+  const top = (m: WarmColdAll) => `${f(m.all)} all, ${f(m.warm)} warm, ${f(m.cold)} cold`;
+  for (const key of Object.keys(report).filter((k) => /^(recall|ndcg)@\d+$/.test(k))) {
+    lines.push(`VASG ${key.replace('recall', 'Recall').replace('ndcg', 'NDCG')}: ${top(report[key as `recall@${number}`])}`);
+  }
+  const exposure = report['exposure@20'];
+  lines.push(`VASG top-20 lists: coverage ${f(report['coverage@20'])}, cold-product slots ${f(exposure.cold)} (cold share of test purchases ${f(exposure.coldTestShare)}), ` +
+    `mean popularity percentile ${f(report['popularity@20'])}`);
   lines.push(`test pairs: ${report.pairs.warm} warm, ${report.pairs.cold} cold`);
   return lines.join('\n');
 }
