@@ -89,7 +89,8 @@ export function experimentCommand(): Command {
     const methods: Method[] = options.methods ?? tableMethods;
     for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, methods, Boolean(options.out));
     const seconds = (Date.now() - started) / 1000;
-    const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    // One experiment: its own JSON (auc's "seconds" per method is kept; "totalSeconds" is the whole command).
+    const json = names.length === 1 ? { seconds, ...(sections[names[0]].json as object), totalSeconds: seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
     // Only analysis alone trains a single model, whatever --runs says.
     const runs = names.every((n) => n === 'analysis') ? `one model (seed ${config.seed})` : `${options.runs} run(s)`;
     const figureCount = names.reduce((sum, n) => sum + sections[n].figures.size, 0);

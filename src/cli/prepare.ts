@@ -31,7 +31,7 @@ export function prepareCommand(): Command {
     .requiredOption('--out <dir>', 'directory for the prepared split')
     .addOption(new Option('--min-interactions <n>', 'drop users with fewer interactions (paper: 5)').argParser(int(1)).default(5))
     .addOption(new Option('--split <kind>', '"random": leave-one-out with a random cold product set (the paper); "time": train before a global cutoff, test each user\'s first purchase after it, products first bought after it are cold').argParser(oneOf('random', 'time')).default('random'))
-    .addOption(new Option('--test-fraction <F>', '--split time: the cutoff is the (1 − F) quantile of the timestamps, F in (0, 0.5]').argParser(testFraction))
+    .addOption(new Option('--test-fraction <F>', '--split time: the cutoff is the (1 − F) quantile of the timestamps, F in (0, 0.5] (default: 0.1)').argParser(testFraction))
     .addOption(new Option('--cold <policy>', '--split random: "balanced" (T_cold ≈ T_warm, as in the paper) or a fraction of products to make cold').argParser(coldPolicy).default('balanced', 'balanced'))
     .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(1))
     .option('--json', 'print the summary as JSON')
