@@ -123,7 +123,7 @@ interface Products {
   style: Float32Array;
   nonVisual: Float32Array;
   logPop: Float32Array;
-  /** Seconds since the epoch at which the product goes on sale; non-decreasing along the catalogue. */
+  /** Seconds since the epoch at which the product goes on sale (non-decreasing once `byRelease` has ordered the catalogue). */
   release: Float64Array;
 }
 
@@ -374,7 +374,7 @@ function affinityVariance(o: GenerateOptions): number {
 /**
  * Draws distinct items from softmax(scores) by successive sampling without replacement
  * (Plackett–Luce), which is the distribution of the Gumbel-top-k trick but needs only one random
- * draw per item after one pass of exp() instead of a Gumbel draw per item. Draw d chooses among
+ * draw per purchase after one pass of exp() instead of a Gumbel draw per item. Draw d chooses among
  * items [0, limits[d]) only: items are in release order and limits[d] counts the products on sale
  * at that purchase's time. `mark`/`stamp` flag chosen items.
  */

@@ -6,7 +6,7 @@ import type { Progress } from '../progress.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
 import { evaluateAuc, type EvaluationResult, type FactorScorer, type WarmCold } from './auc.js';
-import { DEFAULT_KS, type TopKMetrics, type WarmColdAll } from './topk.js';
+import { DEFAULT_KS, isRankKey, type TopKMetrics, type WarmColdAll } from './topk.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from './baselines.js';
 
 /** Eq. 4 AUC on warm and cold test pairs, and over both with one ranking (pair-weighted). */
@@ -14,14 +14,17 @@ export interface AucSummary extends WarmCold {
   combined: number;
 }
 
-/** The model under its configured scoring: AUC, and the top-k metrics (`recall@K`/`ndcg@K` per K asked, list metrics at 20). */
+/** A method's AUC and its top-k metrics (`recall@K`/`ndcg@K` per K asked, list metrics at 20). */
+export type MethodSummary = AucSummary & TopKMetrics;
+
+/** The model under its configured scoring (`auc` and, at the top level, its top-k metrics), and every row of the table. */
 export type EvaluationReport = TopKMetrics & {
   auc: AucSummary;
   scoring: string;
   /** The model under each scoring rule. */
-  byScoring: { cosine: AucSummary; dot: AucSummary };
-  baselines: { rand: AucSummary; mostpop: AucSummary; wboi: AucSummary };
-  oracle?: AucSummary;
+  byScoring: { cosine: MethodSummary; dot: MethodSummary };
+  baselines: { rand: MethodSummary; mostpop: MethodSummary; wboi: MethodSummary };
+  oracle?: MethodSummary;
   pairs: { warm: number; cold: number };
 };
 
@@ -44,11 +47,11 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
     options.progress.update(results.length, scorer.name);
   }
   options.progress.finish();
-  const summary = (r: EvaluationResult): AucSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined });
+  const summary = (r: EvaluationResult): MethodSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined, ...r.topK });
   const [cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
   const own = results[model.config.scoring === 'cosine' ? 0 : 1];
   return {
-    auc: model.config.scoring === 'cosine' ? cosine : dot,
+    auc: { warm: own.warm, cold: own.cold, combined: own.combined },
     ...own.topK,
     scoring: model.config.scoring,
     byScoring: { cosine, dot },
@@ -68,8 +71,8 @@ function checkAligned(model: VasgModel, split: Split): void {
 
 /** A fixed-width text table of an evaluation report. */
 export function formatReport(report: EvaluationReport): string {
-  const rows: Array<[string, AucSummary]> = [
-    [`VASG (${report.scoring})`, report.auc],
+  const rows: Array<[string, AucSummary & Partial<TopKMetrics>]> = [
+    [`VASG (${report.scoring})`, { ...report.auc, ...report }],
     [`VASG (${report.scoring === 'cosine' ? 'dot' : 'cosine'})`, report.scoring === 'cosine' ? report.byScoring.dot : report.byScoring.cosine],
     ['RAND', report.baselines.rand],
     ['MostPop', report.baselines.mostpop],
@@ -77,11 +80,12 @@ export function formatReport(report: EvaluationReport): string {
   ];
   if (report.oracle) rows.push(['Oracle (ceiling)', report.oracle]);
   const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(4));
-  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined`,
-    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}`)];
+  const recall = (r: Partial<TopKMetrics>) => (r['recall@20'] ? `    ${f(r['recall@20'].all)}` : '');
+  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined${report['recall@20'] ? '  Recall@20 all' : ''}`,
+    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}${recall(r)}`)];
   const top = (m: WarmColdAll) => `${f(m.all)} all, ${f(m.warm)} warm, ${f(m.cold)} cold`;
-  for (const key of Object.keys(report).filter((k) => /^(recall|ndcg)@\d+$/.test(k))) {
-    lines.push(`VASG ${key.replace('recall', 'Recall').replace('ndcg', 'NDCG')}: ${top(report[key as `recall@${number}`])}`);
+  for (const key of Object.keys(report).filter(isRankKey)) {
+    lines.push(`VASG ${key.replace('recall', 'Recall').replace('ndcg', 'NDCG')}: ${top(report[key])}`);
   }
   const exposure = report['exposure@20'];
   lines.push(`VASG top-20 lists: coverage ${f(report['coverage@20'])}, cold-product slots ${f(exposure.cold)} (cold share of test purchases ${f(exposure.coldTestShare)}), ` +

@@ -142,6 +142,11 @@ export function listMetrics(lists: Int32Array, testItems: Int32Array, warm: Uint
   };
 }
 
+/** Whether a key of TopKMetrics is a `recall@K` or `ndcg@K` entry (rather than a list metric). */
+export function isRankKey(key: string): key is `recall@${number}` | `ndcg@${number}` {
+  return /^(recall|ndcg)@\d+$/.test(key);
+}
+
 /** Parses `--k 10,20,50`: distinct positive integers, ascending. */
 export function parseKs(text: string): number[] {
   const ks = text.split(',').map((part) => part.trim());

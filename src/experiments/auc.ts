@@ -6,7 +6,7 @@ import { paperConfig, resolveConfig, type TrainConfig } from '../model/config.js
 import { trainEmbeddings, trainVasg } from '../model/train.js';
 import { scoringFactors, type VasgModel } from '../model/vasg-model.js';
 import { evaluateAuc, type EvaluationResult, type FactorScorer } from '../eval/auc.js';
-import { DEFAULT_KS } from '../eval/topk.js';
+import { DEFAULT_KS, isRankKey } from '../eval/topk.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from '../eval/baselines.js';
 import { trainBprMf } from '../baselines/bpr.js';
 import { trainVbpr } from '../baselines/vbpr.js';
@@ -156,9 +156,8 @@ function summarizeRuns(method: string, runs: EvaluationResult[]): AucRow {
     cold: stat((r) => r.cold),
     combined: stat((r) => r.combined),
   };
-  for (const key of Object.keys(runs[0].topK) as Array<keyof EvaluationResult['topK']>) {
-    if (!/^(recall|ndcg)@\d+$/.test(key)) continue;
-    const pick = (r: EvaluationResult) => r.topK[key as `recall@${number}`];
+  for (const key of Object.keys(runs[0].topK).filter(isRankKey)) {
+    const pick = (r: EvaluationResult) => r.topK[key];
     row[key] = { warm: stat((r) => pick(r).warm), cold: stat((r) => pick(r).cold), all: stat((r) => pick(r).all) };
   }
   row['coverage@20'] = stat((r) => r.topK['coverage@20']);
