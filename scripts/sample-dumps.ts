@@ -50,7 +50,8 @@ const reviewRecords = Array.from(users, (u, k) => ({
   overall: ratings[k],
   unixReviewTime: Number.isNaN(timestamps[k]) ? 0 : Math.round(timestamps[k]),
 }));
-reviewRecords.push({ ...reviewRecords[0] }); // a duplicate review
+// A duplicate review, of a product the Men subset keeps (even index), so the importer counts it as a duplicate.
+reviewRecords.push({ ...reviewRecords[Array.from(items).findIndex((i) => i % 2 === 0)] });
 const jsonLines = (records: object[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
 for (const sub of ['amazon2014', 'amazon2018', 'table']) fs.mkdirSync(path.join(out, sub), { recursive: true });

@@ -11,6 +11,7 @@ import { silentProgress, type Progress } from './progress.js';
 export { VasgModel, type MethodInfo, type Recommendation, type RecommendOptions } from './model/vasg-model.js';
 export { loadDataset, writeDataset } from './data/dataset.js';
 export { prepareSplit, loadSplit, writeSplit, type SplitOptions } from './data/split.js';
+export { prepareTimeSplit, DEFAULT_TEST_FRACTION, type TimeSplitOptions } from './data/time-split.js';
 export { productionSplit, loadTrainingData, type TrainingLayout } from './data/production.js';
 export { generate, PRESETS, type PresetName } from './data/generate.js';
 export { resolveConfig, defaultConfig, paperConfig, CONFIG_OPTIONS, type ConfigOption, type TrainConfig } from './model/config.js';
@@ -19,6 +20,11 @@ export type { Dataset, Split, Matrix, Interactions, ItemMeta } from './data/type
 export type { TrainResult } from './model/train.js';
 export type { EvaluationReport } from './eval/evaluate.js';
 export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError, UnsupportedError } from './errors.js';
+export { evaluateAuc, type EvaluationResult, type FactorScorer } from './eval/auc.js';
+export {
+  DEFAULT_KS, catalogueCoverage, coldExposure, coldTestShare, ndcgAtK, popularityPercentiles, rankMetrics, recallAtK,
+  type ListMetrics, type TopKMetrics, type WarmColdAll,
+} from './eval/topk.js';
 
 // One contract for every model (docs/library.md): the registry of methods, their adapters and option tables.
 export type { Capabilities, MethodSpec, Recommender } from './core/recommender.js';
@@ -48,9 +54,9 @@ export async function train(data: Dataset | Split, options: TrainOptions = {}): 
   return trainVasg(asSplit(data), config, options.progress ?? silentProgress);
 }
 
-/** Warm/cold AUC, Recall@20 and NDCG@20 of a model on a split's test set, with the baselines. */
-export function evaluate(model: VasgModel, split: Split, options: { threads?: number; seed?: number; progress?: Progress } = {}): Promise<EvaluationReport> {
-  return evaluateModel(model, split, { threads: options.threads ?? defaultThreads(), seed: options.seed ?? 1, progress: options.progress ?? silentProgress });
+/** Warm/cold AUC, Recall@K and NDCG@K (warm, cold, all) and the top-20 list metrics of a model on a split's test set, with the baselines. */
+export function evaluate(model: VasgModel, split: Split, options: { threads?: number; seed?: number; progress?: Progress; ks?: number[] } = {}): Promise<EvaluationReport> {
+  return evaluateModel(model, split, { threads: options.threads ?? defaultThreads(), seed: options.seed ?? 1, progress: options.progress ?? silentProgress, ks: options.ks });
 }
 
 // Nearest-product search: exact (native, off the event loop) or HNSW, behind one interface.

@@ -10,6 +10,7 @@ import { rankingMetrics } from '../src/eval/auc.js';
 import type { BprBatch } from '../src/core/bpr-sampling.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
+import { prepareTimeSplit } from '../src/data/time-split.js';
 import { defaultConfig } from '../src/model/config.js';
 import { SEARCH_SPACE, settingsAsFlags, tune, validationSplit } from '../src/eval/tune.js';
 
@@ -127,7 +128,7 @@ test('Recall@20, NDCG@20 and combined AUC on a hand-computed case', () => {
   assert.equal(r.pairsCold, 1);
 });
 
-test('tune: the validation split comes from training pairs only, and trials are ranked by combined AUC', async () => {
+test('tune: the validation split comes from training pairs only, and trials are ranked by combined AUC when asked', async () => {
   const split = prepareSplit(generate('tiny', 4), { seed: 2 });
   const validation = validationSplit(split, 3);
   const trainKeys = new Set(Array.from(split.train.users, (u, e) => `${split.userIds[u]}|${split.itemIds[split.train.items[e]]}`));
@@ -144,12 +145,25 @@ test('tune: the validation split comes from training pairs only, and trials are 
   }
   assert.ok(validation.summary.testCold > 0 && validation.summary.testWarm > 0);
 
-  const result = await tune(split, { trials: 2, budgetMinutes: 60, seed: 1, threads: 1, base: { dim: 16 } });
+  const result = await tune(split, { trials: 2, budgetMinutes: 60, seed: 1, threads: 1, base: { dim: 16 }, metric: 'combined-auc' });
   assert.equal(result.trials.length, 2);
   assert.ok(result.trials[0].combined >= result.trials[1].combined);
+  assert.equal(result.trials[0].score, result.trials[0].combined);
   for (const t of result.trials) assert.ok(t.combined > 0.5 && t.combined < 1, `combined ${t.combined}`);
   assert.ok(result.trials.some((t) => t.settings.rankEpochs === defaultConfig.rankEpochs && t.settings.dim === 16), 'the defaults (with the fixed flags) are trial 1');
   assert.match(settingsAsFlags(result.trials[0].settings), /^--dim \d+ --negatives \d+ /);
+});
+
+test('tune: by default trials are ranked by Recall@20 over one list; a time split is validated by a time split of its training period', async () => {
+  const split = prepareTimeSplit(generate('tiny', 4), { seed: 1 });
+  const validation = validationSplit(split, 3);
+  assert.equal(validation.summary.split, 'time');
+  assert.ok(validation.summary.cutoff! <= split.summary.cutoff!);
+  assert.ok(validation.train.timestamps.every((t) => t < validation.summary.cutoff!));
+  const result = await tune(split, { trials: 2, budgetMinutes: 60, seed: 1, threads: 1, base: { dim: 16 } });
+  assert.equal(result.metric, 'recall@20');
+  assert.ok(result.trials[0]['recall@20'] >= result.trials[1]['recall@20']);
+  for (const t of result.trials) assert.ok(t.score === t['recall@20'] && t['recall@20'] > 0 && t['recall@20'] <= 1, `recall@20 ${t['recall@20']}`);
 });
 
 test("tune's search space holds every searched setting's default (a changed default must be among the values tried)", () => {

@@ -12,7 +12,8 @@ import { analysisExperiment } from '../experiments/analysis.js';
 import { lineFigure } from '../eval/figures.js';
 import { analysisSection, aucSection, relationsSection, sensitivitySection } from '../experiments/report.js';
 import { addTrainOptions, configFromOptions } from './train.js';
-import { int, oneOf, progressFor } from './options.js';
+import { int, kList, oneOf, progressFor } from './options.js';
+import { DEFAULT_KS } from '../eval/topk.js';
 
 const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all'] as const;
 type ExperimentName = (typeof EXPERIMENTS)[number];
@@ -73,6 +74,7 @@ export function experimentCommand(): Command {
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
     .option('--images <dir>', 'folder of product images, found as vasg features finds them: thumbnails in the figures')
     .option('--methods <list>', `Table 2's rows to run, comma-separated (default: all of ${tableMethods.map((m) => m.name).join(', ')})`, methodList)
+    .addOption(new Option('--k <list>', 'auc: cut-offs of Recall@K and NDCG@K, comma-separated').argParser(kList).default(DEFAULT_KS, DEFAULT_KS.join(',')))
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
   return command.action(async (asked: ExperimentName[], options) => {
@@ -81,13 +83,14 @@ export function experimentCommand(): Command {
     const progress = progressFor(options);
     if (options.out) checkOutputDirectory(options.out, 'report.md'); // before minutes of experiments, not after
     const split = loadSplit(options.data);
-    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images };
+    const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images, ks: options.k };
     const started = Date.now();
     const sections: Record<string, Section> = {};
     const methods: Method[] = options.methods ?? tableMethods;
     for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, methods, Boolean(options.out));
     const seconds = (Date.now() - started) / 1000;
-    const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    // One experiment: its own JSON (auc's "seconds" per method is kept; "totalSeconds" is the whole command).
+    const json = names.length === 1 ? { seconds, ...(sections[names[0]].json as object), totalSeconds: seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
     // Only analysis alone trains a single model, whatever --runs says.
     const runs = names.every((n) => n === 'analysis') ? `one model (seed ${config.seed})` : `${options.runs} run(s)`;
     const figureCount = names.reduce((sum, n) => sum + sections[n].figures.size, 0);

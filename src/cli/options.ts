@@ -4,6 +4,7 @@ import { CONFIG_OPTIONS, type TrainConfig } from '../model/config.js';
 import { integer, number, oneOf as choiceOf, type OptionSpec, type ValueType } from '../core/options.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../features/extractors.js';
 import { consoleProgress, silentProgress, type Progress } from '../progress.js';
+import { parseKs } from '../eval/topk.js';
 
 /** A commander parser from a value type of core/options.ts: the same checks and messages as the option tables. */
 export function parserOf<T>(type: ValueType<T>): (text: string) => T {
@@ -18,6 +19,15 @@ export function parserOf<T>(type: ValueType<T>): (text: string) => T {
 export const int = (min: number, max = Number.MAX_SAFE_INTEGER) => parserOf(integer(min, max));
 export const num = (min: number, max = Number.POSITIVE_INFINITY) => parserOf(number(min, max));
 export const oneOf = <T extends string>(...choices: T[]) => parserOf(choiceOf(...choices));
+
+/** `--k 10,20,50`: the cut-offs of Recall@K and NDCG@K. */
+export function kList(value: string): number[] {
+  try {
+    return parseKs(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 /** Progress on stderr, or none with --json so stdout carries only the JSON document. */
 export function progressFor(options: { json?: boolean; quiet?: boolean }): Progress {

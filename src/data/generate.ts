@@ -47,6 +47,12 @@ export interface GenerateOptions {
   activitySigma: number;
   /** Cap on a user's interactions as a fraction of the catalogue. */
   maxActivityFraction: number;
+  /**
+   * Share of the catalogue released after the first day (new arrivals, release times uniform over
+   * the two years); the rest is on sale from the start. Users buy only released products, so a
+   * time split has natural new arrivals. Must leave at least the activity cap on sale from day one.
+   */
+  arrivalFraction: number;
 }
 
 const MODEL_DEFAULTS = {
@@ -67,6 +73,7 @@ const MODEL_DEFAULTS = {
   personaNoise: 0.2,
   activitySigma: 1.0,
   maxActivityFraction: 0.2,
+  arrivalFraction: 0.5,
 };
 
 const CATEGORIES = {
@@ -116,6 +123,8 @@ interface Products {
   style: Float32Array;
   nonVisual: Float32Array;
   logPop: Float32Array;
+  /** Seconds since the epoch at which the product goes on sale (non-decreasing once `byRelease` has ordered the catalogue). */
+  release: Float64Array;
 }
 
 function validate(o: GenerateOptions): void {
@@ -127,6 +136,10 @@ function validate(o: GenerateOptions): void {
   if (o.ratings < 5 * o.users) throw new Error(`generate: ratings (${o.ratings}) must be at least 5 × users (${5 * o.users})`);
   if (o.categories.length === 0) throw new Error('generate: at least one category is needed');
   if (!(o.zeroFraction > 0 && o.zeroFraction < 1)) throw new Error(`generate: zeroFraction must be in (0, 1), found ${o.zeroFraction}`);
+  // Every user must find enough released products at any time: the heaviest buys maxActivityFraction of the catalogue.
+  if (!(o.arrivalFraction >= 0 && o.arrivalFraction <= 1 - o.maxActivityFraction)) {
+    throw new Error(`generate: arrivalFraction must be in [0, 1 − maxActivityFraction = ${1 - o.maxActivityFraction}], found ${o.arrivalFraction}`);
+  }
 }
 
 /** Draws `n` products' latent factors (a prefix of the same sequence for any n, so n can be tuned). */
@@ -139,7 +152,7 @@ function drawProducts(o: GenerateOptions, rng: Rng, n: number): Products {
   const weights = o.categories.map((_, c) => 1 / Math.pow(c + 1, 0.8));
   const cumulative = weights.map(((sum) => (w: number) => (sum += w))(0));
   const total = cumulative[C - 1];
-  const p: Products = { n, category: new Int32Array(n), style: new Float32Array(n * S), nonVisual: new Float32Array(n * B), logPop: new Float32Array(n) };
+  const p: Products = { n, category: new Int32Array(n), style: new Float32Array(n * S), nonVisual: new Float32Array(n * B), logPop: new Float32Array(n), release: new Float64Array(n).fill(T0) };
   for (let i = 0; i < n; i++) {
     const u = rng.next() * total;
     let c = 0;
@@ -152,40 +165,52 @@ function drawProducts(o: GenerateOptions, rng: Rng, n: number): Products {
   return p;
 }
 
+/** Time bins over which expectedBought integrates the changing set of products on sale. */
+const SALE_BINS = 24;
+
 /**
- * Expected number of products bought at least once when `purchases` purchases follow the
- * products' marginal weights: popularity × E_users[e^affinity] = e^(logPop + α²|s|²/2 + β²|b|²/2).
+ * Expected number of products bought at least once when `purchases` purchases, spread evenly over
+ * the two years, follow the marginal weights of the products on sale at the time: popularity ×
+ * E_users[e^affinity] = e^(logPop + α²|s|²/2 + β²|b|²/2), normalised over the products released by then.
  */
 function expectedBought(o: GenerateOptions, p: Products, n: number, purchases: number): number {
   const S = o.styleDim;
   const B = o.nonVisualDim;
-  const logW = new Float64Array(n);
+  const w = new Float64Array(n);
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
     let s2 = 0;
     for (let d = 0; d < S; d++) s2 += p.style[i * S + d] ** 2;
     let b2 = 0;
     for (let d = 0; d < B; d++) b2 += p.nonVisual[i * B + d] ** 2;
-    logW[i] = p.logPop[i] + (o.styleWeight ** 2 * s2 + o.nonVisualWeight ** 2 * b2) / 2;
-    max = Math.max(max, logW[i]);
+    w[i] = p.logPop[i] + (o.styleWeight ** 2 * s2 + o.nonVisualWeight ** 2 * b2) / 2;
+    max = Math.max(max, w[i]);
   }
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += (logW[i] = Math.exp(logW[i] - max));
+  // firstBin[i]: the first time bin (at its middle) in which product i is on sale.
+  const firstBin = Int32Array.from({ length: n }, (_, i) => Math.max(0, Math.ceil((p.release[i] - T0) / SPAN * SALE_BINS - 0.5)));
+  const mass = new Float64Array(SALE_BINS + 1);
+  for (let i = 0; i < n; i++) mass[firstBin[i]] += (w[i] = Math.exp(w[i] - max));
+  // inverse[b] = Σ over bins b' ≥ b of 1 / (weight on sale in bin b').
+  const inverse = new Float64Array(SALE_BINS + 1);
+  let onSaleMass = 0;
+  const perBin = new Float64Array(SALE_BINS);
+  for (let b = 0; b < SALE_BINS; b++) perBin[b] = (onSaleMass += mass[b]) > 0 ? 1 / onSaleMass : 0;
+  for (let b = SALE_BINS - 1; b >= 0; b--) inverse[b] = inverse[b + 1] + perBin[b];
   let bought = 0;
-  for (let i = 0; i < n; i++) bought += 1 - Math.exp(-purchases * logW[i] / sum);
+  for (let i = 0; i < n; i++) bought += 1 - Math.exp(-purchases / SALE_BINS * w[i] * inverse[firstBin[i]]);
   return bought;
 }
 
 /** Catalogue size for which about `o.products` products get bought. */
-function catalogueSize(o: GenerateOptions, rng: Rng, purchases: number): Products {
-  const pool = drawProducts(o, rng, Math.ceil(o.products * 3));
+function catalogueSize(o: GenerateOptions, rng: Rng, releaseRng: Rng, purchases: number): Products {
+  const pool = drawReleases(o, drawProducts(o, rng, Math.ceil(o.products * 3)), releaseRng);
   let n = o.products;
   for (let iteration = 0; iteration < 4; iteration++) {
     n = Math.min(pool.n, Math.round(n * o.products / expectedBought(o, pool, n, purchases)));
   }
   const S = o.styleDim;
   const B = o.nonVisualDim;
-  return { n, category: pool.category.slice(0, n), style: pool.style.slice(0, n * S), nonVisual: pool.nonVisual.slice(0, n * B), logPop: pool.logPop.slice(0, n) };
+  return { n, category: pool.category.slice(0, n), style: pool.style.slice(0, n * S), nonVisual: pool.nonVisual.slice(0, n * B), logPop: pool.logPop.slice(0, n), release: pool.release.slice(0, n) };
 }
 
 /** Interaction counts: kept users ≥ 5 summing exactly to `o.ratings`; extra users 1–4. */
@@ -347,11 +372,13 @@ function affinityVariance(o: GenerateOptions): number {
 }
 
 /**
- * Draws `k` distinct items from softmax(scores) by successive sampling without replacement
- * (Plackett–Luce), which is the distribution of the Gumbel-top-k trick but needs only k random
- * draws after one pass of exp() instead of a Gumbel draw per item. `mark`/`stamp` flag chosen items.
+ * Draws distinct items from softmax(scores) by successive sampling without replacement
+ * (Plackett–Luce), which is the distribution of the Gumbel-top-k trick but needs only one random
+ * draw per purchase after one pass of exp() instead of a Gumbel draw per item. Draw d chooses among
+ * items [0, limits[d]) only: items are in release order and limits[d] counts the products on sale
+ * at that purchase's time. `mark`/`stamp` flag chosen items.
  */
-function sampleWithoutReplacement(scores: Float32Array, k: number, rng: Rng, cum: Float64Array, mark: Int32Array, stamp: number, out: number[]): void {
+function sampleWithoutReplacement(scores: Float32Array, limits: number[], rng: Rng, cum: Float64Array, mark: Int32Array, stamp: number, out: number[]): void {
   const n = scores.length;
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (scores[i] > max) max = scores[i];
@@ -361,15 +388,17 @@ function sampleWithoutReplacement(scores: Float32Array, k: number, rng: Rng, cum
       if (mark[i] !== stamp) sum += Math.exp(scores[i] - max);
       cum[i] = sum;
     }
-    return sum;
   };
-  let total = rebuild();
+  rebuild();
   let rejected = 0;
   out.length = 0;
-  while (out.length < k) {
-    const target = rng.next() * total;
+  while (out.length < limits.length) {
+    const limit = limits[out.length];
+    const mass = cum[limit - 1];
+    if (!(mass > 0)) throw new Error(`generate: a user has bought all ${limit} products on sale at one of their purchases; lower arrivalFraction or maxActivityFraction`);
+    const target = rng.next() * mass;
     let lo = 0;
-    let hi = n - 1;
+    let hi = limit - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (cum[mid] > target) hi = mid;
@@ -377,8 +406,8 @@ function sampleWithoutReplacement(scores: Float32Array, k: number, rng: Rng, cum
     }
     if (mark[lo] === stamp) {
       // Drawing an already chosen item = rejecting it; when that gets frequent, remove their mass.
-      if (++rejected > 4 * k + 32) {
-        total = rebuild();
+      if (++rejected > 4 * limits.length + 32) {
+        rebuild();
         rejected = 0;
       }
       continue;
@@ -386,6 +415,18 @@ function sampleWithoutReplacement(scores: Float32Array, k: number, rng: Rng, cum
     mark[lo] = stamp;
     out.push(lo);
   }
+}
+
+/** Number of products on sale at time t: release times are sorted, so this is an upper bound search. */
+function onSale(release: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = release.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (release[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Integer times, strictly increasing, inside a random window of the two-year span. */
@@ -398,7 +439,8 @@ function userTimes(k: number, rng: Rng): number[] {
 }
 
 /** Purchases of every user, scored by sgemm over blocks of users against the ground-truth item matrix. */
-function drawPurchases(o: GenerateOptions, users: Matrix, items: Matrix, logPop: Float32Array, counts: Int32Array, rng: Rng, progress: Progress): Dataset['interactions'] {
+function drawPurchases(o: GenerateOptions, users: Matrix, items: Matrix, products: Products, counts: Int32Array, rng: Rng, progress: Progress): Dataset['interactions'] {
+  const { logPop, release } = products;
   const n = items.rows;
   const D = items.cols;
   let total = 0;
@@ -419,10 +461,14 @@ function drawPurchases(o: GenerateOptions, users: Matrix, items: Matrix, logPop:
     for (let r = 0; r < rows; r++) {
       const u = start + r;
       const row = scores.subarray(r * n, (r + 1) * n);
-      sampleWithoutReplacement(row, counts[u], rng, cum, mark, u + 1, chosen);
-      rng.shuffle(chosen); // sampling order follows the score; purchase order should not
-      const times = userTimes(chosen.length, rng);
-      chosen.forEach((item, j) => {
+      const times = userTimes(counts[u], rng);
+      // Purchases are drawn in a random order of the user's time slots: sampling order follows the
+      // score, and purchase order should not.
+      const slots = Array.from(rng.permutation(times.length));
+      sampleWithoutReplacement(row, slots.map((j) => onSale(release, times[j])), rng, cum, mark, u + 1, chosen);
+      const bySlot = new Int32Array(times.length);
+      chosen.forEach((item, d) => (bySlot[slots[d]] = item));
+      bySlot.forEach((item, j) => {
         // Purchased items have affinity ≈ N(affVar, affVar) (softmax tilt), so z is centred on them.
         const z = (row[item] - logPop[item] - affVar) / affSd;
         const rating = Math.round(3.7 + 0.8 * z + 0.9 * rng.normal());
@@ -450,30 +496,44 @@ export function resolveOptions(spec: PresetName | GenerateOptions): GenerateOpti
   return PRESETS[spec];
 }
 
+/** The products at `indices`, in that order. */
+function selectProducts(products: Products, indices: ArrayLike<number>): Products {
+  const n = indices.length;
+  const S = products.style.length / products.n;
+  const B = products.nonVisual.length / products.n;
+  const kept: Products = {
+    n, category: new Int32Array(n), style: new Float32Array(n * S), nonVisual: new Float32Array(n * B), logPop: new Float32Array(n), release: new Float64Array(n),
+  };
+  for (let k = 0; k < n; k++) {
+    const i = indices[k];
+    kept.category[k] = products.category[i];
+    kept.logPop[k] = products.logPop[i];
+    kept.release[k] = products.release[i];
+    kept.style.set(products.style.subarray(i * S, (i + 1) * S), k * S);
+    kept.nonVisual.set(products.nonVisual.subarray(i * B, (i + 1) * B), k * B);
+  }
+  return kept;
+}
+
+/** Release times: a random `arrivalFraction` of the products arrives uniformly over the two years, the rest is on sale from the first day. */
+function drawReleases(o: GenerateOptions, products: Products, rng: Rng): Products {
+  for (let i = 0; i < products.n; i++) products.release[i] = rng.next() < o.arrivalFraction ? T0 + Math.floor(SPAN * rng.next()) : T0;
+  return products;
+}
+
+/** The catalogue in release order (stable), so the products on sale at any moment are a prefix of it and ids follow release order. */
+function byRelease(products: Products): Products {
+  const order = Array.from({ length: products.n }, (_, i) => i).sort((a, b) => products.release[a] - products.release[b] || a - b);
+  return selectProducts(products, order);
+}
+
 /** The bought products (in catalogue order) and the interactions renumbered to them. */
 function dropUnbought(products: Products, interactions: Dataset['interactions']): { kept: Products; interactions: Dataset['interactions'] } {
   const newIndex = new Int32Array(products.n).fill(-1);
   for (const i of interactions.items) newIndex[i] = 0;
-  let n = 0;
-  for (let i = 0; i < products.n; i++) if (newIndex[i] === 0) newIndex[i] = n++;
-  const S = products.style.length / products.n;
-  const B = products.nonVisual.length / products.n;
-  const kept: Products = {
-    n,
-    category: new Int32Array(n),
-    style: new Float32Array(n * S),
-    nonVisual: new Float32Array(n * B),
-    logPop: new Float32Array(n),
-  };
-  for (let i = 0; i < products.n; i++) {
-    const k = newIndex[i];
-    if (k < 0) continue;
-    kept.category[k] = products.category[i];
-    kept.logPop[k] = products.logPop[i];
-    kept.style.set(products.style.subarray(i * S, (i + 1) * S), k * S);
-    kept.nonVisual.set(products.nonVisual.subarray(i * B, (i + 1) * B), k * B);
-  }
-  return { kept, interactions: { ...interactions, items: interactions.items.map((i) => newIndex[i]) } };
+  const bought: number[] = [];
+  for (let i = 0; i < products.n; i++) if (newIndex[i] === 0) newIndex[i] = bought.push(i) - 1;
+  return { kept: selectProducts(products, bought), interactions: { ...interactions, items: interactions.items.map((i) => newIndex[i]) } };
 }
 
 /**
@@ -493,8 +553,11 @@ export interface ProductStyles {
   styleDim: number;
 }
 
-/** `generate`, plus the latent styles of the data set's products (for rendering their images). */
-export function generateWithStyles(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): { dataset: Dataset; styles: ProductStyles } {
+/**
+ * `generate`, plus the latent styles of the data set's products (for rendering their images) and
+ * their release times (seconds since the epoch, aligned with `itemIds`; no purchase precedes them).
+ */
+export function generateWithStyles(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): { dataset: Dataset; styles: ProductStyles; release: Float64Array } {
   const o = resolveOptions(spec);
   validate(o);
   const rng = new Rng(seed);
@@ -504,12 +567,13 @@ export function generateWithStyles(spec: PresetName | GenerateOptions, seed: num
   const purchaseRng = rng.fork(4);
   // Light users buy 2.1 items on average (see drawActivity).
   const allPurchases = o.ratings + 2.1 * Math.round(o.users * o.extraUsersFraction);
-  const products = catalogueSize(o, productRng, allPurchases);
+  // Release times come from a stream of their own, so that every other draw stays as before they existed.
+  const products = byRelease(catalogueSize(o, productRng, rng.fork(5), allPurchases));
   const activity = drawActivity(o, userRng, products.n);
   const order = userRng.permutation(activity.length); // interleave light users with the others
   const counts = Int32Array.from(order, (k) => activity[k]);
   const users = truthUsers(o, userRng, counts.length);
-  const drawn = drawPurchases(o, users, truthItems(o, products), products.logPop, counts, purchaseRng, progress);
+  const drawn = drawPurchases(o, users, truthItems(o, products), products, counts, purchaseRng, progress);
   // Products nobody bought are not part of the data set (Table 1 counts bought products);
   // dropping them before drawing images keeps files and memory at the size of the real catalogue.
   const { kept, interactions } = dropUnbought(products, drawn);
@@ -526,5 +590,5 @@ export function generateWithStyles(spec: PresetName | GenerateOptions, seed: num
     features,
     truth: { users, items },
   };
-  return { dataset, styles };
+  return { dataset, styles, release: kept.release };
 }

@@ -46,12 +46,12 @@ function describePolicy(policy: ColdPolicy): string {
 }
 
 /** Interactions grouped by user: positions into the data set's interaction arrays. */
-interface ByUser {
+export interface ByUser {
   indptr: Int32Array;
   rows: Int32Array;
 }
 
-function groupByUser(users: Int32Array, nUsers: number, keep: (k: number) => boolean): ByUser {
+export function groupByUser(users: Int32Array, nUsers: number, keep: (k: number) => boolean): ByUser {
   const indptr = new Int32Array(nUsers + 1);
   for (let k = 0; k < users.length; k++) if (keep(k)) indptr[users[k] + 1]++;
   for (let u = 0; u < nUsers; u++) indptr[u + 1] += indptr[u];
@@ -99,6 +99,26 @@ export function checkEnoughWarm(stage: string, warmItems: number): void {
   if (warmItems < 2) throw new InputError(`${stage}: only ${warmItems} product(s) left for training; at least 2 are needed to rank`, DATASET_FILES.interactions);
 }
 
+/** Users with at least `minInteractions` interactions; counts the others into `filtered`. */
+export function lightUserFilter(dataset: Dataset, minInteractions: number, filtered: Record<string, number>): (u: number) => boolean {
+  const nUsers0 = dataset.userIds.length;
+  const userCount = new Int32Array(nUsers0);
+  for (const u of dataset.interactions.users) userCount[u]++;
+  const activeUser = (u: number) => userCount[u] >= minInteractions;
+  filtered.usersBelowMinInteractions = 0;
+  filtered.interactionsOfUsersBelowMin = 0;
+  for (let u = 0; u < nUsers0; u++) {
+    if (!activeUser(u)) {
+      filtered.usersBelowMinInteractions++;
+      filtered.interactionsOfUsersBelowMin += userCount[u];
+    }
+  }
+  if (filtered.usersBelowMinInteractions === nUsers0) {
+    throw new ConfigError(`--min-interactions ${minInteractions} removed all ${nUsers0} users (the most active has ${userCount.reduce((a, b) => Math.max(a, b), 0)} interactions); lower --min-interactions`);
+  }
+  return activeUser;
+}
+
 /** Removes light users and unused items, chooses cold products and holds out one test pair per user. */
 export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: Progress = silentProgress): Split {
   const minInteractions = options.minInteractions ?? 5;
@@ -112,20 +132,7 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   progress.start('split', 4);
 
   // 1. Light users.
-  const userCount = new Int32Array(nUsers0);
-  for (const u of interactions.users) userCount[u]++;
-  const activeUser = (u: number) => userCount[u] >= minInteractions;
-  filtered.usersBelowMinInteractions = 0;
-  filtered.interactionsOfUsersBelowMin = 0;
-  for (let u = 0; u < nUsers0; u++) {
-    if (!activeUser(u)) {
-      filtered.usersBelowMinInteractions++;
-      filtered.interactionsOfUsersBelowMin += userCount[u];
-    }
-  }
-  if (filtered.usersBelowMinInteractions === nUsers0) {
-    throw new ConfigError(`--min-interactions ${minInteractions} removed all ${nUsers0} users (the most active has ${userCount.reduce((a, b) => Math.max(a, b), 0)} interactions); lower --min-interactions`);
-  }
+  const activeUser = lightUserFilter(dataset, minInteractions, filtered);
   const byUser = groupByUser(interactions.users, nUsers0, (k) => activeUser(interactions.users[k]));
 
   // 2. Items nobody (remaining) bought.
@@ -209,18 +216,12 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   const split = assemble(dataset, keptUser, keptItems, inTrain, testItem, trainCount);
   filtered.nonColdItemsWithoutTraining = keptItems.filter((i) => !isCold(i) && trainCount[i] === 0).length;
   split.summary = {
-    users: split.userIds.length,
-    items: split.itemIds.length,
-    warmItems: split.warm.reduce((sum, w) => sum + w, 0),
-    coldItems: split.warm.length - split.warm.reduce((sum, w) => sum + w, 0),
-    trainPairs: split.train.users.length,
-    testWarm: split.test.items.reduce((sum, i) => sum + split.warm[i], 0),
-    testCold: split.test.items.reduce((sum, i) => sum + 1 - split.warm[i], 0),
-    featureDim: dataset.features.cols,
+    ...splitCounts(split),
     filtered,
     seed: options.seed,
     minInteractions,
     coldPolicy: describePolicy(policy),
+    split: 'random',
   };
   checkEnoughWarm('prepare', split.summary.warmItems);
   if (split.test.users.length === 0) throw new Error('prepare: no user could keep a test product (every user has too few interactions); nothing to evaluate');
@@ -234,6 +235,16 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   return split;
 }
 
+/** The counts every summary.json carries, read off an assembled split. */
+export function splitCounts(split: Split): Pick<SplitSummary, 'users' | 'items' | 'warmItems' | 'coldItems' | 'trainPairs' | 'testWarm' | 'testCold' | 'featureDim'> {
+  const warmItems = split.warm.reduce((sum, w) => sum + w, 0);
+  const testWarm = split.test.items.reduce((sum, i) => sum + split.warm[i], 0);
+  return {
+    users: split.userIds.length, items: split.itemIds.length, warmItems, coldItems: split.warm.length - warmItems,
+    trainPairs: split.train.users.length, testWarm, testCold: split.test.users.length - testWarm, featureDim: split.features.cols,
+  };
+}
+
 function selectRows(matrix: Matrix, rows: number[]): Matrix {
   if (rows.length === matrix.rows) return matrix; // rows is increasing, so this is the identity
   const data = new Float32Array(rows.length * matrix.cols);
@@ -242,7 +253,7 @@ function selectRows(matrix: Matrix, rows: number[]): Matrix {
 }
 
 /** Re-indexes kept users/items; a test pair is cold exactly when its item has no training interaction. */
-function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array, testItem: Int32Array,
+export function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array, testItem: Int32Array,
   trainCount: Int32Array): Split {
   const users: number[] = [];
   const newUser = new Int32Array(keptUser.length).fill(-1);
@@ -383,12 +394,7 @@ function readSummary(file: string): SplitSummary {
 
 /** Checks that the files agree with summary.json (catches mixed or truncated directories). */
 function checkSummary(file: string, split: Split): void {
-  const warmItems = split.warm.reduce((sum, w) => sum + w, 0);
-  const testWarm = split.test.items.reduce((sum, i) => sum + split.warm[i], 0);
-  const actual: Partial<Record<keyof SplitSummary, number>> = {
-    users: split.userIds.length, items: split.itemIds.length, warmItems, coldItems: split.warm.length - warmItems,
-    trainPairs: split.train.users.length, testWarm, testCold: split.test.users.length - testWarm, featureDim: split.features.cols,
-  };
+  const actual: Partial<Record<keyof SplitSummary, number>> = splitCounts(split);
   for (const [key, value] of Object.entries(actual)) {
     const claimed = split.summary[key as keyof SplitSummary];
     if (claimed !== value) throw new Error(`${file}: field "${key}": the directory's files give ${value}, found ${JSON.stringify(claimed)}`);

@@ -57,6 +57,19 @@ export interface SplitSummary {
   minInteractions: number;
   /** How cold products were chosen: "balanced", "fraction:x", or "never-bought" (production training on a whole data set). */
   coldPolicy: string;
+  /** "random" (leave-one-out with a random cold set) or "time" (global cutoff; see src/data/time-split.ts). Absent in older directories: random. */
+  split?: 'random' | 'time';
+  /** Time split only: the cutoff (seconds since the epoch; training is strictly before it), as ISO text too, and the requested test fraction. */
+  cutoff?: number;
+  cutoffIso?: string;
+  testFraction?: number;
+  /** Time split only: share of the split's interactions at or after the cutoff (≥ testFraction when timestamps tie). */
+  shareAfterCutoff?: number;
+  /** Time split only: cold products first bought after the cutoff (new arrivals) and catalogue products nobody bought (kept as candidates). */
+  newArrivals?: number;
+  neverBought?: number;
+  /** Conditions the user should know about (e.g. few test users); printed by `prepare` on stderr. */
+  warnings?: string[];
 }
 
 /** A prepared train/test split (output of `prepare`, input of `train` and `evaluate`). */

@@ -4,6 +4,7 @@
 import { native } from '../native.js';
 import type { Split } from '../data/types.js';
 import { seenLists, type FactorScorer } from '../core/factors.js';
+import { DEFAULT_KS, LIST_K, listMetrics, ndcgAtK, rankMetrics, ranksFromAuc, recallAtK, type TopKMetrics } from './topk.js';
 
 export type { FactorScorer };
 
@@ -24,14 +25,21 @@ export interface AucResult extends WarmCold {
   pairsCold: number;
 }
 
+/** AUC and the top-k metrics of src/eval/topk.ts (Recall/NDCG at every K asked, warm/cold/all; list metrics at 20). */
+export interface EvaluationResult extends AucResult {
+  topK: TopKMetrics;
+}
+
 /** The cut-off of Recall@K and NDCG@K. */
 export const TOP_K = 20;
 
 /**
  * For each test pair (u, p): the fraction of candidates ranked below p, ties counting ½.
- * Candidates: every product (warm and cold) except p and the user's training products.
+ * Candidates: every product (warm and cold) except p and the user's training products. The same
+ * ranks give Recall@K and NDCG@K at every K in `ks`; the test users' top-20 lists over the same
+ * candidates (p included) give coverage, new-product exposure and popularity.
  */
-export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: number): Promise<AucResult> {
+export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: number, ks: number[] = DEFAULT_KS): Promise<EvaluationResult> {
   const { users, items } = scorer;
   if (users.cols !== items.cols) throw new Error(`${scorer.name}: user and item factors differ in width (${users.cols} vs ${items.cols})`);
   if (users.rows !== split.userIds.length || items.rows !== split.itemIds.length) {
@@ -41,7 +49,15 @@ export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: n
   const perPair = await native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
   const candidates = Float64Array.from(split.test.users, (u) => split.itemIds.length - 1 - (seenIndptr[u + 1] - seenIndptr[u]));
   const result = rankingMetrics(perPair, candidates, split.test.items, split.warm);
-  return scorer.warmOnly ? { ...result, cold: NaN, combined: NaN, recallAt20: { ...result.recallAt20, cold: NaN }, ndcgAt20: { ...result.ndcgAt20, cold: NaN } } : result;
+  const lists = native.topK(users.data, items.data, users.cols, split.test.users, LIST_K, seenIndptr, seenIndices).items;
+  const topK = { ...rankMetrics(ranksFromAuc(perPair, candidates), split.test.items, split.warm, ks), ...listMetrics(lists, split.test.items, split.warm, split.train.items) } as TopKMetrics;
+  if (!scorer.warmOnly) return { ...result, topK };
+  // No cold metric of its own; "all" stays: it is the list this method would show, cold products included.
+  for (const key of Object.keys(topK) as Array<keyof TopKMetrics>) {
+    const value = topK[key];
+    if (typeof value === 'object' && 'all' in value) topK[key] = { ...value, cold: NaN } as never;
+  }
+  return { ...result, cold: NaN, combined: NaN, recallAt20: { ...result.recallAt20, cold: NaN }, ndcgAt20: { ...result.ndcgAt20, cold: NaN }, topK };
 }
 
 /**
@@ -51,14 +67,12 @@ export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: n
  */
 export function rankingMetrics(perPair: Float64Array, candidates: Float64Array, testItems: Int32Array, warm: Uint8Array): AucResult {
   const sums = { warm: new Float64Array(4), cold: new Float64Array(4) }; // auc, recall, ndcg, pairs
+  const ranks = ranksFromAuc(perPair, candidates);
   for (let j = 0; j < perPair.length; j++) {
     const group = warm[testItems[j]] ? sums.warm : sums.cold;
-    const rank = Math.round(2 * candidates[j] * (1 - perPair[j])) / 2; // multiples of ½ (ties count half)
     group[0] += perPair[j];
-    if (rank < TOP_K) {
-      group[1] += 1;
-      group[2] += 1 / Math.log2(rank + 2);
-    }
+    group[1] += recallAtK(ranks[j], TOP_K);
+    group[2] += ndcgAtK(ranks[j], TOP_K);
     group[3] += 1;
   }
   const mean = (g: Float64Array, k: number) => (g[3] > 0 ? g[k] / g[3] : NaN);

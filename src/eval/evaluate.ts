@@ -5,7 +5,8 @@ import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
-import { evaluateAuc, type AucResult, type FactorScorer, type WarmCold } from './auc.js';
+import { evaluateAuc, type EvaluationResult, type FactorScorer, type WarmCold } from './auc.js';
+import { DEFAULT_KS, isRankKey, type TopKMetrics, type WarmColdAll } from './topk.js';
 import { mostPopScorer, oracleScorer, randScorer, wboiScorer } from './baselines.js';
 
 /** Eq. 4 AUC on warm and cold test pairs, and over both with one ranking (pair-weighted). */
@@ -13,21 +14,21 @@ export interface AucSummary extends WarmCold {
   combined: number;
 }
 
-export interface EvaluationReport {
-  /** The model under its configured scoring. */
+/** A method's AUC and its top-k metrics (`recall@K`/`ndcg@K` per K asked, list metrics at 20). */
+export type MethodSummary = AucSummary & TopKMetrics;
+
+/** The model under its configured scoring (`auc` and, at the top level, its top-k metrics), and every row of the table. */
+export type EvaluationReport = TopKMetrics & {
   auc: AucSummary;
-  /** Leave-one-out top-20 metrics of the model under its configured scoring. */
-  'recall@20': WarmCold;
-  'ndcg@20': WarmCold;
   scoring: string;
   /** The model under each scoring rule. */
-  byScoring: { cosine: AucSummary; dot: AucSummary };
-  baselines: { rand: AucSummary; mostpop: AucSummary; wboi: AucSummary };
-  oracle?: AucSummary;
+  byScoring: { cosine: MethodSummary; dot: MethodSummary };
+  baselines: { rand: MethodSummary; mostpop: MethodSummary; wboi: MethodSummary };
+  oracle?: MethodSummary;
   pairs: { warm: number; cold: number };
-}
+};
 
-export async function evaluateModel(model: VasgModel, split: Split, options: { threads: number; seed: number; progress: Progress }): Promise<EvaluationReport> {
+export async function evaluateModel(model: VasgModel, split: Split, options: { threads: number; seed: number; progress: Progress; ks?: number[] }): Promise<EvaluationReport> {
   checkAligned(model, split);
   const { users, items } = model.parts;
   const scorers: FactorScorer[] = [
@@ -39,20 +40,19 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
   ];
   const oracle = oracleScorer(split);
   if (oracle) scorers.push(oracle);
-  const results: AucResult[] = [];
+  const results: EvaluationResult[] = [];
   options.progress.start('evaluate', scorers.length);
   for (const scorer of scorers) {
-    results.push(await evaluateAuc(scorer, split, options.threads));
+    results.push(await evaluateAuc(scorer, split, options.threads, options.ks ?? DEFAULT_KS));
     options.progress.update(results.length, scorer.name);
   }
   options.progress.finish();
-  const summary = (r: AucResult): AucSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined });
+  const summary = (r: EvaluationResult): MethodSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined, ...r.topK });
   const [cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
   const own = results[model.config.scoring === 'cosine' ? 0 : 1];
   return {
-    auc: model.config.scoring === 'cosine' ? cosine : dot,
-    'recall@20': own.recallAt20,
-    'ndcg@20': own.ndcgAt20,
+    auc: { warm: own.warm, cold: own.cold, combined: own.combined },
+    ...own.topK,
     scoring: model.config.scoring,
     byScoring: { cosine, dot },
     baselines: { rand, mostpop, wboi },
@@ -71,8 +71,8 @@ function checkAligned(model: VasgModel, split: Split): void {
 
 /** A fixed-width text table of an evaluation report. */
 export function formatReport(report: EvaluationReport): string {
-  const rows: Array<[string, AucSummary]> = [
-    [`VASG (${report.scoring})`, report.auc],
+  const rows: Array<[string, AucSummary & Partial<TopKMetrics>]> = [
+    [`VASG (${report.scoring})`, { ...report.auc, ...report }],
     [`VASG (${report.scoring === 'cosine' ? 'dot' : 'cosine'})`, report.scoring === 'cosine' ? report.byScoring.dot : report.byScoring.cosine],
     ['RAND', report.baselines.rand],
     ['MostPop', report.baselines.mostpop],
@@ -80,10 +80,16 @@ export function formatReport(report: EvaluationReport): string {
   ];
   if (report.oracle) rows.push(['Oracle (ceiling)', report.oracle]);
   const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(4));
-  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined`,
-    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}`)];
-  const top = (m: WarmCold) => `${f(m.warm)} warm, ${f(m.cold)} cold`;
-  lines.push(`VASG Recall@20: ${top(report['recall@20'])};  NDCG@20: ${top(report['ndcg@20'])}`);
+  const recall = (r: Partial<TopKMetrics>) => (r['recall@20'] ? `    ${f(r['recall@20'].all)}` : '');
+  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined${report['recall@20'] ? '  Recall@20 all' : ''}`,
+    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}${recall(r)}`)];
+  const top = (m: WarmColdAll) => `${f(m.all)} all, ${f(m.warm)} warm, ${f(m.cold)} cold`;
+  for (const key of Object.keys(report).filter(isRankKey)) {
+    lines.push(`VASG ${key.replace('recall', 'Recall').replace('ndcg', 'NDCG')}: ${top(report[key])}`);
+  }
+  const exposure = report['exposure@20'];
+  lines.push(`VASG top-20 lists: coverage ${f(report['coverage@20'])}, cold-product slots ${f(exposure.cold)} (cold share of test purchases ${f(exposure.coldTestShare)}), ` +
+    `mean popularity percentile ${f(report['popularity@20'])}`);
   lines.push(`test pairs: ${report.pairs.warm} warm, ${report.pairs.cold} cold`);
   return lines.join('\n');
 }

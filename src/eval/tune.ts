@@ -1,8 +1,10 @@
 // Hyper-parameter search (`vasg tune`): random search over the main training settings, each trial
-// scored by the combined AUC on a validation split carved from the *training* pairs of a prepared
-// split, with its own cold products, so the test pairs are never looked at.
+// scored (by default on Recall@20 over one list of warm and cold products: what a shop shows) on a
+// validation split carved from the *training* pairs of a prepared split, with its own cold
+// products, so the test pairs are never looked at. A time split is validated by a time split.
 import type { Dataset, Split } from '../data/types.js';
 import { prepareSplit } from '../data/split.js';
+import { DEFAULT_TEST_FRACTION, prepareTimeSplit } from '../data/time-split.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { evaluateAuc } from './auc.js';
@@ -24,6 +26,11 @@ export const SEARCH_SPACE = {
 
 type Searched = { [K in keyof typeof SEARCH_SPACE]: TrainConfig[K] };
 
+/** What a trial is ranked by: Recall@20 or NDCG@20 on all validation pairs (one list, warm and cold), or the combined AUC. */
+export const TUNE_METRICS = ['recall@20', 'ndcg@20', 'combined-auc'] as const;
+export type TuneMetric = (typeof TUNE_METRICS)[number];
+export const DEFAULT_TUNE_METRIC: TuneMetric = 'recall@20';
+
 export interface TuneOptions {
   trials: number;
   /** Wall-clock budget; the trial running when it ends is finished, no new one starts. */
@@ -32,6 +39,8 @@ export interface TuneOptions {
   threads: number;
   /** Settings kept fixed in every trial (e.g. from flags the user gave). */
   base: Partial<TrainConfig>;
+  /** The validation metric trials are ranked by (default recall@20). */
+  metric?: TuneMetric;
 }
 
 export interface Trial {
@@ -39,18 +48,25 @@ export interface Trial {
   warm: number;
   cold: number;
   combined: number;
+  /** Recall@20 and NDCG@20 over all validation pairs (warm and cold products in one list). */
+  'recall@20': number;
+  'ndcg@20': number;
+  /** The value of the metric trials are ranked by. */
+  score: number;
   seconds: number;
 }
 
 export interface TuneResult {
-  /** Trials, best (highest combined validation AUC) first; the first is always the defaults. */
+  /** Trials, best (highest validation `metric`) first. */
   trials: Trial[];
+  metric: TuneMetric;
   validation: { users: number; warmPairs: number; coldPairs: number };
 }
 
 /**
  * Validation split: the training pairs of `split` as a data set (its cold products left out), split
- * again the way `prepare` does (one held-out product per user, a balanced cold product set).
+ * again the way `prepare` made `split`: random (one held-out product per user, a balanced cold
+ * product set) or, for a time split, at the same test fraction of the training period.
  */
 export function validationSplit(split: Split, seed: number): Split {
   const warmItems: number[] = [];
@@ -67,6 +83,7 @@ export function validationSplit(split: Split, seed: number): Split {
     interactions: { ...split.train, items: Int32Array.from(split.train.items, (i) => newIndex[i]) },
     features: { data: features, rows: warmItems.length, cols },
   };
+  if (split.summary.split === 'time') return prepareTimeSplit(dataset, { minInteractions: 2, seed, testFraction: split.summary.testFraction ?? DEFAULT_TEST_FRACTION });
   return prepareSplit(dataset, { minInteractions: 2, seed, coldPolicy: 'balanced' });
 }
 
@@ -82,6 +99,7 @@ function sample(rng: Rng, defaults: TrainConfig, fixed: Partial<TrainConfig>): S
 
 /** Random search: the defaults first, then `trials − 1` random draws from SEARCH_SPACE, until the budget ends. */
 export async function tune(split: Split, options: TuneOptions, progress: Progress = silentProgress): Promise<TuneResult> {
+  const metric = options.metric ?? DEFAULT_TUNE_METRIC;
   const validation = validationSplit(split, options.seed);
   const rng = new Rng(options.seed + 101);
   const deadline = Date.now() + options.budgetMinutes * 60_000;
@@ -94,15 +112,20 @@ export async function tune(split: Split, options: TuneOptions, progress: Progres
     const started = Date.now();
     const { model } = await trainVasg(validation, config, silentProgress);
     const { users, items } = model.scoringMatrices();
-    const r = await evaluateAuc({ name: 'VASG', users, items }, validation, options.threads);
-    trials.push({ settings, warm: r.warm, cold: r.cold, combined: r.combined, seconds: (Date.now() - started) / 1000 });
-    const best = Math.max(...trials.map((x) => x.combined));
-    progress.update(t + 1, `combined ${r.combined.toFixed(4)} (best ${best.toFixed(4)})`);
+    const r = await evaluateAuc({ name: 'VASG', users, items }, validation, options.threads, [20]);
+    const recall = r.topK['recall@20'].all;
+    const ndcg = r.topK['ndcg@20'].all;
+    const score = metric === 'recall@20' ? recall : metric === 'ndcg@20' ? ndcg : r.combined;
+    trials.push({ settings, warm: r.warm, cold: r.cold, combined: r.combined, 'recall@20': recall, 'ndcg@20': ndcg, score, seconds: (Date.now() - started) / 1000 });
+    const best = Math.max(...trials.map((x) => x.score));
+    progress.update(t + 1, `${metric} ${score.toFixed(4)} (best ${best.toFixed(4)})`);
   }
   progress.finish();
-  trials.sort((a, b) => b.combined - a.combined);
+  // Stable sort: among equal scores the earlier trial (the defaults first) wins.
+  trials.sort((a, b) => b.score - a.score);
   return {
     trials,
+    metric,
     validation: { users: validation.test.users.length, warmPairs: validation.summary.testWarm, coldPairs: validation.summary.testCold },
   };
 }

@@ -5,22 +5,32 @@ import type { Progress } from '../progress.js';
 import { paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
 import { trainEmbeddings } from '../model/train.js';
 import { scoringFactors, type VasgModel } from '../model/vasg-model.js';
-import { evaluateAuc, type AucResult, type FactorScorer } from '../eval/auc.js';
+import { evaluateAuc, type EvaluationResult, type FactorScorer } from '../eval/auc.js';
+import { DEFAULT_KS, isRankKey } from '../eval/topk.js';
 import { oracleScorer, randScorer } from '../eval/baselines.js';
 import { METHODS, optionsFor } from '../methods/registry.js';
 import { trainedModel } from '../methods/vasg.js';
 import type { Method as RegisteredMethod } from '../methods/method.js';
 import { summarize, type Stat } from './stats.js';
 
-export interface AucRow {
+/** A metric over warm, cold and all test pairs, mean ± sd over runs. */
+export interface WarmColdAllStat {
+  warm: Stat;
+  cold: Stat;
+  all: Stat;
+}
+
+/** One table row: AUC, `recall@K`/`ndcg@K` for every K asked and the top-20 list metrics (src/eval/topk.ts), each mean ± sd over runs. */
+export type AucRow = {
   method: string;
   warm: Stat;
   cold: Stat;
   /** Eq. 4 over warm and cold test pairs with one ranking. */
   combined: Stat;
-  'recall@20': { warm: Stat; cold: Stat };
-  'ndcg@20': { warm: Stat; cold: Stat };
-}
+  'coverage@20': Stat;
+  'exposure@20': { cold: Stat; coldTestShare: Stat };
+  'popularity@20': Stat;
+} & { [key: `recall@${number}` | `ndcg@${number}`]: WarmColdAllStat };
 
 export interface ExperimentOptions {
   runs: number;
@@ -31,6 +41,8 @@ export interface ExperimentOptions {
   progress: Progress;
   /** Folder that products' relative image_url paths are in (thumbnails in figures). */
   images?: string;
+  /** Cut-offs of Recall@K and NDCG@K (default 10, 20, 50). */
+  ks?: number[];
 }
 
 /** A method that yields one or more scorers (table rows) for a given run seed. */
@@ -136,7 +148,7 @@ export interface AucResults {
 
 /** Runs every method `runs` times (once when unseeded) and summarises warm/cold AUC per row. */
 export async function aucExperiment(split: Split, methods: Method[], options: ExperimentOptions): Promise<AucResults> {
-  const results = new Map<string, AucResult[]>();
+  const results = new Map<string, EvaluationResult[]>();
   const seconds: Record<string, number> = {};
   for (const method of methods) {
     const runs = method.seeded ? options.runs : 1;
@@ -144,7 +156,7 @@ export async function aucExperiment(split: Split, methods: Method[], options: Ex
     for (let run = 0; run < runs; run++) {
       options.progress.log(`${method.name}: run ${run + 1}/${runs}`);
       for (const scorer of await method.scorers(split, options.seed + run, options)) {
-        const result = await evaluateAuc(scorer, split, options.threads);
+        const result = await evaluateAuc(scorer, split, options.threads, options.ks ?? DEFAULT_KS);
         results.set(scorer.name, [...(results.get(scorer.name) ?? []), result]);
       }
     }
@@ -153,14 +165,20 @@ export async function aucExperiment(split: Split, methods: Method[], options: Ex
   return { rows: Array.from(results, ([method, runs]) => summarizeRuns(method, runs)), seconds };
 }
 
-function summarizeRuns(method: string, runs: AucResult[]): AucRow {
-  const stat = (pick: (r: AucResult) => number) => summarize(runs.map(pick));
-  return {
+function summarizeRuns(method: string, runs: EvaluationResult[]): AucRow {
+  const stat = (pick: (r: EvaluationResult) => number) => summarize(runs.map(pick));
+  const row: Record<string, unknown> = {
     method,
     warm: stat((r) => r.warm),
     cold: stat((r) => r.cold),
     combined: stat((r) => r.combined),
-    'recall@20': { warm: stat((r) => r.recallAt20.warm), cold: stat((r) => r.recallAt20.cold) },
-    'ndcg@20': { warm: stat((r) => r.ndcgAt20.warm), cold: stat((r) => r.ndcgAt20.cold) },
   };
+  for (const key of Object.keys(runs[0].topK).filter(isRankKey)) {
+    const pick = (r: EvaluationResult) => r.topK[key];
+    row[key] = { warm: stat((r) => pick(r).warm), cold: stat((r) => pick(r).cold), all: stat((r) => pick(r).all) };
+  }
+  row['coverage@20'] = stat((r) => r.topK['coverage@20']);
+  row['exposure@20'] = { cold: stat((r) => r.topK['exposure@20'].cold), coldTestShare: stat((r) => r.topK['exposure@20'].coldTestShare) };
+  row['popularity@20'] = stat((r) => r.topK['popularity@20']);
+  return row as AucRow;
 }

@@ -1,30 +1,45 @@
 // Markdown sections for the experiments' results (tables; figures are linked SVG files).
-import type { AucResults } from './auc.js';
+import type { AucResults, WarmColdAllStat } from './auc.js';
 import type { SensitivitySeries } from './sensitivity.js';
 import { formatStat } from './stats.js';
 import type { RelationRow } from './relations.js';
 import type { AnalysisResult } from './analysis.js';
 
 export function aucSection({ rows, seconds }: AucResults, runs: number): string {
+  const three = (m: WarmColdAllStat) => `${formatStat(m.all, 3)} / ${formatStat(m.warm, 3)} / ${formatStat(m.cold, 3)}`;
+  const ks = rows.length > 0 ? Object.keys(rows[0]).filter((key) => key.startsWith('recall@')).map((key) => Number(key.slice('recall@'.length))) : [];
+  const coldShare = rows.find((r) => Number.isFinite(r['exposure@20'].coldTestShare.mean))?.['exposure@20'].coldTestShare.mean;
   const lines = [
-    '## Table 2: AUC on warm and cold test products',
+    '## Table 2: AUC and the top-20 list, warm and cold test products',
     '',
     `Mean ± sd over ${runs} training seed(s) on one prepared split; methods without randomness ran once.`,
     '',
-    '| method | warm AUC | cold AUC | combined AUC | Recall@20 warm / cold | NDCG@20 warm / cold |',
-    '|---|---|---|---|---|---|',
+    '| method | warm AUC | cold AUC | combined AUC | Recall@20 all / warm / cold | NDCG@20 all / warm / cold | coverage@20 | cold slots@20 | popularity@20 |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.method} | ${formatStat(r.warm)} | ${formatStat(r.cold)} | ${formatStat(r.combined)} | ` +
-      `${formatStat(r['recall@20'].warm, 3)} / ${formatStat(r['recall@20'].cold, 3)} | ${formatStat(r['ndcg@20'].warm, 3)} / ${formatStat(r['ndcg@20'].cold, 3)} |`),
+      `${three(r['recall@20'] ?? NO_STAT)} | ${three(r['ndcg@20'] ?? NO_STAT)} | ${formatStat(r['coverage@20'], 3)} | ${formatStat(r['exposure@20'].cold, 3)} | ${formatStat(r['popularity@20'], 3)} |`),
     '',
     'Combined AUC is eq. 4 over all test pairs with one ranking (warm and cold products compete for every user). ' +
-      'Recall@20 and NDCG@20 are leave-one-out: the test product\'s rank among the products the user has not bought.',
+      'Recall@K and NDCG@K are leave-one-out: the test product\'s rank among all products the user has not bought, warm and cold in one list; ' +
+      '"all" averages over every test pair, "warm"/"cold" over those whose product is warm/cold. Over the test users\' top-20 lists: coverage@20 = share of the catalogue ' +
+      `shown to anyone; cold slots@20 = share of slots given to cold products${coldShare === undefined ? '' : ` (their share of test purchases: ${coldShare.toFixed(3)})`}; ` +
+      'popularity@20 = mean popularity percentile of what is shown (1 = the most bought). Definitions: docs/evaluation.md.',
     '',
-    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6.',
+  ];
+  if (ks.some((k) => k !== 20)) {
+    lines.push(`| method | ${ks.map((k) => `Recall@${k} all / warm / cold`).join(' | ')} | ${ks.map((k) => `NDCG@${k} all`).join(' | ')} |`,
+      `|---|${ks.map(() => '---|').join('')}${ks.map(() => '---|').join('')}`,
+      ...rows.map((r) => `| ${r.method} | ${ks.map((k) => three(r[`recall@${k}`])).join(' | ')} | ${ks.map((k) => formatStat(r[`ndcg@${k}`].all, 3)).join(' | ')} |`), '');
+  }
+  lines.push(
+    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6; its "all" is the list it would show, cold products scored as the mean warm product.',
     '',
     `Wall time per method (all runs): ${Object.entries(seconds).map(([m, t]) => `${m} ${t.toFixed(0)} s`).join(', ')}.`,
-  ];
+  );
   return lines.join('\n');
 }
+
+const NO_STAT: WarmColdAllStat = { warm: { mean: NaN, sd: NaN }, cold: { mean: NaN, sd: NaN }, all: { mean: NaN, sd: NaN } };
 
 export function sensitivitySection(series: SensitivitySeries[], runs: number, figures: Map<string, string>): string {
   const lines = ['## Sensitivity', '', `VASG with one setting changed at a time (others at their defaults), ${runs} run(s) each.`, ''];
