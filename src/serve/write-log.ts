@@ -42,11 +42,10 @@ export class WriteLog {
   static replay(file: string, options: ReplayOptions = {}): unknown[] {
     const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
     const parts = [WriteLog.rotatedFile(file), file].filter((f) => fs.existsSync(f)).map((f) => ({ file: f, scan: scanFrames(fs.readFileSync(f)) }));
-    // A torn tail is harmless only in the newest part: the rotated part was complete before the rotation.
-    const newest = parts.map((p) => p.scan.size > 0).lastIndexOf(true);
-    for (const [j, { file: f, scan }] of parts.entries()) {
+    for (const { file: f, scan } of parts) {
       const tail = scan.damaged.at(-1);
-      const torn = j === newest && tail !== undefined && tail.end === scan.size && !scan.frames.some((fr) => fr.start > tail.start);
+      // Only the live file can end in a torn append: the rotated part was complete before its rename.
+      const torn = f === file && tail !== undefined && tail.end === scan.size && !scan.frames.some((fr) => fr.start > tail.start);
       const damaged = torn ? scan.damaged.slice(0, -1) : scan.damaged;
       if (damaged.length > 0 && !options.repair) throw damageError(f, scan, damaged[0]);
       if (damaged.length > 0) repair(f, scan, notice);
