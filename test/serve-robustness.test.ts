@@ -223,6 +223,10 @@ test('case 4: a value that overflows float32 is a 400 naming the field, never a 
   const query = await call('POST', '/query', { vector });
   assert.equal(query.status, 400);
   assert.equal(query.json.field, 'body.vector.0');
+  // Under dot-product scoring a finite but huge vector makes every score overflow: a 400, not a ranking of NaNs.
+  const split = prepareSplit(generate('tiny', 2), { seed: 1 });
+  const { model: dot } = await train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'dot' } });
+  await assert.rejects(new Catalog(dot).query(3, { vector: new Float32Array(16).fill(3.4e38) }), /body\.vector: the scores of this query overflow 32-bit floats/);
   // Finite float32 values at the edge of the range answer 200 or 400, never 5xx.
   for (const value of [3.4e38, -3.4e38, 1e-45, 0]) {
     const edge = await call('POST', '/items', { items: [{ id: `edge-${value}`, features: features().map(() => value) }] });

@@ -292,7 +292,13 @@ export class Catalog {
     let vector = input.vector;
     if (input.features) vector = (await this.embedChecked(matrixOf([input.features], 'features'), 'features')).data;
     if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
-    return this.answer(vector, [], k, options);
+    const results = await this.answer(vector, [], k, options);
+    // Each value is a finite float32, but under dot scoring a large one makes the scores overflow: no ranking then.
+    if (results.some((r) => !Number.isFinite(r.score))) {
+      const field = input.features ? 'features' : 'vector';
+      throw new InputError(`body.${field}: the scores of this query overflow 32-bit floats (values too large for the model's dot-product scoring); scale the ${field} down`, `body.${field}`, undefined, `body.${field}`);
+    }
+    return results;
   }
 
   /** The paper's analogy X_p1 − X_u1 + X_u2 as an embedding-space vector. */
