@@ -11,8 +11,11 @@
 //     (bench/import.ts; `--import-gb` sets the size);
 //   serve: `vasg serve` under autocannon on loopback (bench/serve.ts), on the preset's model (`--serve-model DIR`:
 //     a saved model instead; `--serve-index hnsw`, `--serve-connections`, `--serve-seconds`);
-//   load: what checking the files' CRC-32s adds to loading a prepared split (bench/load.ts).
-// `--only search`, `--only import`, `--only serve` or `--only load` runs that section alone.
+//   load: what checking the files' CRC-32s adds to loading a prepared split (bench/load.ts);
+//   soak (only alone): `vasg serve` under mixed reads and writes, killed -9 and restarted every few seconds
+//     (bench/soak.ts; `--soak-minutes` (default 1), `--soak-rate` requests/s, `--soak-connections`,
+//     `--soak-kill-seconds`, `--soak-compact-bytes`): lost writes and 5xx answers must be 0.
+// `--only search`, `--only import`, `--only serve`, `--only load` or `--only soak` runs that section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +30,7 @@ import { trainVbpr } from '../src/baselines/vbpr.js';
 import { searchBench } from './search.js';
 import { serveBench } from './serve.js';
 import { loadBench } from './load.js';
+import { soakBench } from './soak.js';
 import { HNSW_DEFAULTS } from '../src/search/hnsw.js';
 import type { PresetName } from '../src/data/generate.js';
 
@@ -63,7 +67,12 @@ const runLoad = () => {
     fs.rmSync(work, { recursive: true, force: true });
   }
 };
-const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small'), load: runLoad };
+const runSoak = () => soakBench({
+  minutes: flag('--soak-minutes', 1), rate: flag('--soak-rate', 60), connections: flag('--soak-connections', 4),
+  killSeconds: flag('--soak-kill-seconds', 5), compactBytes: flag('--soak-compact-bytes', 30_000),
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small'), load: runLoad, soak: runSoak };
 if (only !== null && !(only in alone)) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(alone).join(', ')}`);
 if (only !== null) {
   console.log(JSON.stringify({ threads, [only]: await alone[only]() }));

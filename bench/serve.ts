@@ -5,7 +5,7 @@
 // (serving speed depends on the catalog size and dimension, not on how well it was trained), or, with
 // `--serve-model DIR`, a copy of a saved model is served (its users as the queries, random features as the posts);
 // `--serve-index hnsw` serves it with the HNSW retriever.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -39,14 +39,8 @@ export async function serveBench(options: ServeBenchOptions) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-serve-'));
   try {
     const { model, features } = await benchModel(options, path.join(work, 'model'));
-    const child = spawn(process.execPath, [cli, 'serve', '--model', path.join(work, 'model'), '--port', '0', '--index', options.index ?? 'exact'],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { child, address } = await startServe(path.join(work, 'model'), ['--index', options.index ?? 'exact']);
     try {
-      const address = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
-        child.on('exit', (code) => reject(new Error(`vasg serve exited with ${code}`)));
-      });
       let next = 0;
       const users = model.parts.userIds;
       options.log(`serve: GET /users/{id}/recommendations?k=10 for ${options.seconds} s, ${options.connections} connections`);
@@ -88,6 +82,17 @@ export async function serveBench(options: ServeBenchOptions) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Starts `vasg serve --model DIR --port 0 ARGS` in a child process; resolves once it listens, with its address. */
+export async function startServe(dir: string, args: string[] = []): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
+    child.on('exit', (code) => reject(new Error(`vasg serve exited with ${code}`)));
+  });
+  return { child, address };
 }
 
 /** The model served, written to `dir` (the server writes to its directory), and feature rows to post. */

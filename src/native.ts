@@ -133,6 +133,12 @@ export interface NativeCore {
    */
   searchTopK(queries: Float32Array, panels: Float32Array, dim: number, rows: number, k: number, allow: Uint8Array | null,
     excludeIndptr: Int32Array, excludeIndices: Int32Array): Promise<TopK>;
+
+  /**
+   * [sync] flock(fd, LOCK_EX | LOCK_NB): true when this open file now holds the exclusive lock, false when another
+   * open file holds it. Released when the fd is closed or the process dies (kill -9 included).
+   */
+  tryLockFile(fd: number): boolean;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

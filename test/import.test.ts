@@ -122,3 +122,20 @@ test('a non-finite feature value is an error naming the byte offset, and nothing
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('.out4')), []);
 });
+
+test('vasg import amazon refuses an empty .b file (0 bytes) rather than writing an empty data set', () => {
+  fs.writeFileSync(path.join(dir, 'm5.json'), "{'asin': 'B000000001', 'categories': [['A']]}\n");
+  fs.writeFileSync(path.join(dir, 'r5.json'), JSON.stringify({ reviewerID: 'U', asin: 'B000000001', overall: 5 }) + '\n');
+  fs.writeFileSync(path.join(dir, 'empty.b'), '');
+  const out = path.join(dir, 'out5');
+  const r = vasg(['import', 'amazon', '--reviews', path.join(dir, 'r5.json'), '--meta', path.join(dir, 'm5.json'), '--features', path.join(dir, 'empty.b'), '--feature-dim', '3', '--out', out]);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /empty\.b: the image-feature file is empty \(0 bytes/);
+  assert.equal(fs.existsSync(out), false);
+  // A .b file with records, none of them for these products, is refused the same way.
+  writeB(path.join(dir, 'other.b'), 3, ['B000000777']);
+  const other = vasg(['import', 'amazon', '--reviews', path.join(dir, 'r5.json'), '--meta', path.join(dir, 'm5.json'), '--features', path.join(dir, 'other.b'), '--feature-dim', '3', '--out', out]);
+  assert.equal(other.status, 1, other.stdout);
+  assert.match(other.stderr, /other\.b: none of the 1 products .* has a record in this image-feature file/);
+  assert.equal(fs.existsSync(out), false);
+});

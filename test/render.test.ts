@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { renderProductImages, IMAGE_SIZE } from '../src/data/images.js';
 import type { ProductStyles } from '../src/data/generate.js';
 import { colorFeatures } from '../src/features/color.js';
@@ -62,4 +63,20 @@ test('the style sets the colour and the category the silhouette', async () => {
     ellipse += f[3][AREA];
   }
   assert.ok(rectangle > ellipse * 1.15, `rectangle area ${rectangle / 5} vs ellipse ${ellipse / 5}`);
+});
+
+test('vasg generate --images refuses a folder it cannot write before rendering any image', () => {
+  const foreign = path.join(tmp, 'foreign');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  const out = path.join(tmp, 'generated');
+  const run = spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'generate', '--preset', 'tiny', '--images', foreign, '--out', out], { encoding: 'utf8' });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /foreign: refusing to replace a non-empty directory that vasg did not write/);
+  assert.doesNotMatch(run.stderr, /render images/, 'refused before rendering');
+  assert.deepEqual(fs.readdirSync(foreign), ['notes.txt']);
+  const same = spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'generate', '--preset', 'tiny', '--images', out, '--out', out], { encoding: 'utf8' });
+  assert.equal(same.status, 1);
+  assert.match(same.stderr, /is the --out directory/);
+  assert.equal(fs.existsSync(out), false);
 });

@@ -40,7 +40,8 @@ test('writes survive a restart without a clean stop, and a clean stop compacts t
   await first.addItems([{ id: 'p-new', title: 'T', category: 'C', features: features() }]);
   first.setAvailable(someItem, false);
   first.addEvents('walk-in', [someItem]);
-  // No close(): as after a crash, only the log has the writes.
+  // No close(): as after a crash, only the log has the writes (abandon() lets go of the directory as a dead process would).
+  first.abandon();
   assert.ok(fs.statSync(`${modelDir}.writes.log`).size > 0);
   const second = await Catalog.open(modelDir);
   assert.equal(second.item(second.model.itemIndexOf('p-new')).title, 'T');
@@ -101,6 +102,7 @@ test('compaction while serving: past the threshold the log is folded into the mo
   assert.ok(!fs.existsSync(WriteLog.rotatedFile(logFile)), 'the rotated part is gone once compacted');
   assert.ok(fs.existsSync(path.join(modelDir, 'serve_state.json')), 'the compacted state is in the model directory');
   // A restart without a clean stop (as after a crash) has every write: directory + what the log still holds.
+  catalog.abandon();
   const again = await Catalog.open(modelDir);
   for (let j = 0; j < 300; j++) assert.equal(again.item(again.model.itemIndexOf(`bg-${j}`)).title, `t${j}`);
   assert.equal(again.item(again.model.itemIndexOf(someItem)).available, false);

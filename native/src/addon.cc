@@ -1,6 +1,7 @@
 // Entry point of the native core: exports only. Each module registers its own functions.
 #include <napi.h>
 #include "blas.h"
+#include "lock.h"
 #include "mlp.h"
 #include "score.h"
 #include "skipgram.h"
@@ -12,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   vasg::InitSkipgram(env, exports);
   vasg::InitMlp(env, exports);
   vasg::InitScore(env, exports);
+  vasg::InitLock(env, exports);
   return exports;
 }
 

@@ -1,5 +1,7 @@
 // `vasg generate`: a synthetic fashion-purchase data set in the standard layout (docs/synthetic-data.md).
+import path from 'node:path';
 import { Command, Option } from 'commander';
+import { ConfigError } from '../errors.js';
 import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.js';
 import { renderProductImages } from '../data/images.js';
 import { writeDirectoryAtomic } from '../data/atomic.js';
@@ -19,8 +21,13 @@ export function generateCommand(): Command {
     .action(async (options) => {
       checkOutputDirectory(options.out, DATASET_FILES.interactions);
       const progress = progressFor(options);
+      if (options.images && path.resolve(options.images) === path.resolve(options.out)) {
+        throw new ConfigError(`--images ${options.images} is the --out directory: the data set would replace the images; give the images their own folder`, 'images');
+      }
       const { dataset, styles } = generateWithStyles(options.preset, options.seed, progress);
       if (options.images) {
+        // Checked before rendering: minutes of images are not lost to a folder that cannot be written.
+        checkOutputDirectory(options.images, `${dataset.itemIds[0]}.png`);
         const images = await renderProductImages(styles, options.seed, progress);
         writeDirectoryAtomic(options.images, dataset.itemIds.map((id, i) => [`${id}.png`, images[i]]));
         dataset.items.forEach((meta, i) => (meta.imageUrl = `${dataset.itemIds[i]}.png`));

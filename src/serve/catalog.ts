@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ItemMeta, Matrix } from '../data/types.js';
 import { writeDirectoryAtomic, writeDirectoryAtomicOffThread } from '../data/atomic.js';
-import { InputError, UnknownIdError } from '../errors.js';
+import { InputError, UnknownIdError, VasgError } from '../errors.js';
 import { VasgModel, scoringFactors } from '../model/vasg-model.js';
 import { createRetriever, ExactRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
 import { evenSample, pca2 } from './map.js';
+import { canonicalDirectory, DirectoryLock } from './lock.js';
 import { WriteLog } from './write-log.js';
 
 /** The server's state beside the model's own files: what the writes changed besides the products. */
@@ -30,6 +31,10 @@ export interface CatalogOptions {
   kind?: RetrieverKind;
   /** Log size past which the log is compacted into the model directory in the background, while serving. */
   compactBytes?: number;
+  /** `vasg serve --repair-log`: keep the intact records of a log damaged before its last record (see write-log.ts). */
+  repairLog?: boolean;
+  /** Where the write log's one-line notices go (default: stderr). */
+  notice?: (line: string) => void;
 }
 
 /** Default of `vasg serve --compact-bytes`. */
@@ -59,6 +64,15 @@ export interface NewItem extends Partial<ItemMeta> {
   features: number[];
 }
 
+/** A product a write replaced, and what it kept of its previous version (fields the write did not give, availability). */
+export interface ReplacedItem {
+  id: string;
+  kept: string[];
+}
+
+/** The metadata fields a re-post keeps when it does not give them, with their names in the HTTP API. */
+const META_FIELDS = [['title', 'title'], ['category', 'category'], ['imageUrl', 'image_url']] as const;
+
 /** A user the model would recommend a product to. */
 export interface ScoredUser {
   id: string;
@@ -85,6 +99,8 @@ export class Catalog {
   private available: Uint8Array;
   private readonly folded = new Map<string, FoldedUser>();
   private log: WriteLog | null = null;
+  /** This process's ownership of the model directory (Catalog.open); null for a catalog without persistence. */
+  private lock: DirectoryLock | null = null;
   /** Masks that depend only on the catalog (rebuilt after a write, not per request). */
   private masks: { available: Uint8Array; availableWarm: Uint8Array; warm: Uint8Array } | null = null;
   /**
@@ -112,16 +128,25 @@ export class Catalog {
    * a crash anywhere in a compaction is harmless (README, "Compaction while serving").
    */
   static async open(dir: string, options: CatalogOptions = {}): Promise<Catalog> {
-    const catalog = new Catalog(VasgModel.load(dir), options.kind);
-    catalog.restore(dir);
-    const logFile = `${path.resolve(dir)}.writes.log`;
-    const records = WriteLog.replay(logFile) as WriteRecord[];
-    for (const record of records) catalog.apply(record, await catalog.embed(record));
-    catalog.dir = dir;
-    catalog.log = new WriteLog(logFile);
-    catalog.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
-    if (records.length > 0) catalog.compact();
-    return catalog;
+    // The lock comes first: a second server must refuse before it reads (recovers) or writes anything.
+    const canonical = canonicalDirectory(dir);
+    const lock = DirectoryLock.acquire(canonical);
+    try {
+      const catalog = new Catalog(VasgModel.load(canonical), options.kind);
+      catalog.restore(canonical);
+      const logFile = `${canonical}.writes.log`;
+      const records = WriteLog.replay(logFile, { repair: options.repairLog, notice: options.notice }) as WriteRecord[];
+      for (const record of records) catalog.apply(record, await catalog.embed(record));
+      catalog.dir = canonical;
+      catalog.lock = lock;
+      catalog.log = new WriteLog(logFile);
+      catalog.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
+      if (records.length > 0) catalog.compact();
+      return catalog;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   /** The model directory's files with the server's state: what a compaction writes. */
@@ -171,21 +196,41 @@ export class Catalog {
     while (this.background) await this.background;
     // Nothing since the last compaction: the directory already holds every write (no rewrite of an unchanged model).
     if (this.log && (this.log.bytes > 0 || this.compactionError)) this.compact();
+    this.abandon();
+  }
+
+  /**
+   * Stops persisting without compacting, as a crash would: the log keeps the writes for the next start and the
+   * directory's lock is released. A clean stop is `close()`.
+   */
+  abandon(): void {
     this.log?.close();
     this.log = null;
+    this.lock?.release();
+    this.lock = null;
   }
 
   private restore(dir: string): void {
     const file = path.join(dir, STATE_FILE);
     if (!fs.existsSync(file)) return;
-    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as ServeState;
+    const state = parseState(file);
     for (const id of state.unavailable) this.apply({ op: 'available', id, available: false }, null);
     for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
   }
 
   /** The vectors of a write's products, made off the event loop before the write is applied (they depend on the encoder only). */
   private async embed(record: WriteRecord): Promise<Matrix | null> {
-    return record.op === 'items' ? this.model.embedFeatures(matrixOf(record.items.map((it) => it.features), 'items[].features')) : null;
+    return record.op === 'items' ? this.embedChecked(matrixOf(record.items.map((it) => it.features), 'items[].features'), 'items[].features') : null;
+  }
+
+  /** Features the encoder cannot embed (they overflow it, even though each is a finite float32) are bad input, not a server fault. */
+  private async embedChecked(features: Matrix, field: string): Promise<Matrix> {
+    try {
+      return await this.model.embedFeatures(features);
+    } catch (error) {
+      if (error instanceof VasgError) throw error;
+      throw new InputError(`${field}: these feature values cannot be embedded: ${(error as Error).message}`, field, undefined, field);
+    }
   }
 
   /**
@@ -250,9 +295,15 @@ export class Catalog {
   /** Nearest products to raw image features (embedded by the encoder) or to an embedding-space vector. */
   async query(k: number, input: { features?: number[]; vector?: Float32Array }, options: RecommendOptions = {}): Promise<ServedItem[]> {
     let vector = input.vector;
-    if (input.features) vector = (await this.model.embedFeatures(matrixOf([input.features], 'features'))).data;
+    if (input.features) vector = (await this.embedChecked(matrixOf([input.features], 'features'), 'features')).data;
     if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
-    return this.answer(vector, [], k, options);
+    const results = await this.answer(vector, [], k, options);
+    // Each value is a finite float32, but under dot scoring a large one makes the scores overflow: no ranking then.
+    if (results.some((r) => !Number.isFinite(r.score))) {
+      const field = input.features ? 'features' : 'vector';
+      throw new InputError(`body.${field}: the scores of this query overflow 32-bit floats (values too large for the model's dot-product scoring); scale the ${field} down`, `body.${field}`, undefined, `body.${field}`);
+    }
+    return results;
   }
 
   /** The paper's analogy X_p1 − X_u1 + X_u2 as an embedding-space vector. */
@@ -322,10 +373,23 @@ export class Catalog {
     return { points, explained };
   }
 
-  /** Adds or replaces products; they are searchable as soon as this resolves. */
-  async addItems(items: NewItem[]): Promise<number[]> {
-    const record: WriteRecord = { op: 'items', items };
-    return this.write(record, await this.embed(record));
+  /**
+   * Adds products or replaces known ones; they are searchable as soon as this resolves. A replaced product keeps
+   * the fields the write does not give (title, category, image URL) and its availability; `replaced` names them.
+   */
+  async addItems(items: NewItem[]): Promise<{ rows: number[]; replaced: ReplacedItem[] }> {
+    const embedded = await this.embed({ op: 'items', items });
+    // Completed after the embedding (no await from here on): the fields kept are those of the product now.
+    const replaced: ReplacedItem[] = [];
+    const complete = items.map((item) => {
+      const row = this.rowOf(item.id);
+      if (row === undefined) return item;
+      const before = this.model.itemMeta(row);
+      const kept = META_FIELDS.filter(([field]) => item[field] === undefined).map(([, name]) => name);
+      replaced.push({ id: item.id, kept: [...kept, this.available[row] ? 'available' : 'unavailable'] });
+      return { ...item, title: item.title ?? before.title, category: item.category ?? before.category, imageUrl: item.imageUrl ?? before.imageUrl };
+    });
+    return { rows: this.write({ op: 'items', items: complete }, embedded), replaced };
   }
 
   setAvailable(itemId: string, available: boolean): void {
@@ -351,7 +415,6 @@ export class Catalog {
     // Rows in increasing order, so an appended row is always the retriever's next one.
     const order = rows.map((row, j) => [row, j]).sort((a, b) => a[0] - b[0]);
     for (const [row] of order) {
-      this.available[row] = 1;
       this.retriever.upsert(row, this.scored(this.rawItem(row)));
     }
     return rows;
@@ -465,6 +528,15 @@ export class Catalog {
     return scoringFactors({ data: vector, rows: 1, cols: dim }, empty, this.model.config.scoring).users.data;
   }
 
+  private rowOf(id: string): number | undefined {
+    try {
+      return this.model.itemIndexOf(id);
+    } catch (error) {
+      if (error instanceof UnknownIdError) return undefined;
+      throw error;
+    }
+  }
+
   private rowsOf(ids: string[], field: string, skipUnknown = false): number[] {
     const rows: number[] = [];
     for (const id of ids) {
@@ -501,4 +573,20 @@ function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let d = 0; d < a.length; d++) s += a[d] * b[d];
   return s;
+}
+
+/** serve_state.json as compaction writes it; anything else names the file and what was expected. */
+function parseState(file: string): ServeState {
+  let state: Partial<ServeState>;
+  try {
+    state = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ServeState>;
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it is the server's state (unavailable products, folded-in users), written by compaction: restore it from a backup or delete it to start without that state`, file);
+  }
+  const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof state !== 'object' || state === null || !isStrings(state.unavailable) || typeof state.users !== 'object' || state.users === null
+    || !Object.values(state.users).every(isStrings)) {
+    throw new InputError(`${file}: expected {"unavailable": [product ids], "users": {user id: [product ids]}}`, file);
+  }
+  return state as ServeState;
 }

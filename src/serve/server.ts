@@ -1,11 +1,14 @@
 // The HTTP layer of `vasg serve`: Fastify routes with JSON schemas (validated on every request and
 // collected into /openapi.json), typed errors mapped to status codes, an API key on writes, and
-// Prometheus metrics. The answers come from Catalog.
+// Prometheus metrics. The answers come from Catalog. Bodies are validated strictly (no type coercion: a
+// `null` or `"0.5"` feature is a 400, not a 0 or a 0.5); query strings and path parameters are text, so
+// they are coerced. Every number that reaches the native core is checked in its unit (finite as float32).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import { ConfigError, InputError, UnknownIdError, UnsupportedError } from '../errors.js';
 import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
@@ -31,7 +34,16 @@ export interface ServerOptions {
 const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
 
 const K = { type: 'integer', minimum: 1, maximum: 1000, default: 10 } as const;
-const ID = { type: 'string', minLength: 1, maxLength: 256 } as const;
+/** Longest product or user id, in characters; the same on every route (body, path and query). */
+export const MAX_ID_LENGTH = 256;
+const ID = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH } as const;
+/**
+ * The router's limit on a path parameter's raw length: an id of MAX_ID_LENGTH characters percent-encoded
+ * (up to 4 UTF-8 bytes of 3 characters each), so the schema's limit, not the router's 414, decides.
+ */
+const MAX_PARAM_LENGTH = MAX_ID_LENGTH * 12;
+/** Largest magnitude a float32 holds: the native core's unit for features and vectors. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 const FLOATS = { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 100000 } as const;
 const ID_LIST = { type: 'array', items: ID, maxItems: 10000 } as const;
 /** One id or several (a repeated query parameter). */
@@ -47,21 +59,24 @@ const WRITE: RouteConfig = { write: true };
 
 export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
   if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, catalog.model.parts.featureDim);
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.text).compile(schema));
   const metrics = new Metrics();
-  const routes: Array<{ method: string; url: string; schema: unknown }> = [];
+  const routes: ApiRoute[] = [];
   // Routes with a schema are documented; the static files' wildcard (schema.hide) is not an API route.
   app.addHook('onRoute', (route) => {
-    if (route.schema && !(route.schema as { hide?: boolean }).hide) routes.push({ method: String(route.method), url: route.url, schema: route.schema });
+    if (route.schema && !(route.schema as { hide?: boolean }).hide) {
+      routes.push({ method: String(route.method), url: route.url, schema: route.schema, write: Boolean((route.config as RouteConfig | undefined)?.write) });
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   // Only the routes that change state need the key: POST /query and POST /recommendations are reads with a body.
-  app.addHook('preHandler', async (request, reply) => {
+  // Checked on arrival, before the body is read or validated: a caller without the key learns nothing about the body.
+  app.addHook('onRequest', async (request, reply) => {
     if (!options.apiKey || !(request.routeOptions.config as RouteConfig).write) return;
-    const given = request.headers['x-api-key'] ?? request.headers.authorization?.replace(/^Bearer /, '');
-    if (!sameKey(given, options.apiKey)) return reply.code(401).send({ error: 'writes need the API key (header "x-api-key" or "Authorization: Bearer KEY")' });
+    if (!sameKey(keyOf(request), options.apiKey)) return reply.code(401).send({ error: 'writes need the API key (header "x-api-key: KEY" or "Authorization: Bearer KEY")' });
   });
   app.setErrorHandler((error, _request, reply) => {
     const e = error as Error & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string; statusCode?: number };
@@ -75,7 +90,8 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     if (error instanceof ConfigError) return reply.code(400).send({ error: error.message, field: error.field });
     if (error instanceof UnsupportedError) return reply.code(501).send({ error: error.message, method: error.method, operation: error.operation });
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
-    reply.log.error(e);
+    // Logged even though Fastify's logger is off: a 500 is a bug to find, not an answer to input.
+    console.error(`vasg serve: internal error on ${_request.method} ${_request.url}: ${e.stack ?? e.message}`);
     return reply.code(500).send({ error: 'internal error' });
   });
 
@@ -150,10 +166,11 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     },
   }, async (request) => {
     const body = request.body as { items: PostedItem[] };
+    checkUniqueIds(body.items.map((it) => it.id), 'body.items', '.id');
     const features = await featuresOf(body.items, options.imageFeatures, catalog.model.parts.featureDim);
     const items = body.items.map(({ image_url, image: _image, ...rest }, j) => ({ ...rest, features: features[j], ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
-    const rows = await catalog.addItems(items);
-    return { added: rows.length, items: items.map((it) => it.id), catalog_size: catalog.size };
+    const { replaced } = await catalog.addItems(items);
+    return { added: items.length - replaced.length, replaced, items: items.map((it) => it.id), catalog_size: catalog.size };
   });
 
   app.patch('/items/:id', {
@@ -178,6 +195,8 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     },
   }, async (request) => {
     const body = request.body as Query & { features?: number[]; vector?: number[]; analogy?: { product: string; from_user: string; to_user: string } };
+    if (body.vector) checkFloat32(body.vector, 'body.vector');
+    if (body.features) checkFloat32(body.features, 'body.features');
     let vector: Float32Array | undefined = body.vector ? Float32Array.from(body.vector) : undefined;
     if (vector && vector.length !== catalog.model.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${catalog.model.config.dim}`, 'body.vector', undefined, 'body.vector');
     if (body.features) checkWidth(body.features, catalog.model.parts.featureDim, 'body.features');
@@ -217,7 +236,7 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     return metrics.text(catalog.size);
   });
 
-  app.get('/openapi.json', { schema: summary('this document') }, async () => openApi(routes));
+  app.get('/openapi.json', { schema: summary('this document') }, async () => openApi(routes, Boolean(options.apiKey)));
   const webRoot = options.webRoot ?? PACKAGE_WEB;
   if (fs.existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, prefix: '/' });
   return app;
@@ -241,6 +260,7 @@ async function featuresOf(items: PostedItem[], imageFeatures: ImageFeatures | un
     if (item.features && item.image !== undefined) throw new InputError(`${field} (item "${item.id}"): give "features" or "image", not both`, field, undefined, field);
     if (item.features) {
       checkWidth(item.features, featureDim, `${field}.features`, ` (item "${item.id}")`);
+      checkFloat32(item.features, `${field}.features`, ` (item "${item.id}")`);
       return -1;
     }
     if (item.image === undefined) throw new InputError(`${field}.features (item "${item.id}"): give "features" (the model's I values) or "image"`, `${field}.features`, undefined, `${field}.features`);
@@ -258,6 +278,40 @@ async function featuresOf(items: PostedItem[], imageFeatures: ImageFeatures | un
     if (row instanceof Error) throw new InputError(`${field} (item "${item.id}"): not a readable JPEG, PNG or WebP image: ${row.message}`, field, undefined, field);
     return Array.from(row);
   });
+}
+
+/**
+ * The two strict validators: bodies are JSON and keep their types (no coercion); query strings and path
+ * parameters are text, coerced to the schema's types ("?k=5" is 5). Defaults fill in on both.
+ */
+const validators = {
+  body: new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }),
+  text: new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }),
+};
+
+/** The key a request sends: only "x-api-key: KEY" or "Authorization: Bearer KEY" (another scheme, or none, is no key). */
+function keyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (header !== undefined) return typeof header === 'string' ? header : undefined;
+  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+}
+
+/** The same id twice in one request would count twice and apply twice: a 400 naming both positions. */
+function checkUniqueIds(ids: string[], field: string, suffix = ''): void {
+  const first = new Map<string, number>();
+  ids.forEach((id, j) => {
+    const earlier = first.get(id);
+    if (earlier !== undefined) {
+      throw new InputError(`${field}.${j}${suffix}: "${id}" is also ${field}.${earlier}${suffix}; give each product once per request`, `${field}.${j}${suffix}`, undefined, `${field}.${j}${suffix}`);
+    }
+    first.set(id, j);
+  });
+}
+
+/** Every value must survive the conversion to float32 (1e39 would become Infinity in the native core). */
+function checkFloat32(values: number[], field: string, what = ''): void {
+  const bad = values.findIndex((v) => !(Math.abs(v) <= FLOAT32_MAX));
+  if (bad >= 0) throw new InputError(`${field}.${bad}${what}: ${values[bad]} is out of range: values must be finite 32-bit floats (|x| ≤ 3.4e38)`, `${field}.${bad}`, undefined, `${field}.${bad}`);
 }
 
 /** Compares in constant time, so the answer's timing does not reveal how much of a guess was right. */
@@ -291,10 +345,29 @@ function rulesOf(q: Query): RecommendOptions {
   return { includeCold: q.include_cold as boolean | undefined, categories: list(q.category), exclude: list(q.exclude), allow: list(q.allow) };
 }
 
+interface ApiRoute { method: string; url: string; schema: unknown; write: boolean }
+
+const SECURITY_SCHEMES = {
+  apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'vasg serve --api-key KEY; needed by the routes that change state' },
+  bearer: { type: 'http', scheme: 'bearer', description: 'the same key as "Authorization: Bearer KEY"' },
+};
+
+/** Every status a route can answer: what its inputs allow, and the write key where it needs one. */
+function responsesOf(s: { params?: unknown; body?: unknown }, write: boolean): Record<string, { description: string }> {
+  return {
+    200: { description: 'OK' },
+    400: { description: 'bad input (names the field)' },
+    ...(write ? { 401: { description: 'the API key is missing or wrong (checked before the body)' } } : {}),
+    ...(s.params || s.body ? { 404: { description: 'unknown product or user id' } } : {}),
+    ...(s.body ? { 413: { description: 'body larger than the server\'s limit' }, 415: { description: 'body not application/json' } } : {}),
+    500: { description: 'internal error (a bug: logged by the server)' },
+  };
+}
+
 /** OpenAPI 3 from the routes' own JSON schemas (one source for validation and documentation). */
-function openApi(routes: Array<{ method: string; url: string; schema: unknown }>): unknown {
+function openApi(routes: ApiRoute[], apiKey: boolean): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const { method, url, schema } of routes) {
+  for (const { method, url, schema, write } of routes) {
     const s = schema as { summary?: string; params?: { properties: Record<string, unknown> }; querystring?: { properties: Record<string, unknown> }; body?: unknown };
     const openPath = url.replace(/:([a-zA-Z_]+)/g, '{$1}');
     const parameters = [
@@ -306,10 +379,11 @@ function openApi(routes: Array<{ method: string; url: string; schema: unknown }>
       summary: s.summary,
       ...(parameters.length ? { parameters } : {}),
       ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } } : {}),
-      responses: { 200: { description: 'OK' }, 400: { description: 'bad input (names the field)' }, 404: { description: 'unknown id' } },
+      ...(write && apiKey ? { security: [{ apiKey: [] }, { bearer: [] }] } : {}),
+      responses: responsesOf(s, write && apiKey),
     };
   }
-  return { openapi: '3.0.3', info: { title: 'vasg', version: '0.1.0' }, paths };
+  return { openapi: '3.0.3', info: { title: 'vasg', version: '0.1.0' }, components: { securitySchemes: SECURITY_SCHEMES }, paths };
 }
 
 /** Request counts and latency histograms per route, in Prometheus text format. */

@@ -24,6 +24,8 @@ export function recordBytes(dim: number): number {
 export function checkFeatureFileSize(file: string, dim: number): number {
   const size = fs.statSync(file).size;
   const rec = recordBytes(dim);
+  // An empty file would give a data set without products (every product dropped for lack of features).
+  if (size === 0) throw new Error(`${file}: the image-feature file is empty (0 bytes, no ${rec}-byte record); give the category's image_features_*.b file, or leave out --features`);
   if (size % rec !== 0) {
     const lastStart = size - (size % rec);
     throw new Error(

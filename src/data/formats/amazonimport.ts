@@ -69,6 +69,9 @@ export async function importAmazon(
     progress.start(`index ${o.features}`, 0);
     const { asins, records } = indexFeatureFile(o.features, o.featureDim, (asin) => products.has(asin));
     progress.finish(`${asins.length} of ${products.size} products have features`);
+    if (asins.length === 0 && products.size > 0) {
+      throw new Error(`${o.features}: none of the ${products.size} products of ${o.meta} and ${o.reviews} has a record in this image-feature file: is it another category's file?`);
+    }
     count(dropped, 'product without features', products.size - asins.length);
     const featured = new Map(asins.map((asin) => [asin, products.get(asin)!]));
     products.clear();
