@@ -13,6 +13,7 @@ import { lineFigure } from '../eval/figures.js';
 import { analysisSection, aucSection, relationsSection, sensitivitySection } from '../experiments/report.js';
 import { addTrainOptions, configFromOptions } from './train.js';
 import { int, oneOf, progressFor } from './options.js';
+import { provenance } from '../experiments/provenance.js';
 
 const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all'] as const;
 type ExperimentName = (typeof EXPERIMENTS)[number];
@@ -87,7 +88,9 @@ export function experimentCommand(): Command {
     const methods: Method[] = options.methods ?? tableMethods;
     for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, methods, Boolean(options.out));
     const seconds = (Date.now() - started) / 1000;
-    const json = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    const results = names.length === 1 ? { ...(sections[names[0]].json as object), seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    // The command, date and machine travel with the numbers (docs/results.md is rendered from them).
+    const json = { ...results, provenance: provenance({ dir: options.data, users: split.userIds.length, items: split.itemIds.length, splitSeed: split.summary.seed }) };
     // Only analysis alone trains a single model, whatever --runs says.
     const runs = names.every((n) => n === 'analysis') ? `one model (seed ${config.seed})` : `${options.runs} run(s)`;
     const figureCount = names.reduce((sum, n) => sum + sections[n].figures.size, 0);

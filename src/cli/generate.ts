@@ -1,8 +1,7 @@
 // `vasg generate`: a synthetic fashion-purchase data set in the standard layout (docs/synthetic-data.md).
 import { Command, Option } from 'commander';
 import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.js';
-import { renderProductImages } from '../data/images.js';
-import { writeDirectoryAtomic } from '../data/atomic.js';
+import { writeProductImages } from '../data/images.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { int, oneOf, progressFor } from './options.js';
@@ -20,11 +19,7 @@ export function generateCommand(): Command {
       checkOutputDirectory(options.out, DATASET_FILES.interactions);
       const progress = progressFor(options);
       const { dataset, styles } = generateWithStyles(options.preset, options.seed, progress);
-      if (options.images) {
-        const images = await renderProductImages(styles, options.seed, progress);
-        writeDirectoryAtomic(options.images, dataset.itemIds.map((id, i) => [`${id}.png`, images[i]]));
-        dataset.items.forEach((meta, i) => (meta.imageUrl = `${dataset.itemIds[i]}.png`));
-      }
+      if (options.images) await writeProductImages(options.images, dataset, styles, options.seed, progress);
       writeDataset(options.out, dataset);
       const summary = {
         out: options.out,

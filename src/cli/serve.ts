@@ -1,10 +1,37 @@
 // `vasg serve`: the HTTP service over a trained model (routes in src/serve/server.ts).
 import { Command, Option } from 'commander';
 import { Catalog, DEFAULT_COMPACT_BYTES } from '../serve/catalog.js';
-import { buildServer } from '../serve/server.js';
+import { buildServer, type ImageFeatures } from '../serve/server.js';
 import { RETRIEVER_KINDS, type RetrieverKind } from '../search/index.js';
 import { BUILTIN_COLOR, createExtractor } from '../features/extractors.js';
 import { imageModelOptions, int } from './options.js';
+import { recordedImages } from './train.js';
+
+export interface ServeSettings {
+  model: string;
+  host: string;
+  port: number;
+  apiKey?: string;
+  index?: RetrieverKind;
+  compactBytes?: number;
+  /** Product pictures; default: the folder recorded in the model (vasg train --images). */
+  images?: string;
+  imageFeatures?: ImageFeatures;
+}
+
+/** Opens the model, listens, and resolves `stopped` after SIGINT/SIGTERM has closed everything (shared with `vasg demo --serve`). */
+export async function startServing(settings: ServeSettings): Promise<{ address: string; images?: string; size: number; stopped: Promise<void> }> {
+  const catalog = await Catalog.open(settings.model, { kind: settings.index ?? 'exact', compactBytes: settings.compactBytes ?? DEFAULT_COMPACT_BYTES });
+  const images = settings.images ?? recordedImages(catalog.model.info, settings.model);
+  const app = await buildServer(catalog, { apiKey: settings.apiKey, imageFeatures: settings.imageFeatures, images });
+  const address = await app.listen({ host: settings.host, port: settings.port });
+  // A clean stop folds the write log into the model directory; a crash leaves it to the next start.
+  const stopped = new Promise<void>((resolve, reject) => {
+    const stop = () => { app.close().then(() => catalog.close()).then(() => settings.imageFeatures?.extractor.close()).then(() => resolve(), reject); };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+  });
+  return { address, images, size: catalog.size, stopped };
+}
 
 export function serveCommand(): Command {
   const command = new Command('serve')
@@ -13,6 +40,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .addOption(new Option('--port <n>', 'port (0: any free port)').argParser(int(0, 65535)).default(8080))
     .option('--api-key <key>', 'key that writes (POST, PATCH) must send as "x-api-key"')
+    .option('--images <dir>', 'folder of product images, served at /items/:id/image and shown on the page (default: the folder the model was trained with, vasg train --images)')
     .addOption(new Option('--index <kind>', 'nearest-product search').choices([...RETRIEVER_KINDS]).default('exact'))
     .addOption(new Option('--compact-bytes <n>', 'write-log size that starts a compaction into the model directory, in the background').argParser(int(1)).default(DEFAULT_COMPACT_BYTES, '64 MiB'))
     .option('--features-model <model>', `lets POST /items take images: "${BUILTIN_COLOR}" or an ONNX image model, as in vasg features (the model must have been trained on its features)`);
@@ -22,13 +50,11 @@ export function serveCommand(): Command {
       const imageFeatures = options.featuresModel
         ? { name: options.featuresModel as string, extractor: await createExtractor({ ...options, model: options.featuresModel }) }
         : undefined;
-      const catalog = await Catalog.open(options.model, { kind: options.index as RetrieverKind, compactBytes: options.compactBytes });
-      const app = await buildServer(catalog, { apiKey: options.apiKey, imageFeatures });
-      const address = await app.listen({ host: options.host, port: options.port });
-      console.log(`vasg serve: listening on ${address} (${catalog.size} products)`);
-      // A clean stop folds the write log into the model directory; a crash leaves it to the next start.
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => { void app.close().then(() => catalog.close()).then(() => imageFeatures?.extractor.close()); });
-      }
+      const served = await startServing({
+        model: options.model, host: options.host, port: options.port, apiKey: options.apiKey, index: options.index as RetrieverKind,
+        compactBytes: options.compactBytes, images: options.images, imageFeatures,
+      });
+      console.log(`vasg serve: listening on ${served.address} (${served.size} products${served.images ? `, images from ${served.images}` : ''})`);
+      await served.stopped;
     });
 }

@@ -1,5 +1,7 @@
 // `vasg train`: prepared split or whole data set → model directory (embeddings, encoder, decoder, manifest, loss log).
+import fs from 'node:fs';
 import { Command, Option } from 'commander';
+import { imagesRoot } from '../serve/images.js';
 import { loadTrainingData, type TrainingLayout } from '../data/production.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { CONFIG_OPTIONS, paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
@@ -32,15 +34,17 @@ export function trainCommand(): Command {
     .description('train VASG on a prepared split (evaluation) or on a whole data set (production: all interactions, every catalogue product)')
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare") or data set in the standard layout (output of "vasg generate"/"vasg import")')
     .requiredOption('--out <dir>', 'model directory to write')
+    .option('--images <dir>', 'folder of the products\' images: recorded in the model, so "vasg serve" shows them without --images')
     .option('--json', 'print a JSON summary only');
   addTrainOptions(command);
   return command.action(async (options) => {
     const config = configFromOptions(command, options);
     const progress = progressFor(options);
     checkOutputDirectory(options.out, 'manifest.json');
+    const images = options.images === undefined ? {} : { images: imagesRoot(options.images) };
     const { layout, split } = loadTrainingData(options.data, progress);
     const result = await trainVasg(split, config, progress);
-    result.model.save(options.out, { layout, summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
+    result.model.save(options.out, { layout, summary: split.summary, trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds, ...images });
     const s = split.summary;
     const data = { dir: options.data, layout, users: s.users, items: s.items, warmItems: s.warmItems, coldItems: s.coldItems, trainPairs: s.trainPairs, filtered: s.filtered };
     const summary = { model: options.out, data, seconds: result.seconds, epochs: result.log, rankingLoss: result.rankingLog, encoderLoss: result.encoderLog };
@@ -53,4 +57,15 @@ function describeData(d: { dir: string; layout: TrainingLayout; users: number; i
   const what = d.layout === 'dataset' ? 'data set, all interactions, no test set' : 'prepared split';
   const cold = d.layout === 'dataset' ? 'never bought, embedded as cold' : 'cold, held out';
   return `trained on ${d.dir} (${what}): ${d.users} users, ${d.items} products (${d.warmItems} bought, ${d.coldItems} ${cold}), ${d.trainPairs} interactions`;
+}
+
+/**
+ * The images folder a model was trained with (`vasg train --images`, stored as an absolute path in the
+ * manifest's info): the model does not copy the pictures, so a folder moved since is reported and skipped.
+ */
+export function recordedImages(info: Record<string, unknown>, modelDir: string): string | undefined {
+  if (typeof info.images !== 'string') return undefined;
+  if (fs.existsSync(info.images)) return info.images;
+  console.error(`vasg: ${modelDir} was trained with images from ${info.images}, which no longer exists: serving without pictures (pass --images DIR)`);
+  return undefined;
 }

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { ConfigError, InputError, UnknownIdError } from '../errors.js';
 import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
 import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
+import { imagesRoot, registerImageRoute } from './images.js';
 
 /** The image → features model that lets `POST /items` take images (`vasg serve --features-model`). */
 export interface ImageFeatures {
@@ -26,6 +27,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Folder served at `/` (the web page); default: the package's web/ folder, when it exists. */
   webRoot?: string;
+  /** Folder of product images, served at /items/:id/image (`vasg serve --images`). */
+  images?: string;
 }
 
 const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
@@ -46,6 +49,7 @@ const WRITE: RouteConfig = { write: true };
 
 export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
   if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, catalog.model.parts.featureDim);
+  const images = options.images === undefined ? undefined : imagesRoot(options.images);
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
   const metrics = new Metrics();
   const routes: Array<{ method: string; url: string; schema: unknown }> = [];
@@ -206,9 +210,10 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     return { recommendations: await catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
   });
 
-  app.get('/healthz', { schema: summary('liveness, catalog size, and the features model that turns posted images into features (null: none)') }, async () => ({
-    ok: true, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null,
+  app.get('/healthz', { schema: summary('liveness, catalog size, and the features model that turns posted images into features (null: none); images: whether /items/:id/image serves pictures') }, async () => ({
+    ok: true, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null, images: images !== undefined,
   }));
+  if (images) registerImageRoute(app, catalog, images);
 
   app.get('/metrics', { schema: summary('Prometheus metrics') }, async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.type('text/plain; version=0.0.4');
