@@ -2,6 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +20,7 @@ test('the package entry and its declarations are where package.json says', () =>
 });
 
 test('train, recommend, save/load and evaluate on tiny through the package entry only', async () => {
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-lib-'));
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-lib-'));
   try {
     vasg.writeDataset(path.join(dir, 'data'), vasg.generate('tiny', 1));
     const { dataset } = vasg.loadDataset(path.join(dir, 'data'));

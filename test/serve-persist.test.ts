@@ -5,6 +5,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate, prepareSplit, train } from '../src/index.js';
@@ -12,7 +13,7 @@ import { Catalog } from '../src/serve/catalog.js';
 import { WriteLog } from '../src/serve/write-log.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-persist-'));
+const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-persist-'));
 let featureDim = 0;
 let seed = 0;
 

@@ -3,6 +3,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate, prepareSplit, train, VasgModel } from '../src/index.js';
@@ -11,7 +12,7 @@ import { buildServer } from '../src/serve/server.js';
 import type { FastifyInstance } from 'fastify';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-serve-'));
+const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-serve-'));
 const KEY = 'secret';
 let app: FastifyInstance;
 let base = '';
