@@ -7,6 +7,9 @@ import { BUILTIN_COLOR, createExtractor } from '../features/extractors.js';
 import { imageModelOptions, int } from './options.js';
 import { recordedImages } from './train.js';
 
+/** How long a stop (SIGINT, SIGTERM) waits for requests in flight before closing every connection. */
+const STOP_GRACE_MS = 3000;
+
 export interface ServeSettings {
   model: string;
   host: string;
@@ -25,9 +28,13 @@ export async function startServing(settings: ServeSettings): Promise<{ address: 
   const images = settings.images ?? recordedImages(catalog.model.info, settings.model);
   const app = await buildServer(catalog, { apiKey: settings.apiKey, imageFeatures: settings.imageFeatures, images });
   const address = await app.listen({ host: settings.host, port: settings.port });
-  // A clean stop folds the write log into the model directory; a crash leaves it to the next start.
+  // A clean stop folds the write log into the model directory; a crash leaves it to the next start. Requests in
+  // flight get a grace period; then connections a client still holds open (a browser tab) are cut, or they would keep it running.
   const stopped = new Promise<void>((resolve, reject) => {
-    const stop = () => { app.close().then(() => catalog.close()).then(() => settings.imageFeatures?.extractor.close()).then(() => resolve(), reject); };
+    const stop = () => {
+      const force = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+      app.close().finally(() => clearTimeout(force)).then(() => catalog.close()).then(() => settings.imageFeatures?.extractor.close()).then(() => resolve(), reject);
+    };
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
   });
   return { address, images, size: catalog.size, stopped };
