@@ -2,6 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +20,7 @@ test('the package entry and its declarations are where package.json says', () =>
 });
 
 test('train, recommend, save/load and evaluate on tiny through the package entry only', async () => {
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-lib-'));
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-lib-'));
   try {
     vasg.writeDataset(path.join(dir, 'data'), vasg.generate('tiny', 1));
     const { dataset } = vasg.loadDataset(path.join(dir, 'data'));
@@ -32,6 +33,9 @@ test('train, recommend, save/load and evaluate on tiny through the package entry
     assert.deepEqual(await vasg.VasgModel.load(path.join(dir, 'model')).recommend(split.userIds[0], 5), recs);
     const report = await vasg.evaluate(model, split);
     assert.ok(report.auc.warm > 0.5, `warm AUC ${report.auc.warm}`);
+    // Against the strongest simple baseline on the same split (measured: 0.854 vs MostPop 0.798; cold 0.807 vs WBOI 0.702).
+    assert.ok(report.auc.warm > report.baselines.mostpop.warm + 0.03, `warm ${report.auc.warm} vs MostPop ${report.baselines.mostpop.warm}`);
+    assert.ok(report.auc.cold > report.baselines.wboi.cold + 0.05, `cold ${report.auc.cold} vs WBOI ${report.baselines.wboi.cold}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

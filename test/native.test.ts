@@ -476,12 +476,19 @@ test('Mlp: dropout zeroes about p of hidden units in training only; setParams(ge
   }
   const frac = zeros / out.length;
   assert.ok(Math.abs(frac - p) < 0.04, `dropped fraction ≈ ${p}: ${frac}`);
-  assert.notDeepEqual(net.forward(x, rows, true), out, 'a new mask per train forward');
+  const masked = net.forward(x, rows, true);
+  assert.notDeepEqual(masked, out, 'a new mask per train forward');
   const evalOut = net.forward(x, rows, false);
   assert.ok(evalOut.every((v) => v === 1), 'no dropout with train=false');
-  // Backward through the mask: d/dx is 0 (W0 = 0), d/db0 counts kept units scaled.
+  // Backward through the last train forward's mask: d/dx is 0 (W0 = 0), d/db0 counts kept units scaled.
   const gIn = net.backward(new Float32Array(rows * width).fill(1), rows);
   assert.equal(gIn.length, rows * 4);
+  assert.ok(gIn.every((v) => v === 0), 'd/dx = W0 · (…) = 0');
+  const expectedDb0 = Array.from({ length: width }, (_, j) => {
+    let kept = 0;
+    for (let r = 0; r < rows; r++) if (masked[r * width + j] !== 0) kept++;
+    return kept / (1 - p);
+  });
 
   const other = new native.Mlp([4, width, width], { dropout: p, outputRelu: false, seed: 99 });
   other.setParams(net.getParams());
@@ -490,6 +497,14 @@ test('Mlp: dropout zeroes about p of hidden units in training only; setParams(ge
   assert.throws(() => other.setParams(net.getParams().slice(1)), RangeError);
   assert.throws(() => other.backward(new Float32Array(rows * width), rows), /forward/);
   assert.throws(() => net.backward(new Float32Array(rows * width), rows - 1), RangeError);
+  // The accumulated d/db0, read through one Adam step: with lr = 1 and a huge eps the step is g/(|g| + eps).
+  const eps = 1e6;
+  net.adamStep(1, 0.9, 0.999, eps);
+  const b0 = net.getParams()[1];
+  for (let j = 0; j < width; j++) {
+    const g = expectedDb0[j];
+    assert.ok(Math.abs((1 - b0[j]) - g / (g + eps)) < 3e-7, `d/db0[${j}]: step ${1 - b0[j]}, expected ${g / (g + eps)} (g = ${g})`);
+  }
 });
 
 test('Mlp: backwardParams accumulates the same parameter gradients as backward, without the input gradient', () => {

@@ -111,15 +111,29 @@ test('prepare over a split of generated data, from data without ground truth, le
 const bin = path.resolve('bin/vasg.js');
 const vasg = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
-/** The syscall Node's fs.renameSync makes here (rename on x86-64, renameat/renameat2 elsewhere), or null without a working strace. */
-function renameSyscall(): string | null {
-  const file = path.join(root, 'probe');
-  fs.writeFileSync(file, '');
-  const probe = spawnSync('strace', ['-f', '-qq', '-e', 'trace=rename,renameat,renameat2', process.execPath, '-e', `require('fs').renameSync(${JSON.stringify(file)}, ${JSON.stringify(`${file}2`)})`], { encoding: 'utf8' });
-  fs.rmSync(`${file}2`, { force: true });
-  fs.rmSync(file, { force: true });
-  return probe.status === 0 ? /\b(renameat2|renameat|rename)\(/.exec(probe.stderr)?.[1] ?? null : null;
+/**
+ * Preloaded (NODE_OPTIONS=--require) into `vasg train` and its worker threads: counts every rename the process
+ * makes, in a file all threads share, and SIGKILLs the process just before the N-th, as strace's fault injection
+ * would, but without ptrace, so the test runs wherever Node does and never skips.
+ */
+const KILL_BEFORE_RENAME = `
+const fs = require('node:fs');
+const { syncBuiltinESMExports } = require('node:module');
+const at = Number(process.env.VASG_TEST_KILL_AT_RENAME);
+const counter = process.env.VASG_TEST_RENAME_COUNTER;
+function before() {
+  const n = Number(fs.readFileSync(counter, 'utf8')) + 1;
+  fs.writeFileSync(counter, String(n));
+  if (n === at) process.kill(process.pid, 'SIGKILL');
 }
+const renameSync = fs.renameSync;
+fs.renameSync = (from, to) => { before(); return renameSync(from, to); };
+const rename = fs.rename;
+fs.rename = (from, to, callback) => { before(); return rename(from, to, callback); };
+const renamePromise = fs.promises.rename;
+fs.promises.rename = (from, to) => { before(); return renamePromise(from, to); };
+syncBuiltinESMExports();
+`;
 
 /** What tells two models apart: file names, the arrays' bytes and the config (manifest.json itself carries a timestamp). */
 function modelContents(dir: string): string {
@@ -129,13 +143,12 @@ function modelContents(dir: string): string {
   return JSON.stringify({ names, arrays, config });
 }
 
-test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injection): the model is the old or the new one, never mixed, and evaluates', async (t) => {
-  const syscall = renameSyscall();
-  if (syscall === null) {
-    t.skip('strace with fault injection is not available (or ptrace is not permitted) here');
-    return;
-  }
-  const work = path.join(root, 'strace');
+test('SIGKILL before every rename of `vasg train --out EXISTING`: the model is the old or the new one, never mixed, and evaluates', async (t) => {
+  const work = path.join(root, 'kill-at-rename');
+  fs.mkdirSync(work, { recursive: true });
+  const preload = path.join(work, 'kill-before-rename.cjs');
+  const counter = path.join(work, 'renames');
+  fs.writeFileSync(preload, KILL_BEFORE_RENAME);
   const split = prepareSplit(generate('tiny', 1), { seed: 1 });
   writeSplit(path.join(work, 'split'), split);
   const quick = ['--data', path.join(work, 'split'), '--epochs', '1', '--walks-per-node', '2', '--rank-epochs', '1', '--encoder-steps', '10', '--threads', '1', '--json'];
@@ -152,10 +165,12 @@ test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injec
   for (let n = 1; ; n++) {
     fs.rmSync(path.join(work, 'models'), { recursive: true, force: true });
     fs.cpSync(oldModel, model, { recursive: true });
-    const run = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `inject=${syscall}:signal=SIGKILL:when=${n}`, process.execPath, bin, ...newArgs, '--out', model], { encoding: 'utf8' });
-    // strace re-raises the tracee's fatal signal on itself; any other failure (e.g. no inject support) is a test failure.
+    fs.writeFileSync(counter, '0');
+    const env = { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(preload)}`, VASG_TEST_KILL_AT_RENAME: String(n), VASG_TEST_RENAME_COUNTER: counter };
+    const run = spawnSync(process.execPath, [bin, ...newArgs, '--out', model], { encoding: 'utf8', env });
     const killed = run.signal === 'SIGKILL';
-    assert.ok(killed || run.status === 0, `strace run for rename ${n}: status ${run.status}, ${run.stderr}`);
+    assert.ok(killed || run.status === 0, `run killed at rename ${n}: status ${run.status}, ${run.stderr}`);
+    assert.equal(Number(fs.readFileSync(counter, 'utf8')) >= n, killed, `rename ${n}: the hook counted ${fs.readFileSync(counter, 'utf8')} renames`);
     if (!fs.existsSync(model)) {
       // Killed between the two renames of the swap: the CLI's own load must recover it.
       const evaluated = vasg('evaluate', '--model', model, '--data', path.join(work, 'split'), '--threads', '1', '--json');
@@ -170,7 +185,7 @@ test('SIGKILL at every rename of `vasg train --out EXISTING` (strace fault injec
     seen.set(version, [...(seen.get(version) ?? []), n]);
     if (!killed) break; // n is past the last rename: the run completed
   }
-  t.diagnostic(`${syscall} call after which the directory was each version: ${JSON.stringify(Object.fromEntries(seen))}`);
+  t.diagnostic(`rename before which the process was killed, by the version the directory then held: ${JSON.stringify(Object.fromEntries(seen))}`);
   assert.ok((seen.get('old') ?? []).length >= 3 && (seen.get('new') ?? []).length >= 2, `kills left ${JSON.stringify(Object.fromEntries(seen))}`);
 });
 

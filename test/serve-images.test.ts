@@ -5,6 +5,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +19,7 @@ import { Catalog } from '../src/serve/catalog.js';
 import { buildServer } from '../src/serve/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-serve-images-'));
+const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-serve-images-'));
 let app: FastifyInstance;
 let base = '';
 let pngs: Buffer[] = [];

@@ -5,6 +5,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate, prepareSplit, train } from '../src/index.js';
@@ -12,7 +13,7 @@ import { Catalog } from '../src/serve/catalog.js';
 import { WriteLog } from '../src/serve/write-log.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-persist-'));
+const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-persist-'));
 let featureDim = 0;
 let seed = 0;
 
@@ -138,12 +139,34 @@ function baseItemIds(): string[] {
 /** Starts `vasg serve` on a copy of the base model; resolves with the child and its address. */
 async function serveChild(modelDir: string, args: string[] = [], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [path.join(root, 'bin/vasg.js'), 'serve', '--model', modelDir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  const address = await new Promise<string>((resolve, reject) => {
+  const address = await within(new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => { out += chunk; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
+  }), 60, 'vasg serve to listen').catch((error) => { child.kill('SIGKILL'); throw error; });
   return { child, address };
+}
+
+/** `promise`, or a failure after `seconds`: a stalled child fails the run instead of hanging it. */
+function within<T>(promise: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${seconds} s waiting for ${what}`)), seconds * 1000); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` every 5 ms, failing after `seconds`. */
+async function until(condition: () => boolean, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The child's exit signal and code; fails (and kills it) if it has not exited within `seconds`. */
+function exitOf(child: ReturnType<typeof spawn>, seconds: number, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return within(exited, seconds, what).catch((error) => { child.kill('SIGKILL'); throw error; });
 }
 
 /** Four parallel streams of POST /items until `stop()` says so or the server is gone; the acknowledged ids. */
@@ -177,10 +200,10 @@ for (const renames of [1, 2]) {
   test(`kill -9 in the middle of a compaction while serving (after rename ${renames} of the swap): nothing acknowledged is lost`, async () => {
     const modelDir = freshModel(`compact-killed-${renames}`);
     const { child, address } = await serveChild(modelDir, ['--compact-bytes', '8000'], { VASG_FAULT_AFTER_RENAME: String(renames) });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = exitOf(child, 120, 'the fault hook to kill the server during a compaction');
     const { acknowledged, stop } = writeStreams(address);
-    const signal = await exited;
-    await stop();
+    const { signal } = await exited.finally(stop);
+    await within(stop(), 30, 'the write streams to end');
     assert.equal(signal, 'SIGKILL', 'the fault hook killed the server during a compaction');
     assert.ok(acknowledged.length > 0);
     assert.ok(fs.existsSync(WriteLog.rotatedFile(`${modelDir}.writes.log`)), 'it died with a compaction in progress');
@@ -193,10 +216,26 @@ test('kill -9 during a burst of writes (compacting in the background as it goes)
   const modelDir = freshModel('killed');
   const { child, address } = await serveChild(modelDir, ['--compact-bytes', '20000']);
   const { acknowledged, stop } = writeStreams(address);
-  while (acknowledged.length < 120) await new Promise((resolve) => setTimeout(resolve, 5));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await until(() => acknowledged.length >= 120, 60, '120 acknowledged writes').catch(async (error) => { child.kill('SIGKILL'); await stop(); throw error; });
+  const exited = exitOf(child, 30, 'the server to die of SIGKILL');
   child.kill('SIGKILL');
-  await stop();
+  await within(stop(), 30, 'the write streams to end');
   await exited;
   await assertAllThere(modelDir, acknowledged);
 });
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} stops vasg serve cleanly: it exits 0 and folds the write log into the model directory`, async () => {
+    const modelDir = freshModel(`stopped-${signal}`);
+    const { child, address } = await serveChild(modelDir);
+    const exited = exitOf(child, 60, `vasg serve to stop on ${signal}`);
+    const response = await fetch(`${address}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: `kept-${signal}`, title: 'kept', features: features() }] }) });
+    assert.equal(response.status, 200);
+    assert.ok(fs.statSync(`${modelDir}.writes.log`).size > 0, 'the write is in the log first');
+    child.kill(signal);
+    assert.deepEqual(await exited, { code: 0, signal: null });
+    assert.equal(fs.statSync(`${modelDir}.writes.log`).size, 0, 'compacted on the way out');
+    assert.ok((JSON.parse(fs.readFileSync(path.join(modelDir, 'manifest.json'), 'utf8')).items as string[]).includes(`kept-${signal}`), 'the product is in the model directory itself');
+    await assertAllThere(modelDir, [`kept-${signal}`]);
+  });
+}

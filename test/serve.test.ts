@@ -3,6 +3,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate, prepareSplit, train, VasgModel } from '../src/index.js';
@@ -11,7 +12,7 @@ import { buildServer } from '../src/serve/server.js';
 import type { FastifyInstance } from 'fastify';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vasg-serve-'));
+const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-serve-'));
 const KEY = 'secret';
 let app: FastifyInstance;
 let base = '';
@@ -123,6 +124,16 @@ test('fold-in users, anonymous baskets and analogies', async () => {
   const [u1, u2] = model.parts.userIds;
   const analogy = await call('POST', '/query', { analogy: { product: items[0], from_user: u1, to_user: u2 }, k: 3 });
   assert.equal(analogy.json.results.length, 3);
+  // The analogy is the query X_p1 − X_u1 + X_u2 over the model's own vectors: the same answer as that vector sent as such.
+  const dim = model.config.dim;
+  const row = (m: { data: Float32Array }, i: number) => m.data.subarray(i * dim, (i + 1) * dim);
+  const [p1, x1, x2] = [row(model.parts.items, model.itemIndexOf(items[0])), row(model.parts.users, model.userIndexOf(u1)), row(model.parts.users, model.userIndexOf(u2))];
+  const vector = Array.from(p1, (v, d) => v - x1[d] + x2[d]);
+  const direct = await call('POST', '/query', { vector, k: 3 });
+  assert.deepEqual(analogy.json.results.map((r: { id: string }) => r.id), direct.json.results.map((r: { id: string }) => r.id));
+  for (const [j, r] of analogy.json.results.entries()) assert.ok(Math.abs(r.score - direct.json.results[j].score) < 1e-5);
+  const scores = analogy.json.results.map((r: { score: number }) => r.score);
+  assert.deepEqual(scores, [...scores].sort((a: number, b: number) => b - a), 'best first');
 });
 
 test('users by prefix, a user\'s purchases, the users a product would be recommended to', async () => {

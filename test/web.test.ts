@@ -26,6 +26,9 @@ const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vasg-web-'))
 const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 let app: FastifyInstance;
+/** The same model served with its pictures (vasg serve --images). */
+let picturesApp: FastifyInstance;
+let picturesBase = '';
 let browser: Browser;
 let page: Page;
 let base = '';
@@ -56,12 +59,17 @@ before(async () => {
   model.save(path.join(dir, 'model'));
   app = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { apiKey: KEY, imageFeatures: { name: BUILTIN_COLOR, extractor: colorExtractor() } });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const images = path.join(dir, 'images');
+  fs.mkdirSync(images);
+  dataset.itemIds.forEach((id, i) => fs.writeFileSync(path.join(images, `${id}.png`), pngs[i]));
+  picturesApp = await buildServer(new Catalog(VasgModel.load(path.join(dir, 'model'))), { images });
+  picturesBase = await picturesApp.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   // Nothing may come from anywhere but the server (no CDN); record any attempt and refuse it.
   await page.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(base) || url.startsWith('data:')) return route.continue();
+    if (url.startsWith(base) || url.startsWith(picturesBase) || url.startsWith('data:')) return route.continue();
     outside.push(url);
     return route.abort();
   });
@@ -72,6 +80,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await app?.close();
+  await picturesApp?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -189,6 +198,57 @@ test('the embedding map: the new product is marked; arrow keys and Enter open a 
     return seen.size;
   });
   assert.ok(colours >= 3, `${colours} colours on the map`);
+});
+
+test('with --images: ?user= restores the view, the recommended products\' pictures load, explanations show titles and thumbnails', async () => {
+  const user = model.parts.userIds[1];
+  await page.goto(`${picturesBase}/?user=${user}`);
+  await page.locator('#status').filter({ hasText: `User ${user}:` }).waitFor();
+  assert.deepEqual(await ids('history'), purchasesOf(user));
+  const recs = (await apiJson(`/users/${user}/recommendations?k=10`)).recommendations as Array<{ id: string; because?: string[]; looksLike?: string[] }>;
+  assert.deepEqual(await ids('recommendations'), recs.map((r) => r.id));
+  assert.equal(await page.locator(`#user-list [data-user="${user}"]`).getAttribute('aria-pressed'), 'true');
+  // Every card's picture is the rendered PNG, decoded by the browser (not merely an <img> that exists).
+  await page.waitForFunction(() => {
+    const images = [...document.querySelectorAll<HTMLImageElement>('#recommendations .card > img')];
+    return images.length === 10 && images.every((img) => img.complete && img.naturalWidth === 64);
+  });
+  assert.equal(await page.locator('#recommendations .card > .placeholder').count(), 0);
+  // The first explanation names products by title, each with a loaded thumbnail; the ids are in the tooltips.
+  const explained = recs[0].because ?? recs[0].looksLike ?? [];
+  assert.ok(explained.length > 0);
+  const titles = await Promise.all(explained.map(async (id) => (await apiJson(`/items/${id}`)).title as string));
+  const why = page.locator('#recommendations .card').first().locator('.why');
+  await page.waitForFunction((n) => {
+    const thumbs = [...document.querySelectorAll<HTMLImageElement>('#recommendations li:first-child .why img.thumb')];
+    return thumbs.length === n && thumbs.every((img) => img.complete && img.naturalWidth > 0);
+  }, explained.length);
+  assert.deepEqual(await why.locator('.ref-title').allInnerTexts(), titles);
+  assert.deepEqual(await why.locator('.ref').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('title'))), explained);
+  // Opening a product adds it to the URL; reloading that URL shows the same user and product.
+  const first = recs[0].id;
+  await page.locator(`#recommendations [data-item="${first}"]`).click();
+  await page.locator('#status').filter({ hasText: `similar to ${first}` }).waitFor();
+  assert.equal(new URL(page.url()).search, `?user=${user}&item=${first}`);
+  const similar = await ids('similar');
+  await page.reload();
+  await page.locator('#status').filter({ hasText: `similar to ${first}` }).waitFor();
+  assert.deepEqual(await ids('similar'), similar);
+  assert.deepEqual(await ids('history'), purchasesOf(user));
+  assert.match(await page.title(), new RegExp(`user ${user}: product ${first}`));
+  // Back returns to the user's view alone.
+  await page.goBack();
+  assert.equal(new URL(page.url()).search, `?user=${user}`);
+});
+
+test('?item= alone opens a product\'s nearest products; an unknown id in the URL is reported, not a blank page', async () => {
+  const item = model.parts.itemIds[5];
+  await page.goto(`${picturesBase}/?item=${item}`);
+  await page.locator('#status').filter({ hasText: `similar to ${item}` }).waitFor();
+  assert.deepEqual(await ids('similar'), (await apiJson(`/items/${item}/similar?k=8`)).similar.map((r: { id: string }) => r.id));
+  assert.equal(await page.locator('#similar-note .ref-title').innerText(), (await apiJson(`/items/${item}`)).title);
+  await page.goto(`${picturesBase}/?user=nobody`);
+  await page.locator('#status.error').filter({ hasText: 'unknown user "nobody"' }).waitFor();
 });
 
 test('a screenshot of the whole page is a real PNG; nothing was fetched from outside the server', async () => {

@@ -4,7 +4,9 @@
 import { parseFeatures } from './features.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { user: null, map: null, mapCursor: -1, highlight: null };
+// user/item: the view, mirrored in the URL (?user=U1&item=P1) so it can be shared and reloaded.
+// images: the server serves pictures at /items/:id/image (vasg serve --images). known: products seen so far, by id.
+const state = { user: null, item: null, images: false, known: new Map(), map: null, mapCursor: -1, highlight: null };
 
 /** Calls the API; writes carry the API key when one is entered. Throws the server's error message. */
 async function api(path, { method = 'GET', body } = {}) {
@@ -39,16 +41,68 @@ function element(tag, className, text) {
   return node;
 }
 
-/** A product's picture, or a clear placeholder when it has no image URL or the image does not load. */
-function picture(item) {
-  const placeholder = element('span', 'placeholder', 'no image');
-  if (!item.imageUrl) return placeholder;
-  const img = element('img');
+/**
+ * Where a product's picture may come from, in order: the server's copy (with --images), then its image_url
+ * (with --images only a full URL: a relative one names a file in that folder, already tried).
+ */
+function imageSources(item) {
+  const sources = state.images ? [`/items/${encodeURIComponent(item.id)}/image`] : [];
+  if (item.imageUrl && (!state.images || /^(https?:|data:)/i.test(item.imageUrl))) sources.push(item.imageUrl);
+  return sources;
+}
+
+/** A product's picture, or a clear placeholder when it has none or none of its sources loads. */
+function picture(item, className = '') {
+  const placeholder = element('span', `placeholder ${className}`, className ? '' : 'no image');
+  const sources = imageSources(item);
+  if (sources.length === 0) return placeholder;
+  const img = element('img', className);
   img.alt = '';
   img.loading = 'lazy';
-  img.src = item.imageUrl;
-  img.addEventListener('error', () => img.replaceWith(placeholder));
+  img.src = sources.shift();
+  img.addEventListener('error', () => {
+    if (sources.length) img.src = sources.shift();
+    else img.replaceWith(placeholder);
+  });
   return img;
+}
+
+function remember(items) {
+  for (const item of items) state.known.set(item.id, item);
+}
+
+/** A product's title and picture, from the page's products or, once, from the API. */
+function lookup(id) {
+  const known = state.known.get(id);
+  if (known) return Promise.resolve(known);
+  const pending = api(`/items/${encodeURIComponent(id)}`).catch(() => ({ id }));
+  state.known.set(id, pending);
+  return pending.then((item) => (state.known.set(id, item), item));
+}
+
+/** "because they bought …" / "looks like …" as thumbnails with titles (the ids stay in the tooltip). */
+function explanation(item) {
+  const why = element('span', 'why');
+  const [label, ids] = item.because?.length ? ['because they bought', item.because]
+    : item.looksLike?.length ? ['looks like', item.looksLike] : ['', []];
+  if (!ids.length) return why;
+  why.append(element('span', 'why-label', label));
+  for (const id of ids) {
+    const ref = element('span', 'ref');
+    ref.title = id;
+    ref.append(element('span', 'ref-title', id));
+    why.append(ref);
+    void lookup(id).then((product) => ref.replaceWith(productChip(product)));
+  }
+  return why;
+}
+
+/** A product as a small chip: round thumbnail and title, the id in the tooltip. */
+function productChip(product) {
+  const chip = element('span', 'ref');
+  chip.title = product.id;
+  chip.append(picture(product, 'thumb'), element('span', 'ref-title', product.title || product.id));
+  return chip;
 }
 
 /** A product card: a button that shows the product's similar products. */
@@ -63,9 +117,7 @@ function productCard(item) {
   const meta = [item.category || 'no category', item.id];
   if (item.score !== undefined) meta.push(`score ${item.score.toFixed(3)}`);
   button.append(element('span', 'meta', meta.join(' · ')));
-  const why = item.because?.length ? `because they bought ${item.because.join(', ')}`
-    : item.looksLike?.length ? `looks like ${item.looksLike.join(', ')}` : '';
-  button.append(element('span', 'why', why));
+  button.append(explanation(item));
   button.addEventListener('click', guarded(() => showSimilar(item)));
   const li = element('li');
   li.append(button);
@@ -73,6 +125,7 @@ function productCard(item) {
 }
 
 function renderCards(listId, items) {
+  remember(items);
   $(listId).replaceChildren(...items.map(productCard));
 }
 
@@ -99,28 +152,53 @@ async function searchUsers(prefix) {
   renderUserChips('user-list', users);
 }
 
-async function selectUser(id) {
+async function selectUser(id, record = true) {
   say(`Loading user ${id}…`);
   const [history, recs] = await Promise.all([
     api(`/users/${encodeURIComponent(id)}`),
     api(`/users/${encodeURIComponent(id)}/recommendations?k=10`),
   ]);
   state.user = id;
+  if (record) recordView();
   for (const chip of document.querySelectorAll('[data-user]')) chip.setAttribute('aria-pressed', String(chip.dataset.user === id));
   $('history-note').textContent = `User ${id} bought ${history.purchases.length} product${history.purchases.length === 1 ? '' : 's'}.`;
-  renderCards('history', history.purchases);
+  renderCards('history', history.purchases); // first: the recommendations' "because" names these
   $('recommendations-note').textContent = `Top ${recs.recommendations.length} for ${id}, bought products left out.`;
   renderCards('recommendations', recs.recommendations);
   say(`User ${id}: ${history.purchases.length} purchases, ${recs.recommendations.length} recommendations.`);
 }
 
-async function showSimilar(item) {
+async function showSimilar(item, record = true) {
   const { similar } = await api(`/items/${encodeURIComponent(item.id)}/similar?k=8`);
+  state.item = item.id;
+  if (record) recordView();
   for (const card of document.querySelectorAll('.card')) card.classList.toggle('selected', card.dataset.item === item.id);
-  $('similar-note').textContent = `Nearest to ${item.title || item.id}${item.category ? ` (${item.category})` : ''}:`;
+  $('similar-note').replaceChildren('Nearest to ', productChip(item), item.category ? ` (${item.category}):` : ':');
   renderCards('similar', similar);
-  $('similar-heading').focus();
+  if (record) $('similar-heading').focus();
   say(`${similar.length} products similar to ${item.id}.`);
+}
+
+// --- the view in the URL -----------------------------------------------------------------------------
+
+/** A new history entry for the current view: the address bar can be copied, Back returns to the last view. */
+function recordView() {
+  const params = new URLSearchParams();
+  if (state.user) params.set('user', state.user);
+  if (state.item) params.set('item', state.item);
+  const search = params.size ? `?${params}` : '';
+  if (search !== location.search) history.pushState(null, '', `${location.pathname}${search}`);
+  document.title = ['vasg', state.user && `user ${state.user}`, state.item && `product ${state.item}`].filter(Boolean).join(': ');
+}
+
+/** Shows the view the URL names (on load, and on Back/Forward). */
+async function restoreView() {
+  const params = new URLSearchParams(location.search);
+  const [user, item] = [params.get('user'), params.get('item')];
+  if (user && user !== state.user) await selectUser(user, false);
+  if (item && item !== state.item) await showSimilar(await lookup(item), false);
+  document.title = ['vasg', user && `user ${user}`, item && `product ${item}`].filter(Boolean).join(': ');
+  return Boolean(user || item);
 }
 
 /** The product's features from the form: a features file, or a photo the server turns into features. */
@@ -304,9 +382,13 @@ $('add-form').addEventListener('submit', (event) => {
 $('map').addEventListener('click', onMapClick);
 $('map').addEventListener('keydown', onMapKey);
 
+window.addEventListener('popstate', () => guarded(restoreView)());
+
 guarded(async () => {
   const health = await api('/healthz');
+  state.images = health.images === true;
   if (health.features_model) offerImageUpload(health.features_model);
   await Promise.all([searchUsers(''), loadMap()]);
   say(`Model with ${health.items} products and ${health.users} users. Pick a user.`);
+  await restoreView();
 })();

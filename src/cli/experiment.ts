@@ -14,6 +14,7 @@ import { analysisSection, aucSection, relationsSection, sensitivitySection } fro
 import { addTrainOptions, configFromOptions } from './train.js';
 import { int, kList, oneOf, progressFor } from './options.js';
 import { DEFAULT_KS } from '../eval/topk.js';
+import { provenance } from '../experiments/provenance.js';
 
 const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all'] as const;
 type ExperimentName = (typeof EXPERIMENTS)[number];
@@ -90,7 +91,9 @@ export function experimentCommand(): Command {
     for (const n of names) sections[n] = await runExperiment(n, split, experimentOptions, methods, Boolean(options.out));
     const seconds = (Date.now() - started) / 1000;
     // One experiment: its own JSON (auc's "seconds" per method is kept; "totalSeconds" is the whole command).
-    const json = names.length === 1 ? { seconds, ...(sections[names[0]].json as object), totalSeconds: seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    const results = names.length === 1 ? { seconds, ...(sections[names[0]].json as object), totalSeconds: seconds } : { ...Object.fromEntries(names.map((n) => [n, sections[n].json])), seconds };
+    // The command, date and machine travel with the numbers (docs/results.md is rendered from them).
+    const json = { ...results, provenance: provenance({ dir: options.data, users: split.userIds.length, items: split.itemIds.length, splitSeed: split.summary.seed }) };
     // Only analysis alone trains a single model, whatever --runs says.
     const runs = names.every((n) => n === 'analysis') ? `one model (seed ${config.seed})` : `${options.runs} run(s)`;
     const figureCount = names.reduce((sum, n) => sum + sections[n].figures.size, 0);

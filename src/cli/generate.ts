@@ -3,8 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.js';
-import { renderProductImages } from '../data/images.js';
-import { writeDirectoryAtomic } from '../data/atomic.js';
+import { writeProductImages } from '../data/images.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { int, oneOf, progressFor } from './options.js';
@@ -25,13 +24,7 @@ export function generateCommand(): Command {
         throw new ConfigError(`--images ${options.images} is the --out directory: the data set would replace the images; give the images their own folder`, 'images');
       }
       const { dataset, styles } = generateWithStyles(options.preset, options.seed, progress);
-      if (options.images) {
-        // Checked before rendering: minutes of images are not lost to a folder that cannot be written.
-        checkOutputDirectory(options.images, `${dataset.itemIds[0]}.png`);
-        const images = await renderProductImages(styles, options.seed, progress);
-        writeDirectoryAtomic(options.images, dataset.itemIds.map((id, i) => [`${id}.png`, images[i]]));
-        dataset.items.forEach((meta, i) => (meta.imageUrl = `${dataset.itemIds[i]}.png`));
-      }
+      if (options.images) await writeProductImages(options.images, dataset, styles, options.seed, progress);
       writeDataset(options.out, dataset);
       const summary = {
         out: options.out,

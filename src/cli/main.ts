@@ -1,27 +1,7 @@
-// The `vasg` command line: one subcommand per pipeline stage, plus `demo` that chains them.
-import { Command } from 'commander';
-import { demoCommand } from './demo.js';
-import { embedCommand } from './embed.js';
-import { evaluateCommand } from './evaluate.js';
-import { exportCommand } from './export.js';
-import { experimentCommand } from './experiment.js';
-import { featuresCommand } from './features.js';
-import { generateCommand } from './generate.js';
-import { importCommand } from './import.js';
-import { prepareCommand } from './prepare.js';
-import { recommendCommand } from './recommend.js';
-import { serveCommand } from './serve.js';
-import { trainCommand } from './train.js';
-import { tuneCommand } from './tune.js';
+// The `vasg` command line (the commands are in program.ts): parse, run, report errors as one line on stderr.
+import { buildProgram } from './program.js';
 
-const program = new Command('vasg')
-  .description('Visually Aware Skip-Gram: users and products in one embedding space from purchases and product images, with cold-start products')
-  .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)');
-
-for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), experimentCommand()]) {
-  program.addCommand(command);
-}
+const program = buildProgram();
 
 try {
   await program.parseAsync(process.argv);

@@ -1,10 +1,54 @@
 // `vasg serve`: the HTTP service over a trained model (routes in src/serve/server.ts).
 import { Command, Option } from 'commander';
 import { Catalog, DEFAULT_COMPACT_BYTES } from '../serve/catalog.js';
-import { buildServer } from '../serve/server.js';
+import { buildServer, type ImageFeatures } from '../serve/server.js';
 import { RETRIEVER_KINDS, type RetrieverKind } from '../search/index.js';
 import { BUILTIN_COLOR, createExtractor } from '../features/extractors.js';
 import { imageModelOptions, int } from './options.js';
+import { recordedImages } from './train.js';
+
+/** How long a stop (SIGINT, SIGTERM) waits for requests in flight before closing every connection. */
+const STOP_GRACE_MS = 3000;
+
+export interface ServeSettings {
+  model: string;
+  host: string;
+  port: number;
+  apiKey?: string;
+  index?: RetrieverKind;
+  compactBytes?: number;
+  /** Start over a write log damaged before its last record (see Catalog.open). */
+  repairLog?: boolean;
+  /** Product pictures; default: the folder recorded in the model (vasg train --images). */
+  images?: string;
+  imageFeatures?: ImageFeatures;
+}
+
+/** Opens the model, listens, and resolves `stopped` after SIGINT/SIGTERM has closed everything (shared with `vasg demo --serve`). */
+export async function startServing(settings: ServeSettings): Promise<{ address: string; images?: string; size: number; stopped: Promise<void> }> {
+  const catalog = await Catalog.open(settings.model, { kind: settings.index ?? 'exact', compactBytes: settings.compactBytes ?? DEFAULT_COMPACT_BYTES, repairLog: settings.repairLog ?? false });
+  let app: Awaited<ReturnType<typeof buildServer>>;
+  let address: string;
+  let images: string | undefined;
+  try {
+    images = settings.images ?? recordedImages(catalog.model.info, settings.model);
+    app = await buildServer(catalog, { apiKey: settings.apiKey, imageFeatures: settings.imageFeatures, images });
+    address = await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    await catalog.close(); // releases the directory for another server
+    throw error;
+  }
+  // A clean stop folds the write log into the model directory; a crash leaves it to the next start. Requests in
+  // flight get a grace period; then connections a client still holds open (a browser tab) are cut, or they would keep it running.
+  const stopped = new Promise<void>((resolve, reject) => {
+    const stop = () => {
+      const force = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+      app.close().finally(() => clearTimeout(force)).then(() => catalog.close()).then(() => settings.imageFeatures?.extractor.close()).then(() => resolve(), reject);
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+  });
+  return { address, images, size: catalog.size, stopped };
+}
 
 export function serveCommand(): Command {
   const command = new Command('serve')
@@ -13,6 +57,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .addOption(new Option('--port <n>', 'port (0: any free port)').argParser(int(0, 65535)).default(8080))
     .option('--api-key <key>', 'key that writes (POST /items, PATCH /items/{id}, POST /users/{id}/events) must send as "x-api-key: KEY" or "Authorization: Bearer KEY"')
+    .option('--images <dir>', 'folder of product images, served at /items/:id/image and shown on the page (default: the folder the model was trained with, vasg train --images)')
     .addOption(new Option('--index <kind>', 'nearest-product search').choices([...RETRIEVER_KINDS]).default('exact'))
     .addOption(new Option('--compact-bytes <n>', 'write-log size that starts a compaction into the model directory, in the background').argParser(int(1)).default(DEFAULT_COMPACT_BYTES, '64 MiB'))
     .option('--repair-log', 'start even though the write log is damaged before its last record: keep every intact record, move the damaged bytes to a side file (docs/serving-robustness.md)')
@@ -26,20 +71,12 @@ export function serveCommand(): Command {
       if (!options.apiKey && !isLoopback(options.host)) {
         console.error(`vasg serve: warning: bound to ${options.host} without --api-key: anyone who can reach this address can add products, change availability and fold in users`);
       }
-      const catalog = await Catalog.open(options.model, { kind: options.index as RetrieverKind, compactBytes: options.compactBytes, repairLog: Boolean(options.repairLog) });
-      const app = await buildServer(catalog, { apiKey: options.apiKey, imageFeatures });
-      let address: string;
-      try {
-        address = await app.listen({ host: options.host, port: options.port });
-      } catch (error) {
-        await catalog.close(); // releases the directory for another server
-        throw error;
-      }
-      console.log(`vasg serve: listening on ${address} (${catalog.size} products)`);
-      // A clean stop folds the write log into the model directory; a crash leaves it to the next start.
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => { void app.close().then(() => catalog.close()).then(() => imageFeatures?.extractor.close()); });
-      }
+      const served = await startServing({
+        model: options.model, host: options.host, port: options.port, apiKey: options.apiKey, index: options.index as RetrieverKind,
+        compactBytes: options.compactBytes, repairLog: Boolean(options.repairLog), images: options.images, imageFeatures,
+      });
+      console.log(`vasg serve: listening on ${served.address} (${served.size} products${served.images ? `, images from ${served.images}` : ''})`);
+      await served.stopped;
     });
 }
 

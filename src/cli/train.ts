@@ -1,6 +1,8 @@
 // `vasg train`: prepared split or whole data set → model directory, for VASG (embeddings, encoder, decoder, loss logs) or any
 // other registered method (`--method`, its flags from its option table; see docs/library.md).
+import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { imagesRoot } from '../serve/images.js';
 import { loadTrainingData, type TrainingLayout } from '../data/production.js';
 import { checkOutputDirectory } from '../data/atomic.js';
 import { CONFIG_OPTIONS, paperConfig, resolveConfig, type TrainConfig } from '../model/config.js';
@@ -43,6 +45,7 @@ export function trainCommand(): Command {
         throw new InvalidArgumentError((error as Error).message);
       }
     }))
+    .option('--images <dir>', 'folder of the products\' images: recorded in the model, so "vasg serve" shows them without --images')
     .option('--json', 'print a JSON summary only');
   addTrainOptions(command);
   addBaselineOptions(command);
@@ -51,10 +54,11 @@ export function trainCommand(): Command {
     const methodOptions: object = method.name === 'vasg' ? vasgOptions(command, options) : baselineOptions(command, options, method);
     const progress = progressFor(options);
     checkOutputDirectory(options.out, 'manifest.json');
+    const images = options.images === undefined ? {} : { images: imagesRoot(options.images) };
     const { layout, split } = loadTrainingData(options.data, progress);
     const model = await method.fit(split, methodOptions as Record<string, unknown>, progress);
     const info = model.info as { trainSeconds?: number; trainLog?: unknown; rankingLog?: unknown; encoderLog?: unknown };
-    model.save(options.out, { layout, summary: split.summary, ...info });
+    model.save(options.out, { layout, summary: split.summary, ...info, ...images });
     const s = split.summary;
     const data = { dir: options.data, layout, users: s.users, items: s.items, warmItems: s.warmItems, coldItems: s.coldItems, trainPairs: s.trainPairs, filtered: s.filtered };
     const seconds = info.trainSeconds ?? 0;
@@ -127,4 +131,15 @@ function describeData(d: { dir: string; layout: TrainingLayout; users: number; i
   const what = d.layout === 'dataset' ? 'data set, all interactions, no test set' : 'prepared split';
   const cold = d.layout === 'dataset' ? 'never bought, embedded as cold' : 'cold, held out';
   return `trained on ${d.dir} (${what}): ${d.users} users, ${d.items} products (${d.warmItems} bought, ${d.coldItems} ${cold}), ${d.trainPairs} interactions`;
+}
+
+/**
+ * The images folder a model was trained with (`vasg train --images`, stored as an absolute path in the
+ * manifest's info): the model does not copy the pictures, so a folder moved since is reported and skipped.
+ */
+export function recordedImages(info: Record<string, unknown>, modelDir: string): string | undefined {
+  if (typeof info.images !== 'string') return undefined;
+  if (fs.existsSync(info.images)) return info.images;
+  console.error(`vasg: ${modelDir} was trained with images from ${info.images}, which no longer exists: serving without pictures (pass --images DIR)`);
+  return undefined;
 }

@@ -5,7 +5,9 @@
 // downsampled (anti-aliasing), encoded with sharp.
 import sharp from 'sharp';
 import { Rng } from './random.js';
+import { checkOutputDirectory, writeDirectoryAtomic } from './atomic.js';
 import type { ProductStyles } from './generate.js';
+import type { Dataset } from './types.js';
 import type { Progress } from '../progress.js';
 
 export const IMAGE_SIZE = 64;
@@ -79,4 +81,16 @@ export async function renderProductImages(styles: ProductStyles, seed: number, p
   }
   progress.finish();
   return images;
+}
+
+/**
+ * Renders every product's PNG into `dir` (<item_id>.png, one atomic directory write) and names it in the
+ * data set's image_url, relative to `dir` (as `vasg features --images dir` and `vasg serve --images dir` find it).
+ */
+export async function writeProductImages(dir: string, dataset: Pick<Dataset, 'itemIds' | 'items'>, styles: ProductStyles, seed: number, progress: Progress): Promise<void> {
+  // Checked before rendering: minutes of images are not lost to a folder that cannot be written.
+  checkOutputDirectory(dir, `${dataset.itemIds[0]}.png`);
+  const images = await renderProductImages(styles, seed, progress);
+  writeDirectoryAtomic(dir, dataset.itemIds.map((id, i) => [`${id}.png`, images[i]]));
+  dataset.items.forEach((meta, i) => (meta.imageUrl = `${dataset.itemIds[i]}.png`));
 }

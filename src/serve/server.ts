@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { ConfigError, InputError, UnknownIdError, UnsupportedError } from '../errors.js';
 import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
 import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
+import { imagesRoot, registerImageRoute } from './images.js';
 
 /** The image → features model that lets `POST /items` take images (`vasg serve --features-model`). */
 export interface ImageFeatures {
@@ -29,6 +30,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Folder served at `/` (the web page); default: the package's web/ folder, when it exists. */
   webRoot?: string;
+  /** Folder of product images, served at /items/:id/image (`vasg serve --images`). */
+  images?: string;
 }
 
 const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
@@ -59,6 +62,7 @@ const WRITE: RouteConfig = { write: true };
 
 export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
   if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, catalog.model.parts.featureDim);
+  const images = options.images === undefined ? undefined : imagesRoot(options.images);
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.text).compile(schema));
   const metrics = new Metrics();
@@ -227,9 +231,10 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     return { recommendations: await catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
   });
 
-  app.get('/healthz', { schema: summary('liveness, the model\'s method and capabilities, catalog size, and the features model that turns posted images into features (null: none)') }, async () => ({
-    ok: true, method: catalog.model.method, capabilities: catalog.model.capabilities, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null,
+  app.get('/healthz', { schema: summary('liveness, the model\'s method and capabilities, catalog size, the features model that turns posted images into features (null: none), and whether /items/:id/image serves pictures') }, async () => ({
+    ok: true, method: catalog.model.method, capabilities: catalog.model.capabilities, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null, images: images !== undefined,
   }));
+  if (images) registerImageRoute(app, catalog, images);
 
   app.get('/metrics', { schema: summary('Prometheus metrics') }, async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.type('text/plain; version=0.0.4');
