@@ -1,6 +1,6 @@
 // `vasg evaluate`: VASG against RAND, MostPop, WBOI and (on generated data) the Oracle, with the
-// same split, candidates and AUC code. The model is scored both by cosine (the paper) and by dot
-// product, because cosine discards the embedding norm, which carries popularity.
+// same split, candidates and AUC code. The model is scored as it ranks (with its item bias), and its
+// embeddings both by cosine (the paper) and by dot product, because cosine discards the norm.
 import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { normalizeRows } from '../model/matrix.js';
@@ -14,13 +14,15 @@ export interface AucSummary extends WarmCold {
 }
 
 export interface EvaluationReport {
-  /** The model under its configured scoring. */
+  /** The model as it ranks: its configured scoring plus its item bias (if any). */
   auc: AucSummary;
   /** Leave-one-out top-20 metrics of the model under its configured scoring. */
   'recall@20': WarmCold;
   'ndcg@20': WarmCold;
   scoring: string;
-  /** The model under each scoring rule. */
+  /** Whether `auc` and the top-20 metrics include the model's item bias. */
+  itemBias: boolean;
+  /** The model's embeddings under each scoring rule, without the item bias. */
   byScoring: { cosine: AucSummary; dot: AucSummary };
   baselines: { rand: AucSummary; mostpop: AucSummary; wboi: AucSummary };
   oracle?: AucSummary;
@@ -31,6 +33,7 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
   checkAligned(model, split);
   const { users, items } = model.parts;
   const scorers: FactorScorer[] = [
+    { name: 'VASG', ...model.rankingMatrices() },
     { name: 'VASG (cosine)', users: normalizeRows(users), items: normalizeRows(items) },
     { name: 'VASG (dot)', users, items },
     randScorer(split, options.seed),
@@ -47,13 +50,14 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
   }
   options.progress.finish();
   const summary = (r: AucResult): AucSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined });
-  const [cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
-  const own = results[model.config.scoring === 'cosine' ? 0 : 1];
+  const [ranking, cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
+  const own = results[0];
   return {
-    auc: model.config.scoring === 'cosine' ? cosine : dot,
+    auc: ranking,
     'recall@20': own.recallAt20,
     'ndcg@20': own.ndcgAt20,
     scoring: model.config.scoring,
+    itemBias: model.parts.itemBias !== undefined,
     byScoring: { cosine, dot },
     baselines: { rand, mostpop, wboi },
     ...(truth ? { oracle: truth } : {}),
@@ -72,7 +76,8 @@ function checkAligned(model: VasgModel, split: Split): void {
 /** A fixed-width text table of an evaluation report. */
 export function formatReport(report: EvaluationReport): string {
   const rows: Array<[string, AucSummary]> = [
-    [`VASG (${report.scoring})`, report.auc],
+    [`VASG (${report.scoring}${report.itemBias ? ' + item bias' : ''})`, report.auc],
+    ...(report.itemBias ? [[`VASG (${report.scoring}, no bias)`, report.byScoring[report.scoring as 'cosine' | 'dot']] as [string, AucSummary]] : []),
     [`VASG (${report.scoring === 'cosine' ? 'dot' : 'cosine'})`, report.scoring === 'cosine' ? report.byScoring.dot : report.byScoring.cosine],
     ['RAND', report.baselines.rand],
     ['MostPop', report.baselines.mostpop],

@@ -53,9 +53,9 @@ export function trainedModel(split: Split, config: TrainConfig, progress: Progre
   return model;
 }
 
-/** The model's own ranking (cosine or dot, as configured) as factors. */
+/** The model's own ranking (cosine or dot, as configured, with its item bias) as factors. */
 export async function vasgScorer(split: Split, config: TrainConfig, progress: Progress, name: string): Promise<FactorScorer> {
-  const { users, items } = (await trainedModel(split, config, progress)).scoringMatrices();
+  const { users, items } = (await trainedModel(split, config, progress)).rankingMatrices();
   return { name, users, items };
 }
 

@@ -62,6 +62,12 @@ export interface TrainConfig {
   encoderNoise: number;
   /** How users and products are compared: cosine (paper) or dot product (keeps the norm, which carries popularity). */
   scoring: Scoring;
+  /** Item bias added to every score (model/item-bias.ts): β·ln(1 + training purchases) for warm products (0 = none). */
+  itemBias: number;
+  /** Cold products get the bias of the warm product at this quantile of purchases… */
+  coldPopularity: number;
+  /** …plus this offset (score units). */
+  coldOffset: number;
   threads: number;
   seed: number;
 }
@@ -163,6 +169,11 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('calibrateCold', '--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors', true, onOff),
   option('encoderNoise', '--encoder-noise <sd>', 'Gaussian noise on encoder input features', 0.05, number(0, 100)),
   option('scoring', '--scoring <rule>', 'rank by cosine (the paper\'s rule; puts cold products on an equal footing) or dot product (the norm adds popularity)', 'cosine', oneOf<Scoring>('cosine', 'dot')),
+  option('itemBias', '--item-bias <w>', 'popularity in the ranking: add w·ln(1 + training purchases) to every user\'s score of a warm product (0 = none, the paper\'s model)',
+    0.15, number(0, 10)),
+  option('coldPopularity', '--cold-popularity <q>', 'a cold product\'s bias is that of the warm product at this quantile of purchases (0 = the least bought, 1 = the most)',
+    0.99, number(0, 1)),
+  option('coldOffset', '--cold-offset <x>', 'added to every cold product\'s bias (score units; with --item-bias 0 alone lifts new products)', 0, number(-10, 10)),
   option('threads', '--threads <n>', 'worker threads, one per core unless set', defaultThreads(), integer(1, 256)),
   option('seed', '--seed <n>', 'random seed', 1, integer(0, 2 ** 31 - 1)),
 ];
@@ -177,6 +188,8 @@ export const paperConfig: Partial<TrainConfig> = {
   negatives: 0,
   scoring: 'cosine',
   encoderObjective: 'autoencoder',
+  itemBias: 0,
+  coldOffset: 0,
 };
 
 /** Returns a full, validated config; throws naming the first bad field. */

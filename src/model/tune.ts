@@ -93,7 +93,7 @@ export async function tune(split: Split, options: TuneOptions, progress: Progres
     const config = resolveConfig({ ...defaults, ...settings });
     const started = Date.now();
     const { model } = await trainVasg(validation, config, silentProgress);
-    const { users, items } = model.scoringMatrices();
+    const { users, items } = model.rankingMatrices();
     const r = await evaluateAuc({ name: 'VASG', users, items }, validation, options.threads);
     trials.push({ settings, warm: r.warm, cold: r.cold, combined: r.combined, seconds: (Date.now() - started) / 1000 });
     const best = Math.max(...trials.map((x) => x.combined));
