@@ -6,10 +6,11 @@
 // trains on it, picks the item-bias weights that maximise its "all" Recall@20, and scores the test model with
 // them: nothing is tuned on the test pairs. --baselines adds BPR-MF, WBOI and VBPR (+ visual only) rows.
 // A stand-in for the shared top-k metric module of issue 16 §1 until that lands; docs/topk-modelling.md uses it.
+import { configOverrides, flag as flagOf } from './args.js';
 import { loadSplit } from '../src/data/split.js';
 import type { Matrix, Split } from '../src/data/types.js';
 import { validationSplit } from '../src/model/tune.js';
-import { resolveConfig, type TrainConfig } from '../src/model/config.js';
+import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
 import { seenLists } from '../src/model/vasg-model.js';
 import { evaluateAuc, TOP_K, type FactorScorer } from '../src/eval/auc.js';
@@ -24,18 +25,7 @@ import type { VasgModel } from '../src/model/vasg-model.js';
 
 const USAGE = 'usage: topk-probe.js --data SPLIT [--seed N] [--threads N] [--baselines] [--tune] [configKey=value …]';
 
-function flag(name: string): string | undefined {
-  const k = process.argv.indexOf(name);
-  if (k < 0) return undefined;
-  if (k + 1 >= process.argv.length) throw new Error(`${USAGE} (${name} needs a value)`);
-  return process.argv[k + 1];
-}
-
-function overrides(): Partial<TrainConfig> {
-  const pairs = process.argv.slice(2).filter((a) => /^[a-zA-Z]+=/.test(a)).map((a) => a.split('=', 2));
-  const value = (v: string) => (v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v);
-  return Object.fromEntries(pairs.map(([k, v]) => [k, value(v)])) as Partial<TrainConfig>;
-}
+const flag = (name: string) => flagOf(USAGE, name);
 
 export interface TopkReport {
   recall: { warm: number; cold: number; all: number };
@@ -124,8 +114,8 @@ if (!data) throw new Error(USAGE);
 const threads = Number(flag('--threads') ?? 1);
 const split = loadSplit(data);
 const seed = Number(flag('--seed') ?? split.summary.seed);
-const config = resolveConfig({ threads, ...overrides(), seed });
-const label = Object.entries(overrides()).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults';
+const config = resolveConfig({ threads, ...configOverrides(), seed });
+const label = Object.entries(configOverrides()).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults';
 
 if (process.argv.includes('--baselines')) {
   print(data, seed, 'WBOI', await topkReport(wboiScorer(split), split, threads));
