@@ -210,7 +210,8 @@ export class Catalog {
   }
 
   constructor(readonly model: VasgModel, kind: RetrieverKind = 'exact') {
-    this.retriever = createRetriever(kind, model.scoringMatrices().items);
+    // Ranking rows: the scoring vectors plus the item bias as one more column (when the model has one).
+    this.retriever = createRetriever(kind, model.rankingMatrices().items);
     this.available = new Uint8Array(model.parts.itemIds.length).fill(1);
   }
 
@@ -237,8 +238,7 @@ export class Catalog {
   /** Nearest products that can be sold: unavailable ones are skipped inside the search, as in recommendations. */
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
-    const query = this.retriever.vector(i);
-    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
+    const result = await this.retriever.search(this.itemQuery(i), k, { exclude: Int32Array.of(i), allow: this.catalogMasks().available });
     return this.decorate(result.rows, result.scores, []);
   }
 
@@ -247,7 +247,7 @@ export class Catalog {
     let vector = input.vector;
     if (input.features) vector = (await this.model.embedFeatures(matrixOf([input.features], 'features'))).data;
     if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
-    return this.answer(vector, [], k, options);
+    return this.answer(vector, [], k, options, false);
   }
 
   /** The paper's analogy X_p1 − X_u1 + X_u2 as an embedding-space vector. */
@@ -282,7 +282,7 @@ export class Catalog {
     for (let u = 0; u + 1 < seenIndptr.length; u++) {
       for (let j = seenIndptr[u]; j < seenIndptr[u + 1]; j++) if (seenIndices[j] === i) buyers.push(u);
     }
-    const result = await this.userRetriever.search(this.retriever.vector(i), k, { exclude: Int32Array.from(buyers) });
+    const result = await this.userRetriever.search(this.embedding(i), k, { exclude: Int32Array.from(buyers) });
     return Array.from(result.rows, (u, j) => ({ id: this.model.parts.userIds[u], score: result.scores[j] }));
   }
 
@@ -306,7 +306,7 @@ export class Catalog {
     const users = evenSample(userIds.length, limit);
     const dim = this.model.config.dim;
     const data = new Float32Array((items.length + users.length) * dim);
-    items.forEach((row, j) => data.set(this.retriever.vector(row), j * dim));
+    items.forEach((row, j) => data.set(this.embedding(row), j * dim));
     const userVectors = this.model.scoringMatrices().users.data;
     users.forEach((u, j) => data.set(userVectors.subarray(u * dim, (u + 1) * dim), (items.length + j) * dim));
     const { coords, explained } = pca2(data, dim);
@@ -347,7 +347,7 @@ export class Catalog {
     const order = rows.map((row, j) => [row, j]).sort((a, b) => a[0] - b[0]);
     for (const [row] of order) {
       this.available[row] = 1;
-      this.retriever.upsert(row, this.scored(this.rawItem(row)));
+      this.retriever.upsert(row, this.withBias(this.scored(this.rawItem(row)), this.model.parts.itemBias?.[row]));
     }
     return rows;
   }
@@ -358,9 +358,10 @@ export class Catalog {
     this.folded.set(userId, { items: Array.from(new Set([...known, ...rows])) });
   }
 
-  private async answer(query: Float32Array, bought: number[], k: number, options: RecommendOptions): Promise<ServedItem[]> {
+  /** Top-k for an embedding-space query; `biased`: ranked as a user's list (with the item bias), else by the embedding alone. */
+  private async answer(query: Float32Array, bought: number[], k: number, options: RecommendOptions, biased = true): Promise<ServedItem[]> {
     const exclude = Int32Array.from([...bought, ...this.rowsOf(options.exclude ?? [], 'exclude', true)]);
-    const result = await this.retriever.search(this.scored(query), k, { exclude, allow: this.allowMask(options) });
+    const result = await this.retriever.search(this.withBias(this.scored(query), biased ? 1 : 0), k, { exclude, allow: this.allowMask(options) });
     return this.decorate(result.rows, result.scores, bought);
   }
 
@@ -393,7 +394,7 @@ export class Catalog {
   private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
     const { warm } = this.catalogMasks();
     const { itemIds, cold } = this.model.parts;
-    const boughtVectors = bought.map((row) => this.retriever.vector(row)); // once per request, not per result
+    const boughtVectors = bought.map((row) => this.embedding(row)); // once per request, not per result
     // The cold products' searches go out together, so the exact retriever answers them in one batch.
     return Promise.all(Array.from(rows, async (row, j) => {
       const { title, category, imageUrl } = this.model.itemMeta(row);
@@ -401,7 +402,7 @@ export class Catalog {
       if (served.cold) {
         served.looksLike = await this.nearestWarm(row, warm);
       } else if (bought.length > 0) {
-        served.because = nearestOf(this.retriever.vector(row), boughtVectors, 3).map((b) => itemIds[bought[b]]);
+        served.because = nearestOf(this.embedding(row), boughtVectors, 3).map((b) => itemIds[bought[b]]);
       }
       return served;
     }));
@@ -412,7 +413,7 @@ export class Catalog {
     const known = this.looksLike.get(row);
     if (known) return known;
     const writes = this.productWrites;
-    const near = await this.retriever.search(this.retriever.vector(row), 2, { exclude: Int32Array.of(row), allow: warm });
+    const near = await this.retriever.search(this.itemQuery(row), 2, { exclude: Int32Array.of(row), allow: warm });
     const ids = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
     if (writes === this.productWrites) this.looksLike.set(row, ids);
     return ids;
@@ -449,6 +450,26 @@ export class Catalog {
   private rawItem(row: number): Float32Array {
     const dim = this.model.config.dim;
     return this.model.parts.items.data.subarray(row * dim, (row + 1) * dim);
+  }
+
+  /** Product `row`'s vector in the embedding space (the retriever's row without the bias column). */
+  private embedding(row: number): Float32Array {
+    const vector = this.retriever.vector(row);
+    return this.model.parts.itemBias ? vector.subarray(0, this.model.config.dim) : vector;
+  }
+
+  /** Product `row` as a query for its neighbours: its embedding, with 0 in the bias column (no popularity in similarity). */
+  private itemQuery(row: number): Float32Array {
+    return this.withBias(this.embedding(row), 0);
+  }
+
+  /** A scoring vector with `last` appended when the retriever has the bias column (users 1, products b_i, item queries 0). */
+  private withBias(vector: Float32Array, last = 0): Float32Array {
+    if (!this.model.parts.itemBias) return vector;
+    const out = new Float32Array(vector.length + 1);
+    out.set(vector);
+    out[vector.length] = last;
+    return out;
   }
 
   /** A vector as the retriever scores it (normalised under cosine scoring). */
