@@ -85,8 +85,9 @@ export function formatReport(report: EvaluationReport): string {
   ];
   if (report.oracle) rows.push(['Oracle (ceiling)', report.oracle]);
   const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(4));
-  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined`,
-    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}`)];
+  const width = Math.max(18, ...rows.map(([name]) => name.length));
+  const lines = [`${'method'.padEnd(width)} warm AUC  cold AUC  combined`,
+    ...rows.map(([name, r]) => `${name.padEnd(width)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}`)];
   const top = (m: WarmCold) => `${f(m.warm)} warm, ${f(m.cold)} cold`;
   lines.push(`VASG Recall@20: ${top(report['recall@20'])};  NDCG@20: ${top(report['ndcg@20'])}`);
   lines.push(`test pairs: ${report.pairs.warm} warm, ${report.pairs.cold} cold`);
