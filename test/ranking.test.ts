@@ -3,11 +3,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/data/random.js';
-import type { Matrix } from '../src/data/types.js';
-import { rankingStep, type RankingState } from '../src/model/rank.js';
+import type { Matrix, Split } from '../src/data/types.js';
+import { hardestNegatives, rankingStep, type RankingState } from '../src/model/rank.js';
 import { standardize, VisualProjection } from '../src/model/visual.js';
 import { rankingMetrics } from '../src/eval/auc.js';
-import type { BprBatch } from '../src/core/bpr-sampling.js';
+import { BprSampler, type BprBatch } from '../src/core/bpr-sampling.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { prepareTimeSplit } from '../src/data/time-split.js';
@@ -109,6 +109,29 @@ test('the visual term steps E along −f̃ᵀΔ and folds its standardisation in
   const network = projection.toNetwork(standardization, 1);
   const direct = network.forward(raw.data, 7, false);
   for (let k = 0; k < projected.length; k++) assert.ok(Math.abs(direct[k] - projected[k]) < 1e-4, `row ${Math.floor(k / dim)}`);
+});
+
+test('dynamic negative sampling keeps the highest-scoring of the k draws (the visual term included)', () => {
+  // One user who bought product 0 of four warm products; scores X_u·(a_j + E·f̃_j) = 1, 2, 5 for j = 1, 2, 3
+  // from the free parts alone, but product 2's visual term lifts it to 2 + 4 = 6.
+  const split = {
+    userIds: ['u'], itemIds: ['a', 'b', 'c', 'd'], warm: Uint8Array.of(1, 1, 1, 1),
+    train: { users: Int32Array.of(0), items: Int32Array.of(0), ratings: Float32Array.of(1), timestamps: Float64Array.of(NaN) },
+  } as unknown as Split;
+  const sampler = new BprSampler(split);
+  const state: RankingState = {
+    dim: 1, users: Float32Array.of(1), free: Float32Array.of(0, 1, 2, 5), row: Int32Array.of(0, 1, 2, 3), features: null, weights: null,
+  };
+  const batch = () => ({ users: Int32Array.of(0, 0), pos: Int32Array.of(0, 0), neg: Int32Array.of(1, 1), size: 2 });
+  const plain = batch();
+  hardestNegatives(state, new Float32Array(0), sampler, new Rng(1), plain, 1);
+  assert.deepEqual(Array.from(plain.neg), [1, 1], 'k = 1 keeps the uniform draw');
+  const hard = batch();
+  hardestNegatives(state, new Float32Array(0), sampler, new Rng(1), hard, 40);
+  assert.deepEqual(Array.from(hard.neg), [3, 3]);
+  const withVisual = batch();
+  hardestNegatives(state, Float32Array.of(0, 0, 4, 0), sampler, new Rng(1), withVisual, 40);
+  assert.deepEqual(Array.from(withVisual.neg), [2, 2]);
 });
 
 test('Recall@20, NDCG@20 and combined AUC on a hand-computed case', () => {

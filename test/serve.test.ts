@@ -60,6 +60,15 @@ test('recommendations: k unseen products with metadata and explanations; filters
     assert.equal(typeof r.category, 'string');
     assert.ok(r.cold ? r.looksLike.length > 0 : r.because.length > 0 && r.because.every((id: string) => seen.has(id)));
   }
+  // The server ranks as the library does (cosine plus the item bias of the default model), and its similar
+  // products are the library's (embedding only: no bias).
+  assert.ok(model.parts.itemBias, 'the default model carries an item bias');
+  const library = await model.recommend(user, 5);
+  assert.deepEqual(json.recommendations.map((r: { id: string }) => r.id), library.map((r) => r.itemId));
+  json.recommendations.forEach((r: { score: number }, j: number) => assert.ok(Math.abs(r.score - library[j].score) < 1e-5));
+  const anchor = model.parts.itemIds[1];
+  const similar = (await call('GET', `/items/${anchor}/similar?k=4`)).json.similar.map((r: { id: string }) => r.id);
+  assert.deepEqual(similar, (await model.similarItems(anchor, 4)).map((r) => r.itemId));
   // Excluding the top 3 still returns 5, none of them excluded.
   const top = json.recommendations.slice(0, 3).map((r: { id: string }) => r.id);
   const excluded = await call('GET', `/users/${user}/recommendations?k=5&${top.map((id: string) => `exclude=${id}`).join('&')}`);

@@ -1,6 +1,6 @@
 // `vasg evaluate`: VASG against RAND, MostPop, WBOI and (on generated data) the Oracle, with the
-// same split, candidates and AUC code. The model is scored both by cosine (the paper) and by dot
-// product, because cosine discards the embedding norm, which carries popularity.
+// same split, candidates and AUC code. The model is scored as it ranks (with its item bias), and its
+// embeddings both by cosine (the paper) and by dot product, because cosine discards the norm.
 import type { Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import { normalizeRows } from '../model/matrix.js';
@@ -17,11 +17,13 @@ export interface AucSummary extends WarmCold {
 /** A method's AUC and its top-k metrics (`recall@K`/`ndcg@K` per K asked, list metrics at 20). */
 export type MethodSummary = AucSummary & TopKMetrics;
 
-/** The model under its configured scoring (`auc` and, at the top level, its top-k metrics), and every row of the table. */
+/** The model as it ranks (`auc` and, at the top level, its top-k metrics: configured scoring plus its item bias, if any), and every row of the table. */
 export type EvaluationReport = TopKMetrics & {
   auc: AucSummary;
   scoring: string;
-  /** The model under each scoring rule. */
+  /** Whether `auc` and the top-k metrics include the model's item bias. */
+  itemBias: boolean;
+  /** The model's embeddings under each scoring rule, without the item bias. */
   byScoring: { cosine: MethodSummary; dot: MethodSummary };
   baselines: { rand: MethodSummary; mostpop: MethodSummary; wboi: MethodSummary };
   oracle?: MethodSummary;
@@ -32,6 +34,7 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
   checkAligned(model, split);
   const { users, items } = model.parts;
   const scorers: FactorScorer[] = [
+    { name: 'VASG', ...model.rankingMatrices() },
     { name: 'VASG (cosine)', users: normalizeRows(users), items: normalizeRows(items) },
     { name: 'VASG (dot)', users, items },
     randScorer(split, options.seed),
@@ -48,12 +51,13 @@ export async function evaluateModel(model: VasgModel, split: Split, options: { t
   }
   options.progress.finish();
   const summary = (r: EvaluationResult): MethodSummary => ({ warm: r.warm, cold: r.cold, combined: r.combined, ...r.topK });
-  const [cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
-  const own = results[model.config.scoring === 'cosine' ? 0 : 1];
+  const [, cosine, dot, rand, mostpop, wboi, truth] = results.map(summary);
+  const own = results[0];
   return {
     auc: { warm: own.warm, cold: own.cold, combined: own.combined },
     ...own.topK,
     scoring: model.config.scoring,
+    itemBias: model.parts.itemBias !== undefined,
     byScoring: { cosine, dot },
     baselines: { rand, mostpop, wboi },
     ...(truth ? { oracle: truth } : {}),
@@ -72,7 +76,8 @@ function checkAligned(model: VasgModel, split: Split): void {
 /** A fixed-width text table of an evaluation report. */
 export function formatReport(report: EvaluationReport): string {
   const rows: Array<[string, AucSummary & Partial<TopKMetrics>]> = [
-    [`VASG (${report.scoring})`, { ...report.auc, ...report }],
+    [`VASG (${report.scoring}${report.itemBias ? ' + item bias' : ''})`, { ...report.auc, ...report }],
+    ...(report.itemBias ? [[`VASG (${report.scoring}, no bias)`, report.byScoring[report.scoring as 'cosine' | 'dot']] as [string, MethodSummary]] : []),
     [`VASG (${report.scoring === 'cosine' ? 'dot' : 'cosine'})`, report.scoring === 'cosine' ? report.byScoring.dot : report.byScoring.cosine],
     ['RAND', report.baselines.rand],
     ['MostPop', report.baselines.mostpop],
@@ -80,9 +85,10 @@ export function formatReport(report: EvaluationReport): string {
   ];
   if (report.oracle) rows.push(['Oracle (ceiling)', report.oracle]);
   const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(4));
+  const width = Math.max(18, ...rows.map(([name]) => name.length));
   const recall = (r: Partial<TopKMetrics>) => (r['recall@20'] ? `    ${f(r['recall@20'].all)}` : '');
-  const lines = [`${'method'.padEnd(18)} warm AUC  cold AUC  combined${report['recall@20'] ? '  Recall@20 all' : ''}`,
-    ...rows.map(([name, r]) => `${name.padEnd(18)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}${recall(r)}`)];
+  const lines = [`${'method'.padEnd(width)} warm AUC  cold AUC  combined${report['recall@20'] ? '  Recall@20 all' : ''}`,
+    ...rows.map(([name, r]) => `${name.padEnd(width)} ${f(r.warm)}    ${f(r.cold)}    ${f(r.combined)}${recall(r)}`)];
   const top = (m: WarmColdAll) => `${f(m.all)} all, ${f(m.warm)} warm, ${f(m.cold)} cold`;
   for (const key of Object.keys(report).filter(isRankKey)) {
     lines.push(`VASG ${key.replace('recall', 'Recall').replace('ndcg', 'NDCG')}: ${top(report[key])}`);

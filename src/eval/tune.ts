@@ -111,7 +111,7 @@ export async function tune(split: Split, options: TuneOptions, progress: Progres
     const config = resolveConfig({ ...defaults, ...settings });
     const started = Date.now();
     const { model } = await trainVasg(validation, config, silentProgress);
-    const { users, items } = model.scoringMatrices();
+    const { users, items } = model.rankingMatrices();
     const r = await evaluateAuc({ name: 'VASG', users, items }, validation, options.threads, [20]);
     const recall = r.topK['recall@20'].all;
     const ndcg = r.topK['ndcg@20'].all;

@@ -53,9 +53,9 @@ export interface Method {
   scorers(split: Split, seed: number, options: ExperimentOptions): Promise<FactorScorer[]>;
 }
 
-/** The model's own ranking (cosine or dot, as configured) as factors. */
+/** The model's own ranking (cosine or dot, as configured, with its item bias) as factors. */
 export async function vasgScorer(split: Split, config: TrainConfig, progress: Progress, name: string): Promise<FactorScorer> {
-  const { users, items } = (await trainedModel(split, config, progress)).scoringMatrices();
+  const { users, items } = (await trainedModel(split, config, progress)).rankingMatrices();
   return { name, users, items };
 }
 
@@ -84,7 +84,7 @@ const vasgConfig = (o: ExperimentOptions, seed: number, extra: Partial<TrainConf
   resolveConfig({ ...o.config, threads: o.threads, seed, ...extra });
 
 /**
- * A registered method's row: its model's own scores (scoringMatrices), fitted with the run's seed and threads.
+ * A registered method's row: its model's own ranking scores (rankingMatrices: VASG's item bias included), fitted with the run's seed and threads.
  * VASG's training settings come from the experiment's config, and its model is shared with the other experiments.
  */
 function registryRow(method: RegisteredMethod): Method {
@@ -95,7 +95,7 @@ function registryRow(method: RegisteredMethod): Method {
       const model = method.name === 'vasg'
         ? await trainedModel(split, vasgConfig(o, seed), o.progress)
         : await method.fit(split, optionsFor(method, { seed, threads: o.threads }), o.progress);
-      const scorer = { name: method.label, ...model.scoringMatrices() };
+      const scorer = { name: method.label, ...model.rankingMatrices() };
       return method.name === 'vbpr' ? [scorer, vbprVisualOnly(scorer, model)] : [scorer];
     },
   };

@@ -48,6 +48,8 @@ export interface TrainConfig {
   rankEpochs: number;
   rankLr: number;
   rankReg: number;
+  /** Negatives drawn per BPR triple; the highest-scoring one is trained on (1 = uniform BPR). */
+  rankNegatives: number;
   /** Pre-train an autoencoder on image features (encoderSteps steps) and start product vectors and decoder from it. */
   pretrain: boolean;
   /**
@@ -65,6 +67,12 @@ export interface TrainConfig {
   encoderNoise: number;
   /** How users and products are compared: cosine (paper) or dot product (keeps the norm, which carries popularity). */
   scoring: Scoring;
+  /** Item bias added to every score (model/item-bias.ts): β·ln(1 + training purchases) for warm products (0 = none). */
+  itemBias: number;
+  /** Cold products get the bias of the warm product at this quantile of purchases… */
+  coldPopularity: number;
+  /** …plus this offset (score units). */
+  coldOffset: number;
   threads: number;
   seed: number;
 }
@@ -102,6 +110,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('rankEpochs', '--rank-epochs <n>', 'BPR epochs of ranking refinement after the joint stage (0 = none, the paper\'s model)', 30, integer(0, 10000)),
   option('rankLr', '--rank-lr <x>', 'SGD learning rate of the ranking refinement', 0.05, number(1e-8, 10)),
   option('rankReg', '--rank-reg <x>', 'L2 weight of the ranking refinement, per touched vector', 0.03, number(0, 100)),
+  option('rankNegatives', '--rank-negatives <k>', 'ranking refinement trains on the highest-scoring of k uniform negatives (1 = plain BPR)', 1, integer(1, 1000)),
   option('encoderObjective', '--encoder-objective <name>', 'joint: M is the visual term\'s E (default); regress: an MLP M(f) ≈ warm embeddings; ' +
     'autoencoder: the paper\'s f → M(f) → frozen M⁻¹ (default with --no-visual: regress)', 'joint', oneOf<EncoderObjective>('joint', 'autoencoder', 'regress')),
   option('encoderSteps', '--encoder-steps <n>', 'encoder training steps (minibatches of --batch-size warm products)', 1000, integer(0, 10_000_000)),
@@ -109,6 +118,11 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('calibrateCold', '--no-calibrate-cold', 'do not map encoder outputs onto the mean/spread of the warm vectors', true, onOff),
   option('encoderNoise', '--encoder-noise <sd>', 'Gaussian noise on encoder input features', 0.05, number(0, 100)),
   option('scoring', '--scoring <rule>', 'rank by cosine (the paper\'s rule; puts cold products on an equal footing) or dot product (the norm adds popularity)', 'cosine', oneOf<Scoring>('cosine', 'dot')),
+  option('itemBias', '--item-bias <w>', 'popularity in the ranking: add w·ln(1 + training purchases) to every user\'s score of a warm product (0 = none, the paper\'s model)',
+    0.15, number(0, 10)),
+  option('coldPopularity', '--cold-popularity <q>', 'a cold product\'s bias is that of the warm product at this quantile of purchases (0 = the least bought, 1 = the most)',
+    0.99, number(0, 1)),
+  option('coldOffset', '--cold-offset <x>', 'added to every cold product\'s bias (score units; with --item-bias 0 alone lifts new products)', 0, number(-10, 10)),
   threadsOption<TrainConfig>(),
   seedOption<TrainConfig>(),
 ];
@@ -123,6 +137,8 @@ export const paperConfig: Partial<TrainConfig> = {
   negatives: 0,
   scoring: 'cosine',
   encoderObjective: 'autoencoder',
+  itemBias: 0,
+  coldOffset: 0,
 };
 
 /** Returns a full, validated config; throws naming the first bad field. */

@@ -98,6 +98,35 @@ export function rankingStep(state: RankingState, batch: BprBatch, lr: number, re
 }
 
 /**
+ * Dynamic negative sampling (Zhang et al. 2013): each triple's negative becomes the highest-scoring of `k`
+ * uniform draws, so the updates go to the products that crowd the top of the user's list, as WARP's do. Scores
+ * use the free parts and E·f̃ as of the epoch's start (`visualTerm`; empty without the visual term).
+ */
+export function hardestNegatives(state: RankingState, visualTerm: Float32Array, sampler: BprSampler, rng: Rng, batch: BprBatch, k: number): void {
+  const { dim, users, free, row } = state;
+  const score = (u: number, item: number) => {
+    const i = row[item] * dim;
+    let x = 0;
+    for (let d = 0; d < dim; d++) x += users[u + d] * (free[i + d] + (visualTerm.length > 0 ? visualTerm[i + d] : 0));
+    return x;
+  };
+  for (let b = 0; b < batch.size; b++) {
+    const u = batch.users[b] * dim;
+    let best = batch.neg[b];
+    let bestScore = score(u, best);
+    for (let t = 1; t < k; t++) {
+      const j = sampler.negative(rng, batch.users[b]);
+      const x = score(u, j);
+      if (x > bestScore) {
+        best = j;
+        bestScore = x;
+      }
+    }
+    batch.neg[b] = best;
+  }
+}
+
+/**
  * Runs `config.rankEpochs` BPR epochs in place on the graph's node vectors (users, then warm products
  * holding a_p + E·f̃_p) and on E. Negatives are uniform over warm products the user did not buy.
  */
@@ -124,11 +153,14 @@ export function refineForRanking(split: Split, graph: BipartiteGraph, vectors: F
   const rng = new Rng(config.seed + 53);
   const scratch = scratchFor(state, BATCH);
   const log: RankingLog = [];
+  const epochVisual = new Float32Array(visual && config.rankNegatives > 1 ? products.length : 0);
   for (let epoch = 0; epoch < config.rankEpochs; epoch++) {
     progress.start(`ranking ${epoch + 1}/${config.rankEpochs}`, sampler.pairUsers.length);
     let loss = 0;
     let done = 0;
+    if (epochVisual.length > 0) visual!.project(epochVisual);
     for (const batch of sampler.epoch(rng, BATCH)) {
+      if (config.rankNegatives > 1) hardestNegatives(state, epochVisual, sampler, rng, batch, config.rankNegatives);
       loss += rankingStep(state, batch, config.rankLr, config.rankReg, scratch);
       progress.update((done += batch.size));
     }

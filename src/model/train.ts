@@ -20,6 +20,7 @@ import { encode, pretrainAutoencoder, trainEncoder, type Encoder } from './encod
 import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
+import { coldBias, itemBiases, itemPopularity } from './item-bias.js';
 
 /** One line of the per-epoch training log. */
 export interface EpochLog {
@@ -182,8 +183,17 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress)
     decoder,
     featureDim: features.cols,
     meta: split.items.map((m) => ({ ...m })),
+    ...biasOf(split, config),
   });
   return { model, log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The item bias of config.itemBias / coldPopularity / coldOffset on this split's training purchases; none when all are zero. */
+function biasOf(split: Split, config: TrainConfig): { itemBias?: Float32Array; coldBias?: number } {
+  if (config.itemBias === 0 && config.coldOffset === 0) return {};
+  const weights = { popularityWeight: config.itemBias, coldQuantile: config.coldPopularity, coldOffset: config.coldOffset };
+  const popularity = itemPopularity(split.train, split.itemIds.length);
+  return { itemBias: itemBiases(popularity, split.warm, weights), coldBias: coldBias(popularity, split.warm, weights) };
 }
 
 /**

@@ -15,6 +15,7 @@ import { InputError, ModelFormatError, UnknownIdError, UnsupportedError } from '
 import type { Capabilities, Recommendation, Recommender, RecommendOptions } from '../core/recommender.js';
 import { checkK, ExactRetriever } from '../search/exact.js';
 import { seenLists } from '../core/factors.js';
+import { appendBiasColumn } from './item-bias.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -58,6 +59,10 @@ export interface VasgModelParts {
    * (IBR: rows [x, 1, −|x|²/2] against items [x, −|x|²/2, 1] rank by −|x_i − x_j|²). Scored as is (never normalised).
    */
   itemQueries?: Matrix;
+  /** Per-product score bias b_i (see item-bias.ts), row order of itemIds; absent: none. */
+  itemBias?: Float32Array;
+  /** The bias a product added after training gets (it is cold: nobody bought it in training). */
+  coldBias?: number;
 }
 
 interface Manifest {
@@ -73,6 +78,8 @@ interface Manifest {
   decoderSizes: number[] | null;
   /** Absent for VASG models. */
   method?: MethodInfo;
+  /** Bias of products added after training (present with item_bias.npy). */
+  coldBias?: number;
   files: Record<string, string>;
   /** Free-form extras: data summary, training log, metrics. */
   info: Record<string, unknown>;
@@ -81,8 +88,11 @@ interface Manifest {
 export class VasgModel implements Recommender {
   private readonly userIndex: Map<string, number>;
   private scoringCache: { users: Matrix; items: Matrix } | null = null;
-  /** Exact search over the scoring item vectors, built on the first query (recommend, similarItems). */
+  private rankingCache: { users: Matrix; items: Matrix } | null = null;
+  /** Exact search over the scoring item vectors (similarItems, recommendForVector), built on first use. */
   private searchIndex: ExactRetriever | null = null;
+  /** Exact search over the ranking item vectors (bias column included), built on the first recommendation. */
+  private rankingIndex: ExactRetriever | null = null;
   private itemRows?: Map<string, number>;
 
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
@@ -124,6 +134,17 @@ export class VasgModel implements Recommender {
     return this.scoringCache;
   }
 
+  /**
+   * What recommendations rank by: the scoring matrices with the item bias as one more column (users 1,
+   * products b_i), so that any inner-product search ranks by s(u, i) + b_i. Without a bias: scoringMatrices().
+   */
+  rankingMatrices(): { users: Matrix; items: Matrix } {
+    const { itemBias } = this.parts;
+    if (!itemBias) return this.scoringMatrices();
+    this.rankingCache ??= appendBiasColumn(this.scoringMatrices(), itemBias);
+    return this.rankingCache;
+  }
+
   hasUser(userId: string): boolean {
     return this.userIndex.has(userId);
   }
@@ -143,8 +164,8 @@ export class VasgModel implements Recommender {
   recommend(users: string[], k: number, options?: RecommendOptions): Promise<Recommendation[][]>;
   async recommend(users: string | string[], k: number, options: RecommendOptions = {}): Promise<Recommendation[] | Recommendation[][]> {
     const rows = (typeof users === 'string' ? [users] : users).map((id) => this.userIndexOf(id));
-    const { users: scoring } = this.scoringMatrices();
-    const dim = this.config.dim;
+    const { users: scoring } = this.rankingMatrices();
+    const dim = scoring.cols;
     const queries = new Float32Array(rows.length * dim);
     rows.forEach((u, j) => queries.set(scoring.data.subarray(u * dim, (u + 1) * dim), j * dim));
     const extra = (options.exclude ?? []).flatMap((id) => this.itemIndex().get(id) ?? []);
@@ -157,7 +178,7 @@ export class VasgModel implements Recommender {
       indptr[j + 1] = indices.length;
     });
     const allow = this.allowMask(options);
-    const lists = await this.nearest(queries, k, allow, indptr, Int32Array.from(indices));
+    const lists = await this.nearest(this.rankingSearch(), queries, k, allow, indptr, Int32Array.from(indices));
     return typeof users === 'string' ? lists[0] : lists;
   }
 
@@ -184,7 +205,7 @@ export class VasgModel implements Recommender {
     const source = itemQueries ?? items;
     const query = source.data.slice(i * source.cols, (i + 1) * source.cols);
     const allow = this.capabilities.coldItems ? null : Uint8Array.from(this.parts.cold, (c) => 1 - c);
-    return (await this.nearest(query, k, allow, Int32Array.of(0, 1), Int32Array.of(i)))[0];
+    return (await this.nearest(this.embeddingSearch(), query, k, allow, Int32Array.of(0, 1), Int32Array.of(i)))[0];
   }
 
   /**
@@ -205,11 +226,21 @@ export class VasgModel implements Recommender {
     }
   }
 
-  /** Top-k products for a query vector in the embedding space (e.g. an analogy or a new user's mean). */
+  /** Top-k products for a query vector in the embedding space (e.g. an analogy or a new user's mean), without the item bias. */
   async recommendForVector(vector: Float32Array, k: number): Promise<Recommendation[]> {
     if (vector.length !== this.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${this.config.dim}`, 'vector', undefined, 'vector');
     const query = scoringFactors({ data: vector, rows: 1, cols: vector.length }, { data: new Float32Array(0), rows: 0, cols: vector.length }, this.config.scoring).users;
-    return (await this.nearest(query.data, k, null, new Int32Array(2), new Int32Array(0)))[0];
+    return (await this.nearest(this.embeddingSearch(), query.data, k, null, new Int32Array(2), new Int32Array(0)))[0];
+  }
+
+  private embeddingSearch(): ExactRetriever {
+    this.searchIndex ??= new ExactRetriever(this.scoringMatrices().items);
+    return this.searchIndex;
+  }
+
+  private rankingSearch(): ExactRetriever {
+    this.rankingIndex ??= new ExactRetriever(this.rankingMatrices().items);
+    return this.rankingIndex;
   }
 
   /**
@@ -217,12 +248,12 @@ export class VasgModel implements Recommender {
    * each query's excluded rows (CSR) and, with `allow`, the rows it marks 0. k is checked here, so the native
    * core never sees a bad argument from a caller.
    */
-  private async nearest(queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array, indices: Int32Array): Promise<Recommendation[][]> {
+  private async nearest(index: ExactRetriever, queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array,
+    indices: Int32Array): Promise<Recommendation[][]> {
     checkK(k);
-    this.searchIndex ??= new ExactRetriever(this.scoringMatrices().items);
     const { cold, itemIds } = this.parts;
     const exclude = Array.from({ length: indptr.length - 1 }, (_, q) => indices.subarray(indptr[q], indptr[q + 1]));
-    const top = await this.searchIndex.searchBatch(queries, k, { exclude, allow: allow ?? undefined });
+    const top = await index.searchBatch(queries, k, { exclude, allow: allow ?? undefined });
     return top.map(({ rows, scores }) => Array.from(rows, (row, j) => ({ itemId: itemIds[row], score: scores[j], cold: cold[row] === 1 })));
   }
 
@@ -293,6 +324,7 @@ export class VasgModel implements Recommender {
     if (n > parts.items.rows) {
       parts.items = { data: grown(parts.items.data.subarray(0, parts.items.rows * dim), n * dim), rows: n, cols: dim };
       parts.cold = grown(parts.cold, n);
+      if (parts.itemBias) parts.itemBias = grown(parts.itemBias, n);
     }
     if (meta || parts.meta) {
       const all = parts.meta ?? [];
@@ -303,9 +335,12 @@ export class VasgModel implements Recommender {
     rows.forEach((row, j) => {
       parts.items.data.set(embedded.data.subarray(j * dim, (j + 1) * dim), row * dim);
       parts.cold[row] = 1;
+      if (parts.itemBias) parts.itemBias[row] = parts.coldBias ?? 0;
     });
     this.scoringCache = null;
+    this.rankingCache = null;
     this.searchIndex = null;
+    this.rankingIndex = null;
     return rows;
   }
 
@@ -326,6 +361,7 @@ export class VasgModel implements Recommender {
       ...(parts.itemQueries ? [['item_queries.npy', () => encodeNpy(parts.itemQueries!)] as [string, () => FileData]] : []),
       ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
       ...(parts.meta ? [['items_meta.json', JSON.stringify(parts.meta)] as [string, FileData]] : []),
+      ...(parts.itemBias ? [['item_bias.npy', () => encodeNpy({ data: parts.itemBias!, rows: 1, cols: parts.itemIds.length })] as [string, () => FileData]] : []),
       ...extraFiles,
     ];
     const manifest: Manifest = {
@@ -340,6 +376,7 @@ export class VasgModel implements Recommender {
       encoderSizes: parts.encoder ? parts.encoder.network.sizes : null,
       ...(parts.method ? { method: parts.method } : {}),
       decoderSizes: parts.decoder ? parts.decoder.sizes : null,
+      ...(parts.itemBias ? { coldBias: parts.coldBias ?? 0 } : {}),
       files: {
         'user_embeddings.npy': 'float32 [users × dim], row order of "users"',
         'item_embeddings.npy': 'float32 [items × dim], row order of "items"; cold rows are encoder outputs',
@@ -350,6 +387,7 @@ export class VasgModel implements Recommender {
         'item_queries.npy': 'float32 [items × dim], present for methods whose similar-items query is not the item row (IBR)',
         'decoder_<l>_W.npy / decoder_<l>_b.npy': 'decoder layer l (absent when trained without decoder)',
         'items_meta.json': '[{title, category, imageUrl}] in the row order of "items" (absent when the data had no metadata)',
+        'item_bias.npy': 'float32 [1 × items]: score bias b_i added to every user\'s score of product i; "coldBias" for products added later (absent: no bias)',
       },
       info,
     };
@@ -391,6 +429,7 @@ export class VasgModel implements Recommender {
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     const seen = readSeenLists(dir, array, manifest.users.length, manifest.items.length);
     const meta = readItemMeta(dir, manifest.items.length);
+    const bias = readItemBias(dir, array, manifest);
     return new VasgModel({
       config,
       userIds: manifest.users,
@@ -405,6 +444,7 @@ export class VasgModel implements Recommender {
       ...(meta ? { meta } : {}),
       ...(manifest.method ? { method: manifest.method } : {}),
       ...(itemQueries ? { itemQueries } : {}),
+      ...bias,
     }, manifest.info ?? {});
   }
 }
@@ -423,6 +463,19 @@ function readSeenLists(dir: string, array: (name: string) => Matrix, nUsers: num
     if (!Number.isInteger(indices[k]) || indices[k] < 0 || indices[k] >= nItems) fail('seen_indices.npy', `value ${k} (${indices[k]}) is not a product row in 0…${nItems - 1}`);
   }
   return { seenIndptr: Int32Array.from(indptr), seenIndices: Int32Array.from(indices) };
+}
+
+/** The item bias, when the model has one: item_bias.npy with one value per product, and the manifest's coldBias. */
+function readItemBias(dir: string, array: (name: string) => Matrix, manifest: Manifest): { itemBias?: Float32Array; coldBias?: number } {
+  if (!fs.existsSync(path.join(dir, 'item_bias.npy'))) return {};
+  const bias = array('item_bias.npy');
+  if (bias.data.length !== manifest.items.length) {
+    throw new ModelFormatError(`${path.join(dir, 'item_bias.npy')}: has ${bias.data.length} values, expected one per product (${manifest.items.length})`, dir);
+  }
+  if (typeof manifest.coldBias !== 'number' || !Number.isFinite(manifest.coldBias)) {
+    throw new ModelFormatError(`${dir}: manifest.json: field "coldBias" must be a finite number with item_bias.npy, got ${JSON.stringify(manifest.coldBias)}`, dir);
+  }
+  return { itemBias: bias.data, coldBias: manifest.coldBias };
 }
 
 function readItemMeta(dir: string, nItems: number): ItemMeta[] | undefined {

@@ -255,7 +255,8 @@ export class Catalog {
   }
 
   constructor(readonly model: VasgModel, kind: RetrieverKind = 'exact') {
-    this.retriever = createRetriever(kind, model.scoringMatrices().items);
+    // Ranking rows: the scoring vectors plus the item bias as one more column (when the model has one).
+    this.retriever = createRetriever(kind, model.rankingMatrices().items);
     this.available = new Uint8Array(model.parts.itemIds.length).fill(1);
   }
 
@@ -283,9 +284,9 @@ export class Catalog {
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
     // A model that can take new products (VASG, VBPR, WBOI) queries with the product's row as the retriever holds
-    // it; the others never change, and their own query says when they cannot answer (MostPop, BPR-MF cold) or
+    // it (without the bias column); the others never change, and their own query says when they cannot answer (MostPop, BPR-MF cold) or
     // differs from the row (IBR).
-    const query = this.model.capabilities.newItems ? this.retriever.vector(i) : this.model.similarityQuery(i);
+    const query = this.model.capabilities.newItems ? this.itemQuery(i) : this.model.similarityQuery(i);
     const { available, availableWarm } = this.catalogMasks();
     const allow = this.model.capabilities.coldItems ? available : availableWarm;
     const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow });
@@ -297,7 +298,7 @@ export class Catalog {
     let vector = input.vector;
     if (input.features) vector = (await this.embedChecked(matrixOf([input.features], 'features'), 'features')).data;
     if (!vector) throw new InputError('give "features", "vector" or "analogy"', 'body', undefined, 'body');
-    const results = await this.answer(vector, [], k, options);
+    const results = await this.answer(vector, [], k, options, false);
     // Each value is a finite float32, but under dot scoring a large one makes the scores overflow: no ranking then.
     if (results.some((r) => !Number.isFinite(r.score))) {
       const field = input.features ? 'features' : 'vector';
@@ -338,7 +339,7 @@ export class Catalog {
     for (let u = 0; u + 1 < seenIndptr.length; u++) {
       for (let j = seenIndptr[u]; j < seenIndptr[u + 1]; j++) if (seenIndices[j] === i) buyers.push(u);
     }
-    const result = await this.userRetriever.search(this.retriever.vector(i), k, { exclude: Int32Array.from(buyers) });
+    const result = await this.userRetriever.search(this.embedding(i), k, { exclude: Int32Array.from(buyers) });
     return Array.from(result.rows, (u, j) => ({ id: this.model.parts.userIds[u], score: result.scores[j] }));
   }
 
@@ -362,7 +363,7 @@ export class Catalog {
     const users = evenSample(userIds.length, limit);
     const dim = this.model.config.dim;
     const data = new Float32Array((items.length + users.length) * dim);
-    items.forEach((row, j) => data.set(this.retriever.vector(row), j * dim));
+    items.forEach((row, j) => data.set(this.embedding(row), j * dim));
     const userVectors = this.model.scoringMatrices().users.data;
     users.forEach((u, j) => data.set(userVectors.subarray(u * dim, (u + 1) * dim), (items.length + j) * dim));
     const { coords, explained } = pca2(data, dim);
@@ -415,7 +416,7 @@ export class Catalog {
     // Rows in increasing order, so an appended row is always the retriever's next one.
     const order = rows.map((row, j) => [row, j]).sort((a, b) => a[0] - b[0]);
     for (const [row] of order) {
-      this.retriever.upsert(row, this.scored(this.rawItem(row)));
+      this.retriever.upsert(row, this.withBias(this.scored(this.rawItem(row)), this.model.parts.itemBias?.[row]));
     }
     return rows;
   }
@@ -426,9 +427,10 @@ export class Catalog {
     this.folded.set(userId, { items: Array.from(new Set([...known, ...rows])) });
   }
 
-  private async answer(query: Float32Array, bought: number[], k: number, options: RecommendOptions): Promise<ServedItem[]> {
+  /** Top-k for an embedding-space query; `biased`: ranked as a user's list (with the item bias), else by the embedding alone. */
+  private async answer(query: Float32Array, bought: number[], k: number, options: RecommendOptions, biased = true): Promise<ServedItem[]> {
     const exclude = Int32Array.from([...bought, ...this.rowsOf(options.exclude ?? [], 'exclude', true)]);
-    const result = await this.retriever.search(this.scored(query), k, { exclude, allow: this.allowMask(options) });
+    const result = await this.retriever.search(this.withBias(this.scored(query), biased ? 1 : 0), k, { exclude, allow: this.allowMask(options) });
     return this.decorate(result.rows, result.scores, bought);
   }
 
@@ -463,7 +465,7 @@ export class Catalog {
   private async decorate(rows: Int32Array, scores: Float32Array, bought: number[]): Promise<ServedItem[]> {
     const { warm } = this.catalogMasks();
     const { itemIds, cold } = this.model.parts;
-    const boughtVectors = bought.map((row) => this.retriever.vector(row)); // once per request, not per result
+    const boughtVectors = bought.map((row) => this.embedding(row)); // once per request, not per result
     // The cold products' searches go out together, so the exact retriever answers them in one batch.
     return Promise.all(Array.from(rows, async (row, j) => {
       const { title, category, imageUrl } = this.model.itemMeta(row);
@@ -471,7 +473,7 @@ export class Catalog {
       if (served.cold) {
         served.looksLike = await this.nearestWarm(row, warm);
       } else if (bought.length > 0) {
-        served.because = nearestOf(this.retriever.vector(row), boughtVectors, 3).map((b) => itemIds[bought[b]]);
+        served.because = nearestOf(this.embedding(row), boughtVectors, 3).map((b) => itemIds[bought[b]]);
       }
       return served;
     }));
@@ -482,7 +484,7 @@ export class Catalog {
     const known = this.looksLike.get(row);
     if (known) return known;
     const writes = this.productWrites;
-    const near = await this.retriever.search(this.retriever.vector(row), 2, { exclude: Int32Array.of(row), allow: warm });
+    const near = await this.retriever.search(this.itemQuery(row), 2, { exclude: Int32Array.of(row), allow: warm });
     const ids = Array.from(near.rows, (r) => this.model.parts.itemIds[r]);
     if (writes === this.productWrites) this.looksLike.set(row, ids);
     return ids;
@@ -519,6 +521,26 @@ export class Catalog {
   private rawItem(row: number): Float32Array {
     const dim = this.model.config.dim;
     return this.model.parts.items.data.subarray(row * dim, (row + 1) * dim);
+  }
+
+  /** Product `row`'s vector in the embedding space (the retriever's row without the bias column). */
+  private embedding(row: number): Float32Array {
+    const vector = this.retriever.vector(row);
+    return this.model.parts.itemBias ? vector.subarray(0, this.model.config.dim) : vector;
+  }
+
+  /** Product `row` as a query for its neighbours: its embedding, with 0 in the bias column (no popularity in similarity). */
+  private itemQuery(row: number): Float32Array {
+    return this.withBias(this.embedding(row), 0);
+  }
+
+  /** A scoring vector with `last` appended when the retriever has the bias column (users 1, products b_i, item queries 0). */
+  private withBias(vector: Float32Array, last = 0): Float32Array {
+    if (!this.model.parts.itemBias) return vector;
+    const out = new Float32Array(vector.length + 1);
+    out.set(vector);
+    out[vector.length] = last;
+    return out;
   }
 
   /** A vector as the retriever scores it (normalised under cosine scoring). */
