@@ -351,7 +351,7 @@ function affinityVariance(o: GenerateOptions): number {
  * (Plackett–Luce), which is the distribution of the Gumbel-top-k trick but needs only k random
  * draws after one pass of exp() instead of a Gumbel draw per item. `mark`/`stamp` flag chosen items.
  */
-function sampleWithoutReplacement(scores: Float32Array, k: number, rng: Rng, cum: Float64Array, mark: Int32Array, stamp: number, out: number[]): void {
+export function sampleWithoutReplacement(scores: Float32Array, k: number, rng: Rng, cum: Float64Array, mark: Int32Array, stamp: number, out: number[]): void {
   const n = scores.length;
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (scores[i] > max) max = scores[i];
