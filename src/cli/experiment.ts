@@ -78,6 +78,7 @@ export function experimentCommand(): Command {
       (value: string, previous: ExperimentName[] | undefined) => [...(previous ?? []), oneOf(...EXPERIMENTS)(value)])
     .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare"); for replay: a data set in the standard layout with timestamps')
     .addOption(new Option('--batches <n>', 'replay: batches the last part of the interactions arrives in').argParser(int(2, 100)).default(5))
+    .addOption(new Option('--incremental <list>', 'replay: training options of the incremental runs only, key=value (walksPerNode=2,rankEpochs=5)').argParser(incrementalOptions))
     .addOption(new Option('--initial-fraction <x>', 'replay: share of the interactions (by time) of the first model').argParser(num(0.05, 0.95)).default(0.8))
     .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
@@ -121,12 +122,27 @@ export function experimentCommand(): Command {
 async function replay(command: Command, asked: ExperimentName[], options: Record<string, unknown>, config: TrainConfig, progress: Progress): Promise<void> {
   if (asked.length > 1) throw new ConfigError(`replay runs alone (it takes a data set, the others a prepared split); got ${asked.join(' ')}`);
   const { dataset } = loadDataset(options.data as string, progress);
-  const incremental = Object.fromEntries(Object.entries(config).filter(([key]) => {
+  // The incremental runs take the training flags given and --incremental's own (the rest: the model's shape, the schedule).
+  const given = Object.fromEntries(Object.entries(config).filter(([key]) => {
     const row = CONFIG_OPTIONS.find((o) => o.key === key)!;
     return command.getOptionValueSource(new Option(row.flag).attributeName()) === 'cli';
   })) as Partial<TrainConfig>;
+  const incremental = { ...given, ...(options.incremental as Partial<TrainConfig> | undefined) };
   const result = await replayExperiment(dataset, { batches: options.batches as number, initialFraction: options.initialFraction as number, config, incremental, progress });
   const markdown = [`# vasg experiment replay`, '', `Data: \`${options.data}\`; VASG, seed ${config.seed}, ${config.threads} thread(s).`, '', replaySection(result)].join('\n');
   if (options.out) writeDirectoryAtomic(options.out as string, [['report.md', markdown + '\n'], ['results.json', JSON.stringify(result, null, 1)]]);
   console.log(options.json ? JSON.stringify(result) : markdown);
+}
+
+/** `walksPerNode=2,rankEpochs=5`: numeric training options by key, checked against CONFIG_OPTIONS. */
+function incrementalOptions(text: string): Partial<TrainConfig> {
+  const values: Record<string, number> = {};
+  for (const entry of text.split(',').filter((e) => e.trim() !== '')) {
+    const [key, value] = entry.split('=').map((s) => s.trim());
+    const row = CONFIG_OPTIONS.find((o) => o.key === key);
+    const parsed = row?.type.parse?.(value ?? '');
+    if (!row || !row.type.valid(parsed)) throw new InvalidArgumentError(`expected key=value with a training option key (${CONFIG_OPTIONS.map((o) => o.key).join(', ')}), found "${entry}"`);
+    values[key] = parsed as number;
+  }
+  return values as Partial<TrainConfig>;
 }

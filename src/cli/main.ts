@@ -4,6 +4,7 @@ import { demoCommand } from './demo.js';
 import { embedCommand } from './embed.js';
 import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
+import { exportEventsCommand } from './export-events.js';
 import { experimentCommand } from './experiment.js';
 import { featuresCommand } from './features.js';
 import { generateCommand } from './generate.js';
@@ -19,7 +20,7 @@ const program = new Command('vasg')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), experimentCommand()]) {
+for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), exportEventsCommand(), experimentCommand()]) {
   program.addCommand(command);
 }
 

@@ -1,5 +1,6 @@
 // `vasg train`: prepared split or whole data set → model directory, for VASG (embeddings, encoder, decoder, loss logs) or any
 // other registered method (`--method`, its flags from its option table; see docs/library.md).
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadTrainingData, type TrainingLayout } from '../data/production.js';
 import { checkOutputDirectory } from '../data/atomic.js';
@@ -64,7 +65,8 @@ export function trainCommand(): Command {
       ? await retrainVasg(previous, split, explicitConfig(command, options), progress)
       : await method.fit(split, methodOptions as Record<string, unknown>, progress);
     const info = model.info as { trainSeconds?: number; trainLog?: unknown; rankingLog?: unknown; encoderLog?: unknown; initFrom?: unknown };
-    model.save(options.out, { layout, summary: split.summary, ...info });
+    // The absolute data path lets `vasg export-events` find the training data of a served model.
+    model.save(options.out, { layout, summary: split.summary, dataDir: path.resolve(options.data), ...info });
     const s = split.summary;
     const data = { dir: options.data, layout, users: s.users, items: s.items, warmItems: s.warmItems, coldItems: s.coldItems, trainPairs: s.trainPairs, filtered: s.filtered };
     const seconds = info.trainSeconds ?? 0;
