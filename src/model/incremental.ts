@@ -14,11 +14,11 @@ import type { VasgModel } from './vasg-model.js';
 export const SHAPE_KEYS = ['dim', 'hidden', 'decoder', 'visual', 'minMaxScale', 'scoring', 'encoderObjective', 'calibrateCold'] as const;
 
 /**
- * The shorter schedule of an incremental run, used where a flag does not say otherwise: one pass of fewer walks
- * at a lower skip-gram rate (the vectors are already trained; the full rate scatters them), and fewer ranking epochs.
- * Chosen on the replay experiment (docs/shop-loop.md).
+ * The shorter schedule of an incremental run, used where a flag does not say otherwise: one walk per node at a lower
+ * skip-gram rate (the vectors are already trained; the full rate scatters them), then half the ranking epochs at twice
+ * the rate: the ranking stage is what brings the quality back. Chosen on the replay experiment (docs/shop-loop.md).
  */
-export const INCREMENTAL_SCHEDULE: Partial<TrainConfig> = { walksPerNode: 4, skipgramLr: 0.01, rankEpochs: 10 };
+export const INCREMENTAL_SCHEDULE: Partial<TrainConfig> = { walksPerNode: 1, skipgramLr: 0.01, rankEpochs: 15, rankLr: 0.1 };
 
 /** How the starting point was assembled, for the training summary. */
 export interface StartReport {
@@ -73,7 +73,14 @@ export function startingPoint(previous: VasgModel, split: Split, config: TrainCo
   const newUsers = known.filter((row) => row < 0).length;
   const visual = config.visual && config.encoderObjective === 'joint' && parts.encoder.network.sizes.length === 2 ? parts.encoder.network.getParams() : null;
   return {
-    start: { users: { data: users, rows: split.userIds.length, cols: dim }, items: items.matrix, decoder: parts.decoder?.getParams() ?? null, visual },
+    start: {
+      users: { data: users, rows: split.userIds.length, cols: dim },
+      items: items.matrix,
+      decoder: parts.decoder?.getParams() ?? null,
+      visual,
+      // Only the joint encoder lets the decoder rest: an MLP encoder (regress, autoencoder) is trained through it.
+      freezeDecoder: config.encoderObjective === 'joint',
+    },
     report: { keptUsers: split.userIds.length - newUsers, newUsers, keptItems: split.itemIds.length - items.added, newItems: items.added },
   };
 }

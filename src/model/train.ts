@@ -78,6 +78,11 @@ export interface StartingPoint {
   decoder: Float32Array[] | null;
   /** [W (I × D), b (D)] of M = E; null when the previous encoder is not the joint visual term. */
   visual: Float32Array[] | null;
+  /**
+   * Carry the decoder over unchanged instead of training it: its pass over every product costs as much as a
+   * whole epoch of a short incremental run, and the joint encoder (E) does not use it.
+   */
+  freezeDecoder: boolean;
 }
 
 /** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
@@ -105,7 +110,8 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
   }
   const visual = config.visual ? createVisual(graph, features, config) : null;
   if (visual && start?.visual) visual.projection.startFrom(start.visual, visual.standardization);
-  const joint = new JointTrainer(graph, vectors, features, decoder, visual?.projection ?? null, config, rng);
+  const trainedDecoder = start?.freezeDecoder ? null : decoder;
+  const joint = new JointTrainer(graph, vectors, features, trainedDecoder, visual?.projection ?? null, config, rng);
 
   const log: EpochLog[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -119,7 +125,7 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
     });
     const entry = await joint.epoch(corpus, epoch, progress);
     entry.seconds = (Date.now() - epochStart) / 1000;
-    checkEpoch(entry, config);
+    checkEpoch(entry, { ...config, decoder: trainedDecoder !== null });
     log.push(entry);
     progress.log(formatEpoch(entry, config.epochs));
   }
