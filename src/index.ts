@@ -30,7 +30,11 @@ export {
 export type { Capabilities, MethodSpec, Recommender } from './core/recommender.js';
 export { METHODS, fit, getMethod, loadRecommender, methodNames } from './methods/registry.js';
 export type { Method } from './methods/method.js';
-export { vasgMethod } from './methods/vasg.js';
+export { retrainVasg, vasgMethod } from './methods/vasg.js';
+export { pairWeights, parseEventWeights, DEFAULT_EVENT_WEIGHTS, type EventWeights } from './data/events.js';
+export { addBrowsing, type BrowsingOptions } from './data/browse.js';
+export { replayExperiment, type ReplayResult } from './experiments/replay.js';
+export { exportEvents } from './serve/export-events.js';
 export { bprMfMethod, ibrMethod, mostPopMethod, vbprMethod, wboiMethod } from './methods/baselines.js';
 export { factorModel, type FactorParts } from './methods/artifact.js';
 export { defaultThreads, resolveOptions, type OptionSpec, type ValueType } from './core/options.js';
