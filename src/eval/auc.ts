@@ -1,6 +1,6 @@
-// The paper's AUC (eq. 4) on T_warm and T_cold. Every method is expressed as two factor
-// matrices whose row dot products are its scores, so one native blocked GEMM ranks all
-// candidates of all test users, whatever the method.
+// The paper's AUC (eq. 4) on T_warm and T_cold. Most methods are two factor matrices whose row dot
+// products are their scores, so one native blocked GEMM ranks all candidates of all test users; a
+// method whose scores are not low-rank (EASE: X_u·B) instead scores a block of users at a time.
 import { native } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { seenLists } from '../model/vasg-model.js';
@@ -13,6 +13,26 @@ export interface FactorScorer {
   /** The method has nothing of its own for cold products (they still compete as candidates): no cold AUC. */
   warmOnly?: boolean;
 }
+
+/**
+ * A method's scores produced a block of users at a time, for models whose user × item scores are not a
+ * product of narrow factors (EASE: the user's purchase row times an item × item matrix). Scores may be
+ * −Infinity ("no score": ranked below everything, tied among themselves).
+ */
+export interface BlockScorer {
+  name: string;
+  nUsers: number;
+  nItems: number;
+  /** Scores of `users` against every item, row-major [users.length × nItems]. */
+  scoreUsers(users: Int32Array): Promise<Float32Array>;
+  /** As FactorScorer.warmOnly. */
+  warmOnly?: boolean;
+}
+
+export type Scorer = FactorScorer | BlockScorer;
+
+/** Users scored per scoreUsers call: a block's scores stay under ~64 MB whatever the catalogue. */
+const blockRows = (nItems: number) => Math.max(1, Math.min(512, Math.floor((1 << 24) / Math.max(1, nItems))));
 
 export interface WarmCold {
   warm: number;
@@ -38,17 +58,63 @@ export const TOP_K = 20;
  * For each test pair (u, p): the fraction of candidates ranked below p, ties counting ½.
  * Candidates: every product (warm and cold) except p and the user's training products.
  */
-export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: number): Promise<AucResult> {
+export async function evaluateAuc(scorer: Scorer, split: Split, threads: number): Promise<AucResult> {
+  const { seenIndptr, seenIndices } = seenLists(split.train, split.userIds.length);
+  const perPair = 'scoreUsers' in scorer
+    ? await blockPairAuc(scorer, split, seenIndptr, seenIndices)
+    : await factorPairAuc(scorer, split, seenIndptr, seenIndices, threads);
+  const candidates = Float64Array.from(split.test.users, (u) => split.itemIds.length - 1 - (seenIndptr[u + 1] - seenIndptr[u]));
+  const result = rankingMetrics(perPair, candidates, split.test.items, split.warm);
+  return scorer.warmOnly ? { ...result, cold: NaN, combined: NaN, recallAt20: { ...result.recallAt20, cold: NaN }, ndcgAt20: { ...result.ndcgAt20, cold: NaN } } : result;
+}
+
+async function factorPairAuc(scorer: FactorScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array, threads: number): Promise<Float64Array> {
   const { users, items } = scorer;
   if (users.cols !== items.cols) throw new Error(`${scorer.name}: user and item factors differ in width (${users.cols} vs ${items.cols})`);
   if (users.rows !== split.userIds.length || items.rows !== split.itemIds.length) {
     throw new Error(`${scorer.name}: factors cover ${users.rows} users × ${items.rows} items, the split has ${split.userIds.length} × ${split.itemIds.length}`);
   }
-  const { seenIndptr, seenIndices } = seenLists(split.train, split.userIds.length);
-  const perPair = await native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
-  const candidates = Float64Array.from(split.test.users, (u) => split.itemIds.length - 1 - (seenIndptr[u + 1] - seenIndptr[u]));
-  const result = rankingMetrics(perPair, candidates, split.test.items, split.warm);
-  return scorer.warmOnly ? { ...result, cold: NaN, combined: NaN, recallAt20: { ...result.recallAt20, cold: NaN }, ndcgAt20: { ...result.ndcgAt20, cold: NaN } } : result;
+  return native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
+}
+
+/** native.pairAuc's count (candidates: all items but the test item and the user's exclusions; ties ½) over score blocks. */
+export async function blockPairAuc(scorer: BlockScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array): Promise<Float64Array> {
+  const n = split.itemIds.length;
+  if (scorer.nUsers !== split.userIds.length || scorer.nItems !== n) {
+    throw new Error(`${scorer.name}: scores cover ${scorer.nUsers} users × ${scorer.nItems} items, the split has ${split.userIds.length} × ${n}`);
+  }
+  const { users, items } = split.test;
+  const out = new Float64Array(users.length);
+  const B = blockRows(n);
+  for (let j0 = 0; j0 < users.length; j0 += B) {
+    const block = users.subarray(j0, Math.min(users.length, j0 + B));
+    const scores = await scorer.scoreUsers(block);
+    if (scores.length !== block.length * n) throw new Error(`${scorer.name}: scoreUsers returned ${scores.length} scores for ${block.length} users × ${n} items`);
+    for (let r = 0; r < block.length; r++) {
+      const row = scores.subarray(r * n, (r + 1) * n);
+      const u = block[r];
+      const t = items[j0 + r];
+      const st = row[t];
+      let less = 0;
+      let equal = 0;
+      for (let i = 0; i < n; i++) {
+        if (row[i] < st) less++;
+        else if (row[i] === st) equal++;
+      }
+      equal--; // the test item itself
+      let excluded = 0;
+      for (let k = seenIndptr[u]; k < seenIndptr[u + 1]; k++) {
+        const e = seenIndices[k];
+        if (e === t) continue;
+        excluded++;
+        if (row[e] < st) less--;
+        else if (row[e] === st) equal--;
+      }
+      const candidates = n - 1 - excluded;
+      out[j0 + r] = candidates > 0 ? (less + equal / 2) / candidates : NaN;
+    }
+  }
+  return out;
 }
 
 /**
