@@ -28,7 +28,7 @@ export interface EaseOptions {
 export const defaultEaseOptions: EaseOptions = { lambda: 100, maxItems: 10_000, minCount: 1, threads: 1 };
 
 /** λ values tried on the validation split (Steck uses 200–3000 on data sets with 10⁵–10⁶ users; ours are smaller). */
-export const EASE_LAMBDAS = [3, 10, 30, 100, 300, 1000];
+export const EASE_LAMBDAS = [10, 30, 100, 300, 1000, 3000, 10000];
 
 const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
 const isInt = (lo: number, hi: number) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;

@@ -27,13 +27,13 @@ export interface IalsOptions {
   seed: number;
 }
 
-export const defaultIalsOptions: IalsOptions = { factors: 64, reg: 1, alpha: 5, iterations: 15, cgSteps: 3, seed: 1 };
+export const defaultIalsOptions: IalsOptions = { factors: 64, reg: 10, alpha: 2, iterations: 15, cgSteps: 3, seed: 1 };
 
 /** The grid tried on the validation split (18 fits). */
 export const IALS_GRID = {
   factors: [32, 64],
-  reg: [0.1, 1, 10],
-  alpha: [1, 5, 20],
+  reg: [1, 10, 100],
+  alpha: [0.5, 2, 8],
 };
 
 const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
