@@ -27,7 +27,7 @@ test('auc experiment on tiny: one row per method, seeded methods vary, VASG abov
     runs: 2, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 3, encoderSteps: 100 },
   });
   const { rows } = result;
-  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'Skip-Gram', 'VASG', 'VASG (paper)', 'Oracle']);
+  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'EASE', 'iALS', 'Content→CF', 'Skip-Gram', 'VASG', 'VASG (paper)', 'Oracle']);
   const row = (name: string) => rows.find((r) => r.method === name)!;
   assert.equal(row('MostPop').warm.sd, 0, 'unseeded methods run once');
   assert.ok(row('RAND').warm.sd > 0, 'RAND differs between seeds');
@@ -37,6 +37,9 @@ test('auc experiment on tiny: one row per method, seeded methods vary, VASG abov
   assert.ok(row('Oracle').warm.mean > row('VASG').warm.mean - 0.02);
   assert.ok(row('Skip-Gram').warm.mean > row('RAND').warm.mean + 0.2, 'the ablation learns');
   assert.ok(Number.isNaN(row('Skip-Gram').cold.mean), 'the ablation has no cold AUC (no M without the decoder)');
+  assert.equal(row('EASE').warm.sd, 0, 'EASE is deterministic: one fit');
+  for (const name of ['EASE', 'iALS']) assert.ok(Number.isNaN(row(name).cold.mean), `${name} has no cold-product model: no cold AUC`);
+  assert.ok(row('Content→CF').cold.mean > row('RAND').cold.mean + 0.1, 'the content map ranks cold products');
   assert.deepEqual(Object.keys(result.seconds), tableMethods.map((m) => m.name));
   const markdown = aucSection(result, 2);
   assert.match(markdown, /\| VASG \| 0\.\d{4} ± 0\.\d{4} \|/);

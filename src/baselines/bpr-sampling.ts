@@ -30,9 +30,10 @@ export interface BprBatch {
   size: number;
 }
 
-type Check = [string, (v: number) => boolean, string];
-const isInt = (lo: number, hi: number) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;
-const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
+/** An option check: field, predicate, what was expected (for the message). */
+export type Check = [string, (v: number) => boolean, string];
+export const isInt = (lo: number, hi: number) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;
+export const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
 
 export const bprChecks: Check[] = [
   ['latent', isInt(0, 4096), 'an integer in [0, 4096]'],

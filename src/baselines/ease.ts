@@ -11,7 +11,7 @@ import type { Split } from '../data/types.js';
 import { native } from '../native.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { BlockScorer } from '../eval/auc.js';
-import { resolveOptions } from './bpr-sampling.js';
+import { isInt, isNum, resolveOptions, type Check } from './bpr-sampling.js';
 import { cachedValidation, memoSelect, selectOnValidation, warmNdcg } from './select.js';
 
 export interface EaseOptions {
@@ -30,9 +30,7 @@ export const defaultEaseOptions: EaseOptions = { lambda: 100, maxItems: 10_000, 
 /** λ values tried on the validation split (Steck uses 200–3000 on data sets with 10⁵–10⁶ users; ours are smaller). */
 export const EASE_LAMBDAS = [10, 30, 100, 300, 1000, 3000, 10000];
 
-const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
-const isInt = (lo: number, hi: number) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;
-const easeChecks: Array<[string, (v: number) => boolean, string]> = [
+const easeChecks: Check[] = [
   ['lambda', isNum(1e-6, 1e9), 'a number in [1e-6, 1e9]'],
   ['maxItems', isInt(1, 46_340), 'an integer in [1, 46340] (n² float32 must stay addressable)'],
   ['minCount', isInt(1, 2 ** 31 - 1), 'an integer ≥ 1'],

@@ -10,7 +10,7 @@ import { Rng } from '../data/random.js';
 import { native } from '../native.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { FactorScorer } from '../eval/auc.js';
-import { resolveOptions } from './bpr-sampling.js';
+import { isInt, isNum, resolveOptions, type Check } from './bpr-sampling.js';
 import { cachedValidation, memoSelect, selectOnValidation, warmNdcg } from './select.js';
 
 export interface IalsOptions {
@@ -36,9 +36,7 @@ export const IALS_GRID = {
   alpha: [0.5, 2, 8],
 };
 
-const isNum = (lo: number, hi: number) => (v: number) => Number.isFinite(v) && v >= lo && v <= hi;
-const isInt = (lo: number, hi: number) => (v: number) => Number.isInteger(v) && v >= lo && v <= hi;
-const ialsChecks: Array<[string, (v: number) => boolean, string]> = [
+const ialsChecks: Check[] = [
   ['factors', isInt(1, 1024), 'an integer in [1, 1024]'],
   ['reg', isNum(1e-9, 1e6), 'a number in [1e-9, 1e6]'],
   ['alpha', isNum(0, 1e6), 'a number in [0, 1e6]'],
@@ -205,9 +203,9 @@ export function ialsGrid(grid = IALS_GRID): IalsSetting[] {
 /** Factors, λ and α chosen on the validation split (warm NDCG@20; fits seeded with `tuneSeed`), then fitted on the whole training set. */
 export async function tunedIals(split: Split, options: Partial<IalsOptions> & { tuneSeed: number; threads: number }, progress: Progress = silentProgress,
   grid = ialsGrid()): Promise<{ model: IalsModel; trials: Array<{ setting: IalsSetting; score: number }> }> {
-  const { tuneSeed, threads, ...rest } = options;
+  const { tuneSeed, threads, seed, ...rest } = options; // the run's seed must not key or change the selection
   const validation = cachedValidation(split, tuneSeed);
   const { best, trials } = await memoSelect(`iALS ${JSON.stringify({ rest, grid })}`, validation, () => selectOnValidation(validation, grid,
     async (v, setting) => ialsScorer(fitIals(v, { ...rest, ...setting, seed: tuneSeed }), v.warm), warmNdcg, threads, progress, 'iALS'));
-  return { model: fitIals(split, { ...rest, ...best }, progress), trials };
+  return { model: fitIals(split, { ...rest, ...best, ...(seed === undefined ? {} : { seed }) }, progress), trials };
 }

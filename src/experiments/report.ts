@@ -19,7 +19,8 @@ export function aucSection({ rows, seconds }: AucResults, runs: number): string 
     'Combined AUC is eq. 4 over all test pairs with one ranking (warm and cold products compete for every user). ' +
       'Recall@20 and NDCG@20 are leave-one-out: the test product\'s rank among the products the user has not bought.',
     '',
-    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6.',
+    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6. ' +
+      'EASE and iALS have no model of cold products either (they rank them last): warm columns only (docs/baselines.md).',
     '',
     `Wall time per method (all runs): ${Object.entries(seconds).map(([m, t]) => `${m} ${t.toFixed(0)} s`).join(', ')}.`,
   ];
