@@ -11,6 +11,7 @@ import { mostPopScorer, randScorer } from '../src/eval/baselines.js';
 import { easeScorer, fitEase, tunedEase } from '../src/baselines/ease.js';
 import { countRows, fitIals, ialsScorer, solveRows, tunedIals, COLD_FLOOR } from '../src/baselines/ials.js';
 import { contentCfScorer, fitRidge, tunedContentCf } from '../src/baselines/content-cf.js';
+import { native } from '../src/native.js';
 
 /** Inverse of a square float64 matrix by Gauss–Jordan with partial pivoting. */
 function inverse(a: number[][]): number[][] {
@@ -201,4 +202,11 @@ test('tiny preset: EASE, iALS and Content→CF, tuned on validation, beat RAND c
   for (const [name, r] of [['EASE', ease], ['iALS', ials]] as const) {
     assert.ok(r.recallAt20.warm > pop.recallAt20.warm + 0.1, `${name} warm Recall@20 ${r.recallAt20.warm} vs MostPop ${pop.recallAt20.warm}`);
   }
+});
+
+test('native easeWeights/choleskySolve: a matrix that is not positive definite and wrong lengths are clear errors', async () => {
+  await assert.rejects(native.easeWeights(Float32Array.of(1, 2, 2, 1), 2, 1), /easeWeights: the Gram matrix is not positive definite \(leading minor 2\); raise lambda/);
+  assert.throws(() => native.easeWeights(new Float32Array(3), 2, 1), /G has 3 elements, n² = 4/);
+  assert.throws(() => native.choleskySolve(Float32Array.of(-1), 1, Float32Array.of(1), 1), /choleskySolve: A is not positive definite/);
+  assert.throws(() => native.choleskySolve(Float32Array.of(1), 1, new Float32Array(2), 1), /B has 2 elements, n·m = 1/);
 });
