@@ -13,25 +13,29 @@ import { fitIals, tunedIals, type IalsModel, type IalsOptions } from './ials.js'
 import { cachedValidation, coldAuc, memoSelect, selectOnValidation } from './select.js';
 
 /** Ridge strengths tried, relative to the mean diagonal of FᵀF (so the grid does not depend on the features' scale). */
-export const CONTENT_CF_RIDGE = [1e-3, 1e-2, 1e-1, 1, 10];
+export const CONTENT_CF_RIDGE = [1e-3, 1e-2, 1e-1, 1, 10, 100];
 
 /** Rows gathered per BLAS call when accumulating FᵀF: keeps the copy small on 4096-d features. */
 const BLOCK = 2048;
 
-/**
- * W [(d + 1) × k] minimising Σ_{i ∈ rows} ‖[f_i, 1]·W − y_i‖² + μ‖W_features‖² with μ = ridge·mean diag(FᵀF)
- * (the intercept row is not penalised). Normal equations accumulated block by block, solved by Cholesky.
- */
-export function fitRidge(features: Matrix, targets: Matrix, rows: Int32Array, ridge: number): Matrix {
-  if (!(ridge > 0) || !Number.isFinite(ridge)) throw new Error(`Content→CF: ridge must be a positive number, got ${ridge}`);
+/** The ridge problem's sufficient statistics over the warm rows: FᵀF, FᵀY, Σf, Σy and the row count. */
+export interface RidgeSystem {
+  d: number;
+  k: number;
+  FtF: Float32Array;
+  FtY: Float32Array;
+  sumF: Float64Array;
+  sumY: Float64Array;
+  rows: number;
+}
+
+/** Accumulates the normal equations block by block (one BLAS call per block): computed once per tuning grid. */
+export function ridgeSystem(features: Matrix, targets: Matrix, rows: Int32Array): RidgeSystem {
   if (features.rows !== targets.rows) throw new Error(`Content→CF: ${features.rows} feature rows but ${targets.rows} target rows`);
   if (rows.length === 0) throw new Error('Content→CF: no warm product to fit the map on');
   const d = features.cols;
   const k = targets.cols;
-  const FtF = new Float32Array(d * d);
-  const FtY = new Float32Array(d * k);
-  const sumF = new Float64Array(d);
-  const sumY = new Float64Array(k);
+  const system: RidgeSystem = { d, k, FtF: new Float32Array(d * d), FtY: new Float32Array(d * k), sumF: new Float64Array(d), sumY: new Float64Array(k), rows: rows.length };
   const Fb = new Float32Array(Math.min(BLOCK, rows.length) * d);
   const Yb = new Float32Array(Math.min(BLOCK, rows.length) * k);
   for (let r0 = 0; r0 < rows.length; r0 += BLOCK) {
@@ -40,12 +44,22 @@ export function fitRidge(features: Matrix, targets: Matrix, rows: Int32Array, ri
       const i = rows[r0 + r];
       Fb.set(features.data.subarray(i * d, (i + 1) * d), r * d);
       Yb.set(targets.data.subarray(i * k, (i + 1) * k), r * k);
-      for (let c = 0; c < d; c++) sumF[c] += features.data[i * d + c];
-      for (let c = 0; c < k; c++) sumY[c] += targets.data[i * k + c];
+      for (let c = 0; c < d; c++) system.sumF[c] += features.data[i * d + c];
+      for (let c = 0; c < k; c++) system.sumY[c] += targets.data[i * k + c];
     }
-    native.sgemm(true, false, d, d, b, 1, Fb, d, Fb, d, 1, FtF, d);
-    native.sgemm(true, false, d, k, b, 1, Fb, d, Yb, k, 1, FtY, k);
+    native.sgemm(true, false, d, d, b, 1, Fb, d, Fb, d, 1, system.FtF, d);
+    native.sgemm(true, false, d, k, b, 1, Fb, d, Yb, k, 1, system.FtY, k);
   }
+  return system;
+}
+
+/**
+ * W [(d + 1) × k] minimising Σ_rows ‖[f_i, 1]·W − y_i‖² + μ‖W_features‖² with μ = ridge·mean diag(FᵀF)
+ * (the intercept row is not penalised), by Cholesky on the normal equations.
+ */
+export function solveRidge(system: RidgeSystem, ridge: number): Matrix {
+  if (!(ridge > 0) || !Number.isFinite(ridge)) throw new Error(`Content→CF: ridge must be a positive number, got ${ridge}`);
+  const { d, k, FtF, FtY, sumF, sumY } = system;
   let trace = 0;
   for (let c = 0; c < d; c++) trace += FtF[c * d + c];
   const mu = ridge * Math.max(trace / d, 1e-12);
@@ -58,21 +72,29 @@ export function fitRidge(features: Matrix, targets: Matrix, rows: Int32Array, ri
     A[a * n + d] = A[d * n + a] = sumF[a];
     W.set(FtY.subarray(a * k, (a + 1) * k), a * k);
   }
-  A[d * n + d] = rows.length;
+  A[d * n + d] = system.rows;
   for (let c = 0; c < k; c++) W[d * k + c] = sumY[c];
   native.choleskySolve(A, n, W, k);
   return { data: W, rows: n, cols: k };
 }
 
-/** Warm products keep `model`'s vectors; cold ones get [f_i, 1]·W. Users are iALS's. */
-export function contentCfScorer(model: IalsModel, split: Split, ridge: number, name = 'Content→CF'): FactorScorer {
+/** The ridge map from `features` to `targets` fitted on `rows`. */
+export function fitRidge(features: Matrix, targets: Matrix, rows: Int32Array, ridge: number): Matrix {
+  return solveRidge(ridgeSystem(features, targets, rows), ridge);
+}
+
+/** The warm products' rows of the split. */
+const warmRows = (split: Split) => Int32Array.from(split.itemIds.keys()).filter((i) => split.warm[i] === 1);
+
+/** Warm products keep `model`'s vectors; cold ones get [f_i, 1]·W. Users are iALS's. `system`: ridgeSystem of the same model and split. */
+export function contentCfScorer(model: IalsModel, split: Split, ridge: number,
+  system = ridgeSystem(split.features, model.items, warmRows(split)), name = 'Content→CF'): FactorScorer {
   const { items } = model;
   const k = items.cols;
   const d = split.features.cols;
-  const warmRows: number[] = [];
   const coldRows: number[] = [];
-  for (let i = 0; i < items.rows; i++) (split.warm[i] ? warmRows : coldRows).push(i);
-  const W = fitRidge(split.features, items, Int32Array.from(warmRows), ridge);
+  for (let i = 0; i < items.rows; i++) if (!split.warm[i]) coldRows.push(i);
+  const W = solveRidge(system, ridge);
   const out = new Float32Array(items.data);
   const coldF = new Float32Array(coldRows.length * (d + 1));
   coldRows.forEach((i, r) => {
@@ -97,7 +119,8 @@ export async function tunedContentCf(split: Split, options: Partial<IalsOptions>
   const cf = { ...model.options, seed: tuneSeed };
   const { best, trials } = await memoSelect(`Content→CF ${JSON.stringify({ cf, grid })}`, validation, async () => {
     const onValidation = fitIals(validation, cf);
-    return selectOnValidation(validation, grid, async (v, ridge) => contentCfScorer(onValidation, v, ridge), coldAuc, threads, progress, 'Content→CF ridge');
+    const system = ridgeSystem(validation.features, onValidation.items, warmRows(validation));
+    return selectOnValidation(validation, grid, async (v, ridge) => contentCfScorer(onValidation, v, ridge, system), coldAuc, threads, progress, 'Content→CF ridge');
   });
   return { scorer: contentCfScorer(model, split, best), trials };
 }
