@@ -193,7 +193,8 @@ test('tiny preset: EASE, iALS and Content→CF, tuned on validation, beat RAND c
   assert.equal(again.trials, tuned.trials, 'another run seed reuses the selection (tuned once per split)');
   assert.notDeepEqual(again.model.users.data, tuned.model.users.data, 'but fits with its own seed');
   const cf = await evaluateAuc((await tunedContentCf(split, { seed: 1, tuneSeed: 1, threads: 1 })).scorer, split, 1);
-  // Measured at seed 1 (README of docs/baselines.md): warm AUC ≈ 0.86, RAND 0.49; Content→CF cold 0.76, RAND 0.52.
+  // Measured at seed 1: warm AUC ≈ 0.86 for all three, RAND 0.49; Content→CF cold AUC 0.76, RAND 0.52; warm Recall@20
+  // EASE 0.46, iALS 0.51, MostPop 0.28. The floors leave room for other seeds.
   for (const [name, r] of [['EASE', ease], ['iALS', ials], ['Content→CF', cf]] as const) {
     assert.ok(r.warm > rand.warm + 0.25, `${name} warm AUC ${r.warm} vs RAND ${rand.warm}`);
   }
