@@ -93,10 +93,12 @@ test('vasg experiment auc --methods: runs only the rows asked for, in the order 
     writeSplit(data, prepareSplit(generate('tiny', 2), { seed: 1 }));
     const run = (methods: string) => spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'experiment', 'auc', '--data', data, '--runs', '2',
       '--methods', methods, '--json'], { encoding: 'utf8' });
-    const printed = run('mostpop,RAND');
+    const printed = run('mostpop,RAND,ease,content->cf');
     assert.equal(printed.status, 0, printed.stderr);
-    const result = JSON.parse(printed.stdout) as { rows: Array<{ method: string }> };
-    assert.deepEqual(result.rows.map((r) => r.method), ['MostPop', 'RAND']);
+    const result = JSON.parse(printed.stdout) as { rows: Array<{ method: string; cold: { mean: number | null } }> };
+    assert.deepEqual(result.rows.map((r) => r.method), ['MostPop', 'RAND', 'EASE', 'Content→CF']);
+    assert.equal(result.rows[2].cold.mean, null, 'EASE has no cold AUC: null in the JSON');
+    assert.equal(typeof result.rows[3].cold.mean, 'number');
     const bad = run('RAND,VBRP');
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /unknown method "VBRP"; one of RAND, MostPop/);
