@@ -21,6 +21,8 @@ const FAST: Record<string, Record<string, unknown>> = {
   'bpr-mf': { epochs: 5, latent: 8, threads: 1, seed: 3 },
   vbpr: { epochs: 3, latent: 8, visual: 8, threads: 1, seed: 3 },
   ibr: { rank: 8, epochs: 2, threads: 1, seed: 3 },
+  ials: { factors: 8, iterations: 3, threads: 1, seed: 3 },
+  'content-cf': { factors: 8, iterations: 3, threads: 1, seed: 3 },
 };
 
 const split: Split = prepareSplit(generate('tiny', 1), { seed: 1 });
