@@ -213,6 +213,10 @@ test('vasg train --method: any registered method from the command line, unknown 
   assert.notEqual(foreign.status, 0);
   assert.match(foreign.stderr, /--walk-length does not apply to --method bpr-mf \(its options: --latent, --epochs, --lr, --reg, --batch-size, --seed, --threads\)/);
   assert.match(vasg('train', '--latent', '4', '--data', data, '--out', path.join(tmp, 'x')).stderr, /--latent does not apply to --method vasg/);
+  const ease = vasg('train', '--method', 'ease', '--data', data, '--out', path.join(tmp, 'x'));
+  assert.notEqual(ease.status, 0);
+  assert.match(ease.stderr, /method "ease" cannot be trained: EASE is a row of "vasg experiment auc" only/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'x')), 'nothing written');
   const out = path.join(tmp, 'cli-bpr');
   const trained = vasg('train', '--method', 'bpr-mf', '--epochs', '3', '--latent', '4', '--threads', '1', '--data', data, '--out', out, '--json');
   assert.equal(trained.status, 0, trained.stderr);
