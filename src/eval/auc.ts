@@ -78,7 +78,7 @@ async function factorRanking(scorer: FactorScorer, split: Split, seenIndptr: Int
 }
 
 /** The factor path's counts over score blocks: native.pairAuc's AUC and native.topK's lists, computed from each user's score row. */
-export async function blockRanking(scorer: BlockScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array): Promise<Ranking> {
+async function blockRanking(scorer: BlockScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array): Promise<Ranking> {
   const n = split.itemIds.length;
   if (scorer.nUsers !== split.userIds.length || scorer.nItems !== n) {
     throw new Error(`${scorer.name}: scores cover ${scorer.nUsers} users × ${scorer.nItems} items, the split has ${split.userIds.length} × ${n}`);
