@@ -63,10 +63,11 @@ async function runExperiment(name: SplitExperiment, split: Split, options: Exper
   }
 }
 
-/** `--methods VBPR,VASG`: names as in the table, case-insensitive; a big catalog can run only the rows it needs. */
+/** `--methods VBPR,VASG`: names as in the table, case-insensitive (`->` for `→`); a big catalog can run only the rows it needs. */
 function methodList(value: string): Method[] {
   return value.split(',').map((name) => {
-    const method = tableMethods.find((m) => m.name.toLowerCase() === name.trim().toLowerCase());
+    const wanted = name.trim().toLowerCase().replaceAll('->', '→');
+    const method = tableMethods.find((m) => m.name.toLowerCase() === wanted);
     if (!method) throw new InvalidArgumentError(`unknown method "${name.trim()}"; one of ${tableMethods.map((m) => m.name).join(', ')}`);
     return method;
   });

@@ -145,9 +145,23 @@ function addBaselineOptions(command: Command): void {
       if (rows.length > 1 && rows[0].type.parse) existing.argParser(parser);
       continue;
     }
-    const methods = METHODS.filter((m) => m.options.some((o) => flagName(o.flag) === flag)).map((m) => m.name);
-    command.addOption(new Option(rows[0].flag, `${rows[0].description} (--method ${methods.join('|')}; default ${JSON.stringify(rows[0].default)})`).argParser(parser));
+    command.addOption(new Option(rows[0].flag, flagHelp(flag)).argParser(parser));
   }
+}
+
+/** A baseline flag's help: each meaning it has, with the methods that have it and their defaults. */
+function flagHelp(flag: string): string {
+  const meanings = new Map<string, Map<string, string[]>>(); // description → default → methods
+  for (const method of METHODS) {
+    const row = method.options.find((o) => flagName(o.flag) === flag);
+    if (!row) continue;
+    const byDefault = meanings.get(row.description) ?? new Map<string, string[]>();
+    meanings.set(row.description, byDefault);
+    const value = JSON.stringify(row.default);
+    byDefault.set(value, [...(byDefault.get(value) ?? []), method.name]);
+  }
+  return [...meanings].map(([description, byDefault]) =>
+    `${description} (--method ${[...byDefault].map(([value, methods]) => `${methods.join('|')}: default ${value}`).join(', ')})`).join('; ');
 }
 
 function describeData(d: { dir: string; layout: TrainingLayout; users: number; items: number; warmItems: number; coldItems: number; trainPairs: number }): string {
