@@ -34,7 +34,7 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
     }
     case 'relations': {
       const result = await relationsExperiment(split, options);
-      return { markdown: relationsSection(result.rows, result.pairs, options.runs), json: result, figures: new Map() };
+      return { markdown: relationsSection(result, options.runs), json: result, figures: new Map() };
     }
     case 'analysis': {
       const { figures, ...result } = await analysisExperiment(split, options);

@@ -6,6 +6,7 @@ import { CONFIG_OPTIONS, resolveConfig, type TrainConfig } from '../model/config
 import { trainVasg } from '../model/train.js';
 import type { VasgModel } from '../model/vasg-model.js';
 import { vasgSimilarity } from '../eval/relations.js';
+import { fitSimilarSpace } from '../model/similar-space.js';
 import { asSplit } from './artifact.js';
 import type { Method } from './method.js';
 
@@ -21,9 +22,14 @@ export const vasgMethod: Method<TrainConfig> = {
     Object.assign(result.model.info, { trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
     return result.model;
   },
-  async relations(split, options, _exclude, progress) {
-    // VASG learns from whole purchase histories, as in the paper; the held-out pairs are not removed from them.
-    return vasgSimilarity(await trainedModel(split, resolveConfig(options), progress));
+  async relations(split, options, exclude, progress) {
+    // The embeddings learn from whole purchase histories, as in the paper (the scored pairs stay in the walks); the
+    // similar-items space on top of them is refitted without the scored pairs, as IBR is.
+    const config = resolveConfig(options);
+    const model = await trainedModel(split, config, progress);
+    const space = config.similar === 'embedding' ? null
+      : fitSimilarSpace(split, model.parts.items, await model.embedFeatures(split.features), config, exclude, progress);
+    return vasgSimilarity(model.withSimilarSpace(space));
   },
 };
 
