@@ -13,7 +13,7 @@ import { buildRelationPairs, coPurchaseRecall, heldOutCoPurchases, relationAccur
 import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
 import { VasgModel } from '../src/model/vasg-model.js';
-import { fitSimilarSpace, similarityOf } from '../src/model/similar-space.js';
+import { FEATURE_WEIGHT, fitSimilarSpace, similarityOf } from '../src/model/similar-space.js';
 import { relationsExperiment } from '../src/experiments/relations.js';
 import { ModelFormatError } from '../src/errors.js';
 import { silentProgress } from '../src/progress.js';
@@ -67,10 +67,10 @@ const split = prepareSplit(generate('tiny', 1), { seed: 1 });
 const FAST = { dim: 8, hidden: [16], epochs: 1, walksPerNode: 2, rankEpochs: 2, encoderSteps: 20, similarRank: 8, similarEpochs: 3, threads: 1, seed: 3 };
 const trained = trainVasg(split, resolveConfig(FAST), silentProgress).then((r) => r.model);
 
-/** u = [x/|x|; f/|f|], computed here from a product's raw embedding and image features. */
+/** u = [x/|x|; w·f/|f|], computed here from a product's raw embedding and image features. */
 function input(x: Float32Array, f: Float32Array): Float64Array {
   const norm = (v: Float32Array) => Math.sqrt(v.reduce((a, b) => a + b * b, 0)) || 1;
-  const [nx, nf] = [norm(x), norm(f)];
+  const [nx, nf] = [norm(x), norm(f) / FEATURE_WEIGHT];
   return Float64Array.from([...Array.from(x, (v) => v / nx), ...Array.from(f, (v) => v / nf)]);
 }
 

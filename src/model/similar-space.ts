@@ -1,6 +1,6 @@
 // VASG's similar-items space ("customers also bought", /items/{id}/similar, Table 3): a learned distance
-// d(i, j) = ||Y(u_i − u_j)||² (pair-metric.ts, IBR's learner) over u_i = [x̂_i; f̂_i], the product's unit-length
-// embedding next to its unit-length image features, fitted on co-purchased training pairs. The embedding carries
+// d(i, j) = ||Y(u_i − u_j)||² (pair-metric.ts, IBR's learner) over u_i = [x̂_i; w·f̂_i], the product's unit-length
+// embedding next to its image features scaled to length w, fitted on co-purchased training pairs. The embedding carries
 // what purchases taught the model, the features what IBR sees; a product whose embedding comes from the encoder (cold
 // and new products) has both halves too, and the fit sees such embeddings for warm products as well (a second view),
 // so that it knows them. It leaves every user–product score unchanged: only similar items rank by it.
@@ -25,12 +25,15 @@ export interface SimilarSpace {
 /** Share of training pairs whose products are read with their encoder embedding instead of the learned one. */
 const ENCODER_VIEW = 0.3;
 
+/** Length of the image-feature half of u against the embedding half's 1 (measured: docs/relations.md). */
+export const FEATURE_WEIGHT = 2;
+
 /** The learner's settings: IBR's defaults (rank 100, 10 epochs, Adam 1e-3); the seed follows the model's. */
 export function similarMetricConfig(config: TrainConfig): PairMetricConfig {
   return { rank: config.similarRank, epochs: config.similarEpochs, batchSize: 512, lr: 1e-3, l2: 0, maxPairs: 200000, seed: config.seed + 41 };
 }
 
-/** u = [x̂; f̂] per row: unit-length embeddings next to unit-length image features. */
+/** u = [x̂; w·f̂] per row: unit-length embeddings next to image features of length w = FEATURE_WEIGHT. */
 export function similarInput(embeddings: Matrix, features: Matrix): Matrix {
   if (embeddings.rows !== features.rows) throw new Error(`similar-items space: ${embeddings.rows} embeddings but ${features.rows} feature rows`);
   const x = normalizeRows(embeddings);
@@ -39,7 +42,7 @@ export function similarInput(embeddings: Matrix, features: Matrix): Matrix {
   const data = new Float32Array(x.rows * cols);
   for (let i = 0; i < x.rows; i++) {
     data.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), i * cols);
-    data.set(f.data.subarray(i * f.cols, (i + 1) * f.cols), i * cols + x.cols);
+    for (let c = 0; c < f.cols; c++) data[i * cols + x.cols + c] = FEATURE_WEIGHT * f.data[i * f.cols + c];
   }
   return { data, rows: x.rows, cols };
 }
@@ -74,10 +77,8 @@ export function fitSimilarSpace(split: Split, items: Matrix, encoded: Matrix, co
 
 /**
  * The similarity similar items rank by: in a similar-items space, −|Y u_i − Y u_j|²/2 as an inner product
- * (distanceRows); without one, the cosine of the scoring rows.
+ * (distanceRows); without one, the dot product of the scoring rows `items` (their cosine under cosine scoring).
  */
 export function similarityOf(items: Matrix, space: SimilarSpace | null | undefined): ItemSimilarity {
-  if (space) return distanceRows(space.rows);
-  const unit = normalizeRows(items);
-  return { queries: unit, items: unit };
+  return space ? distanceRows(space.rows) : { queries: items, items };
 }
