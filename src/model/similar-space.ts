@@ -25,8 +25,8 @@ export interface SimilarSpace {
 /** Share of training pairs whose products are read with their encoder embedding instead of the learned one. */
 const ENCODER_VIEW = 0.3;
 
-/** Length of the image-feature half of u against the embedding half's 1 (measured: docs/relations.md). */
-export const FEATURE_WEIGHT = 2;
+/** Length of the image-feature half of u against the embedding half's 1 (1, 2 and 3 measured: docs/relations.md). */
+export const FEATURE_WEIGHT = 3;
 
 /** The learner's settings: IBR's defaults (rank 100, 10 epochs, Adam 1e-3); the seed follows the model's. */
 export function similarMetricConfig(config: TrainConfig): PairMetricConfig {
