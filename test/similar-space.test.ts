@@ -17,6 +17,7 @@ import { FEATURE_WEIGHT, fitSimilarSpace, similarityOf } from '../src/model/simi
 import { relationsExperiment } from '../src/experiments/relations.js';
 import { ModelFormatError } from '../src/errors.js';
 import { silentProgress } from '../src/progress.js';
+import { Catalog } from '../src/serve/catalog.js';
 
 /** Five products (4 cold), three users: u0 bought 0, 1 then 2 (test); u1 1, 3 then 4; u2 0, 2 then 3. */
 function handSplit(): Split {
@@ -155,6 +156,27 @@ test('the similar-items space round-trips save/load; a model without it still lo
     model.withSimilarSpace({ projection: { data: new Float32Array(12), rows: 3, cols: 4 }, rows }).save(path.join(dir, 'bad'));
     const width = 8 + split.features.cols;
     assert.throws(() => VasgModel.load(path.join(dir, 'bad')), (e: unknown) => e instanceof ModelFormatError && e.message.includes(`similar_projection.npy: expected ${width} columns`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the server\'s similar products rank in the space, for a product added while it runs too', async () => {
+  const model = await trained;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-similar-serve-'));
+  try {
+    model.save(path.join(dir, 'm'));
+    const catalog = await Catalog.open(path.join(dir, 'm'));
+    try {
+      const ids = (served: Array<{ id: string }>) => served.map((s) => s.id);
+      assert.deepEqual(ids(await catalog.similar(model.itemIds[2], 6)), referenceRanking(model, split.features, 2).slice(0, 6));
+      const features = Array.from(split.features.data.subarray(5 * split.features.cols, 6 * split.features.cols));
+      await catalog.addItems([{ id: 'served-new', features }]);
+      const withNew = { data: Float32Array.from([...split.features.data, ...features]), rows: split.features.rows + 1, cols: split.features.cols };
+      assert.deepEqual(ids(await catalog.similar('served-new', 6)), referenceRanking(catalog.model, withNew, split.itemIds.length).slice(0, 6));
+    } finally {
+      await catalog.close();
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
