@@ -35,12 +35,16 @@ export const vasgMethod: Method<TrainConfig> = {
 
 const trained = new Map<string, Promise<VasgModel>>();
 
-/** Trains once per (split, config) in this process: `experiment all` reuses models across experiments. */
+/**
+ * Trains once per (split, config) in this process: `experiment all` reuses models across experiments. Without a
+ * similar-items space: the experiments score the embeddings, and Table 3 fits the space itself without its pairs.
+ */
 export function trainedModel(split: Split, config: TrainConfig, progress: Progress): Promise<VasgModel> {
-  const key = `${split.summary.seed}:${split.userIds.length}:${split.itemIds.length}:${JSON.stringify(config)}`;
+  const embeddingsOnly: TrainConfig = { ...config, similar: 'embedding' };
+  const key = `${split.summary.seed}:${split.userIds.length}:${split.itemIds.length}:${JSON.stringify(embeddingsOnly)}`;
   let model = trained.get(key);
   if (!model) {
-    model = trainVasg(split, config, progress).then((result) => result.model);
+    model = trainVasg(split, embeddingsOnly, progress).then((result) => result.model);
     trained.set(key, model);
   }
   return model;
