@@ -129,7 +129,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('coldPopularity', '--cold-popularity <q>', 'a cold product\'s bias is that of the warm product at this quantile of purchases (0 = the least bought, 1 = the most)',
     0.99, number(0, 1)),
   option('coldOffset', '--cold-offset <x>', 'added to every cold product\'s bias (score units; with --item-bias 0 alone lifts new products)', 0, number(-10, 10)),
-  option('similar', '--similar <space>', 'what similar items rank by: metric (a distance learned on co-purchased training pairs over the embeddings) ' +
+  option('similar', '--similar <space>', 'what similar items rank by: metric (a distance learned on co-purchased training pairs over the embeddings and image features) ' +
     'or embedding (their cosine, the paper\'s); recommendations are the same either way', 'metric', oneOf<SimilarSpaceKind>('metric', 'embedding')),
   option('similarRank', '--similar-rank <n>', 'rank of the learned similar-items distance', 100, integer(1, 4096)),
   option('similarEpochs', '--similar-epochs <n>', 'passes over the co-purchased pairs when learning the similar-items distance', 10, integer(1, 10000)),
