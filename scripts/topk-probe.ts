@@ -5,16 +5,14 @@
 // --tune carves a validation split out of the training data (`vasg tune`'s: the split's own protocol on train.csv),
 // trains on it, picks the item-bias weights that maximise its "all" Recall@20, and scores the test model with
 // them: nothing is tuned on the test pairs. --baselines adds BPR-MF, WBOI and VBPR (+ visual only) rows.
-// A stand-in for the shared top-k metric module of issue 16 §1 until that lands; docs/topk-modelling.md uses it.
+// docs/topk-modelling.md's tables come from it (through scripts/topk-summary.ts).
 import { configOverrides, flag as flagOf } from './args.js';
 import { loadSplit } from '../src/data/split.js';
 import type { Matrix, Split } from '../src/data/types.js';
 import { validationSplit } from '../src/eval/tune.js';
 import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
-import { seenLists } from '../src/core/factors.js';
-import { evaluateAuc, TOP_K, type FactorScorer } from '../src/eval/auc.js';
-import { ExactRetriever } from '../src/search/exact.js';
+import { evaluateAuc, type FactorScorer } from '../src/eval/auc.js';
 import { wboiScorer } from '../src/eval/baselines.js';
 import { trainBprMf } from '../src/baselines/bpr.js';
 import { trainVbpr } from '../src/baselines/vbpr.js';
@@ -36,40 +34,16 @@ export interface TopkReport {
   auc: { warm: number; cold: number; combined: number };
 }
 
-/**
- * Every test pair is ranked over the whole catalogue minus the user's training products (evaluateAuc), so the
- * "all" list's Recall/NDCG are the pair-weighted means of the warm and cold ones; exposure needs the lists.
- */
+/** The shared metrics of src/eval/topk.ts (one evaluateAuc pass), in the shape topk-summary.ts reads. */
 async function topkReport(scorer: FactorScorer, split: Split, threads: number): Promise<TopkReport> {
-  const r = await evaluateAuc(scorer, split, threads);
-  const n = r.pairsWarm + r.pairsCold;
-  const pooled = (w: number, c: number) => (r.pairsWarm * w + r.pairsCold * (Number.isNaN(c) ? 0 : c)) / n;
+  const r = await evaluateAuc(scorer, split, threads, [20]);
+  const { 'recall@20': recall, 'ndcg@20': ndcg, 'exposure@20': exposure } = r.topK;
   return {
-    recall: { ...r.recallAt20, all: pooled(r.recallAt20.warm, r.recallAt20.cold) },
-    ndcg: { ...r.ndcgAt20, all: pooled(r.ndcgAt20.warm, r.ndcgAt20.cold) },
-    exposure: await coldExposure(scorer, split),
-    coldShareOfTest: r.pairsCold / n,
+    recall, ndcg,
+    exposure: exposure.cold,
+    coldShareOfTest: exposure.coldTestShare,
     auc: { warm: r.warm, cold: r.cold, combined: r.combined },
   };
-}
-
-/** Share of the top-20 slots of every test user's list (training products excluded) that go to cold products. */
-async function coldExposure(scorer: FactorScorer, split: Split): Promise<number> {
-  const { seenIndptr, seenIndices } = seenLists(split.train, split.userIds.length);
-  const retriever = new ExactRetriever(scorer.items);
-  const dim = scorer.users.cols;
-  const users = split.test.users;
-  const queries = new Float32Array(users.length * dim);
-  users.forEach((u, j) => queries.set(scorer.users.data.subarray(u * dim, (u + 1) * dim), j * dim));
-  const exclude = Array.from(users, (u) => seenIndices.subarray(seenIndptr[u], seenIndptr[u + 1]));
-  const lists = await retriever.searchBatch(queries, TOP_K, { exclude });
-  let slots = 0;
-  let cold = 0;
-  for (const { rows } of lists) {
-    slots += rows.length;
-    for (const row of rows) cold += split.warm[row] ? 0 : 1;
-  }
-  return cold / Math.max(1, slots);
 }
 
 const BETAS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];

@@ -20,7 +20,7 @@ export type { Dataset, Split, Matrix, Interactions, ItemMeta } from './data/type
 export type { TrainResult } from './model/train.js';
 export type { EvaluationReport } from './eval/evaluate.js';
 export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError, UnsupportedError } from './errors.js';
-export { evaluateAuc, type EvaluationResult, type FactorScorer } from './eval/auc.js';
+export { evaluateAuc, type BlockScorer, type EvaluationResult, type FactorScorer, type Scorer } from './eval/auc.js';
 export {
   DEFAULT_KS, catalogueCoverage, coldExposure, coldTestShare, ndcgAtK, popularityPercentiles, rankMetrics, recallAtK,
   type ListMetrics, type TopKMetrics, type WarmColdAll,
@@ -28,15 +28,22 @@ export {
 
 // One contract for every model (docs/library.md): the registry of methods, their adapters and option tables.
 export type { Capabilities, MethodSpec, Recommender } from './core/recommender.js';
-export { METHODS, fit, getMethod, loadRecommender, methodNames } from './methods/registry.js';
+export { EXPERIMENT_ONLY, METHODS, fit, getMethod, loadRecommender, methodNames } from './methods/registry.js';
 export type { Method } from './methods/method.js';
-export { vasgMethod } from './methods/vasg.js';
+export { retrainVasg, vasgMethod } from './methods/vasg.js';
+export { pairWeights, parseEventWeights, DEFAULT_EVENT_WEIGHTS, type EventWeights } from './data/events.js';
+export { addBrowsing, type BrowsingOptions } from './data/browse.js';
+export { replayExperiment, type ReplayResult } from './experiments/replay.js';
+export { exportEvents } from './serve/export-events.js';
 export { bprMfMethod, ibrMethod, mostPopMethod, vbprMethod, wboiMethod } from './methods/baselines.js';
+export { contentCfMethod, ialsMethod } from './methods/ials.js';
 export { factorModel, type FactorParts } from './methods/artifact.js';
 export { defaultThreads, resolveOptions, type OptionSpec, type ValueType } from './core/options.js';
 export { BPR_MF_OPTIONS } from './baselines/bpr.js';
 export { VBPR_OPTIONS, type VbprOptions } from './baselines/vbpr.js';
 export { IBR_OPTIONS, type IbrConfig } from './baselines/ibr.js';
+export { IALS_OPTIONS, type IalsOptions } from './baselines/ials.js';
+export { CONTENT_CF_OPTIONS, type ContentCfOptions } from './baselines/content-cf.js';
 export type { BprOptions } from './core/bpr-sampling.js';
 
 export interface TrainOptions {

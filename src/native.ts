@@ -85,6 +85,15 @@ export interface NativeCore {
   blasThreads(): number;
 
   /**
+   * [async] EASE's closed form in place (Steck 2019): G = XᵀX + λI [n×n] becomes B with B_ij = −P_ij / P_jj,
+   * B_jj = 0, where P = G⁻¹ (Cholesky inverse, float32, no second n×n buffer). OpenBLAS uses `threads` for the
+   * call. Rejects when G is not positive definite.
+   */
+  easeWeights(G: Float32Array, n: number, threads: number): Promise<void>;
+  /** [sync] Solves A·X = B for a symmetric positive-definite A [n×n]: B [n×m] ← X, A ← its Cholesky factor. */
+  choleskySolve(A: Float32Array, n: number, B: Float32Array, m: number): void;
+
+  /**
    * [async] Random walks on a CSR graph: `walksPerNode` rounds, each starting once from every node
    * (node order shuffled per round), `walkLength` tokens each. Next node uniform among neighbours,
    * or proportional to `weights` when given (a node whose weights sum to 0 falls back to uniform).

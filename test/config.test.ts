@@ -13,7 +13,7 @@ const EVERY_KEY: Record<keyof TrainConfig, true> = {
   decoderNoise: true, visual: true, visualLr: true, rankEpochs: true, rankLr: true, rankReg: true, pretrain: true,
   encoderObjective: true, encoderSteps: true, encoderDropout: true, calibrateCold: true, encoderNoise: true, scoring: true,
   itemBias: true, coldPopularity: true, coldOffset: true, rankNegatives: true, similar: true, similarRank: true, similarEpochs: true,
-  threads: true, seed: true,
+  eventWeights: true, halfLifeDays: true, threads: true, seed: true,
 };
 
 /** Parses `args` as `vasg train`'s training flags would be; returns the config, or throws commander's error. */

@@ -21,6 +21,8 @@ const FAST: Record<string, Record<string, unknown>> = {
   'bpr-mf': { epochs: 5, latent: 8, threads: 1, seed: 3 },
   vbpr: { epochs: 3, latent: 8, visual: 8, threads: 1, seed: 3 },
   ibr: { rank: 8, epochs: 2, threads: 1, seed: 3 },
+  ials: { factors: 8, iterations: 3, threads: 1, seed: 3 },
+  'content-cf': { factors: 8, iterations: 3, threads: 1, seed: 3 },
 };
 
 const split: Split = prepareSplit(generate('tiny', 1), { seed: 1 });
@@ -211,6 +213,10 @@ test('vasg train --method: any registered method from the command line, unknown 
   assert.notEqual(foreign.status, 0);
   assert.match(foreign.stderr, /--walk-length does not apply to --method bpr-mf \(its options: --latent, --epochs, --lr, --reg, --batch-size, --seed, --threads\)/);
   assert.match(vasg('train', '--latent', '4', '--data', data, '--out', path.join(tmp, 'x')).stderr, /--latent does not apply to --method vasg/);
+  const ease = vasg('train', '--method', 'ease', '--data', data, '--out', path.join(tmp, 'x'));
+  assert.notEqual(ease.status, 0);
+  assert.match(ease.stderr, /method "ease" cannot be trained: EASE is a row of "vasg experiment auc" only/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'x')), 'nothing written');
   const out = path.join(tmp, 'cli-bpr');
   const trained = vasg('train', '--method', 'bpr-mf', '--epochs', '3', '--latent', '4', '--threads', '1', '--data', data, '--out', out, '--json');
   assert.equal(trained.status, 0, trained.stderr);

@@ -28,7 +28,7 @@ test('auc experiment on tiny: one row per method, seeded methods vary, VASG abov
     runs: 2, seed: 1, threads: 1, progress: silentProgress, config: { dim: 16, epochs: 3, encoderSteps: 100 },
   });
   const { rows } = result;
-  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'Skip-Gram', 'VASG', 'VASG (paper)', 'Oracle']);
+  assert.deepEqual(rows.map((r) => r.method), ['RAND', 'MostPop', 'WBOI', 'VBPR', 'VBPR (visual only)', 'BPR-MF', 'EASE', 'iALS', 'Content→CF', 'Skip-Gram', 'VASG', 'VASG (paper)', 'Oracle']);
   const row = (name: string) => rows.find((r) => r.method === name)!;
   assert.equal(row('MostPop').warm.sd, 0, 'unseeded methods run once');
   assert.ok(row('RAND').warm.sd > 0, 'RAND differs between seeds');
@@ -42,6 +42,12 @@ test('auc experiment on tiny: one row per method, seeded methods vary, VASG abov
   assert.ok(row('Oracle').warm.mean > row('VASG').warm.mean - 0.02);
   assert.ok(row('Skip-Gram').warm.mean > row('RAND').warm.mean + 0.2, 'the ablation learns');
   assert.ok(Number.isNaN(row('Skip-Gram').cold.mean), 'the ablation has no cold AUC (no M without the decoder)');
+  assert.equal(row('EASE').warm.sd, 0, 'EASE is deterministic: one fit');
+  for (const name of ['EASE', 'iALS']) assert.ok(Number.isNaN(row(name).cold.mean), `${name} has no cold-product model: no cold AUC`);
+  assert.ok(row('Content→CF').cold.mean > row('RAND').cold.mean + 0.1, 'the content map ranks cold products');
+  // EASE's top-k metrics come from its score blocks (no factors): its list is there, without a cold column.
+  assert.ok(row('EASE')['recall@20'].all.mean > 0 && row('EASE')['coverage@20'].mean > 0, 'EASE has top-k metrics');
+  assert.ok(Number.isNaN(row('EASE')['recall@20'].cold.mean) && Number.isNaN(row('iALS')['ndcg@20'].cold.mean), 'warm-only rows: no cold top-k');
   assert.deepEqual(Object.keys(result.seconds), tableMethods.map((m) => m.name));
   const markdown = aucSection(result, 2);
   assert.match(markdown, /\| VASG \| 0\.\d{4} ± 0\.\d{4} \|/);
@@ -117,10 +123,12 @@ test('vasg experiment auc --methods: runs only the rows asked for, in the order 
     writeSplit(data, prepareSplit(generate('tiny', 2), { seed: 1 }));
     const run = (methods: string) => spawnSync(process.execPath, [path.resolve('bin/vasg.js'), 'experiment', 'auc', '--data', data, '--runs', '2',
       '--methods', methods, '--json'], { encoding: 'utf8' });
-    const printed = run('mostpop,RAND');
+    const printed = run('mostpop,RAND,ease,content->cf');
     assert.equal(printed.status, 0, printed.stderr);
-    const result = JSON.parse(printed.stdout) as { rows: Array<{ method: string }> };
-    assert.deepEqual(result.rows.map((r) => r.method), ['MostPop', 'RAND']);
+    const result = JSON.parse(printed.stdout) as { rows: Array<{ method: string; cold: { mean: number | null } }> };
+    assert.deepEqual(result.rows.map((r) => r.method), ['MostPop', 'RAND', 'EASE', 'Content→CF']);
+    assert.equal(result.rows[2].cold.mean, null, 'EASE has no cold AUC: null in the JSON');
+    assert.equal(typeof result.rows[3].cold.mean, 'number');
     const bad = run('RAND,VBRP');
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /unknown method "VBRP"; one of RAND, MostPop/);

@@ -1,6 +1,7 @@
 // Entry point of the native core: exports only. Each module registers its own functions.
 #include <napi.h>
 #include "blas.h"
+#include "linalg.h"
 #include "lock.h"
 #include "mlp.h"
 #include "score.h"
@@ -9,6 +10,7 @@
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   vasg::InitBlas(env, exports);
+  vasg::InitLinalg(env, exports);
   vasg::InitWalks(env, exports);
   vasg::InitSkipgram(env, exports);
   vasg::InitMlp(env, exports);

@@ -12,12 +12,19 @@ import { analysisExperiment } from '../experiments/analysis.js';
 import { lineFigure } from '../eval/figures.js';
 import { analysisSection, aucSection, relationsSection, sensitivitySection } from '../experiments/report.js';
 import { addTrainOptions, configFromOptions } from './train.js';
-import { int, kList, oneOf, progressFor } from './options.js';
+import { int, kList, num, oneOf, progressFor } from './options.js';
 import { DEFAULT_KS } from '../eval/topk.js';
 import { provenance } from '../experiments/provenance.js';
+import { loadDataset } from '../data/dataset.js';
+import { replayExperiment, replaySection } from '../experiments/replay.js';
+import { CONFIG_OPTIONS, type TrainConfig } from '../model/config.js';
+import { ConfigError } from '../errors.js';
+import type { Progress } from '../progress.js';
 
-const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all'] as const;
+const EXPERIMENTS = ['auc', 'relations', 'analysis', 'sensitivity', 'all', 'replay'] as const;
 type ExperimentName = (typeof EXPERIMENTS)[number];
+/** What `all` runs: the paper's experiments on a prepared split (replay takes a data set and runs alone). */
+type SplitExperiment = Exclude<ExperimentName, 'all' | 'replay'>;
 
 interface Section {
   markdown: string;
@@ -26,7 +33,7 @@ interface Section {
 }
 
 /** `linkFigures`: the report will be written with its SVGs (--out), so its Markdown may link them. */
-async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split, options: ExperimentOptions, methods: Method[], linkFigures: boolean): Promise<Section> {
+async function runExperiment(name: SplitExperiment, split: Split, options: ExperimentOptions, methods: Method[], linkFigures: boolean): Promise<Section> {
   switch (name) {
     case 'auc': {
       const result = await aucExperiment(split, methods, options);
@@ -56,10 +63,11 @@ async function runExperiment(name: Exclude<ExperimentName, 'all'>, split: Split,
   }
 }
 
-/** `--methods VBPR,VASG`: names as in the table, case-insensitive; a big catalog can run only the rows it needs. */
+/** `--methods VBPR,VASG`: names as in the table, case-insensitive (`->` for `→`); a big catalog can run only the rows it needs. */
 function methodList(value: string): Method[] {
   return value.split(',').map((name) => {
-    const method = tableMethods.find((m) => m.name.toLowerCase() === name.trim().toLowerCase());
+    const wanted = name.trim().toLowerCase().replaceAll('->', '→');
+    const method = tableMethods.find((m) => m.name.toLowerCase() === wanted);
     if (!method) throw new InvalidArgumentError(`unknown method "${name.trim()}"; one of ${tableMethods.map((m) => m.name).join(', ')}`);
     return method;
   });
@@ -67,10 +75,14 @@ function methodList(value: string): Method[] {
 
 export function experimentCommand(): Command {
   const command = new Command('experiment')
-    .description('reproduce the paper\'s experiments on a prepared split: auc (Table 2), relations (Table 3), analysis and sensitivity (§6), all')
+    .description('reproduce the paper\'s experiments on a prepared split: auc (Table 2), relations (Table 3), analysis and sensitivity (§6), all; ' +
+      'or replay a data set in time order (incremental against full retraining: docs/shop-loop.md)')
     .argument('<names...>', `one or more of ${EXPERIMENTS.join(', ')} (together they share trained models)`,
       (value: string, previous: ExperimentName[] | undefined) => [...(previous ?? []), oneOf(...EXPERIMENTS)(value)])
-    .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare")')
+    .requiredOption('--data <dir>', 'prepared split (output of "vasg prepare"); for replay: a data set in the standard layout with timestamps')
+    .addOption(new Option('--batches <n>', 'replay: batches the last part of the interactions arrives in').argParser(int(2, 100)).default(5))
+    .addOption(new Option('--incremental <list>', 'replay: training options of the incremental runs only, key=value (walksPerNode=2,rankEpochs=5)').argParser(incrementalOptions))
+    .addOption(new Option('--initial-fraction <x>', 'replay: share of the interactions (by time) of the first model').argParser(num(0.05, 0.95)).default(0.8))
     .addOption(new Option('--runs <n>', 'training seeds to average over').argParser(int(1, 100)).default(5))
     .option('--out <dir>', 'directory for report.md, results.json and figures', '')
     .option('--images <dir>', 'folder of product images, found as vasg features finds them: thumbnails in the figures')
@@ -79,10 +91,11 @@ export function experimentCommand(): Command {
     .option('--json', 'print the results as JSON');
   addTrainOptions(command);
   return command.action(async (asked: ExperimentName[], options) => {
-    const names = EXPERIMENTS.filter((n): n is Exclude<ExperimentName, 'all'> => n !== 'all' && (asked.includes(n) || asked.includes('all')));
     const config = configFromOptions(command, options);
     const progress = progressFor(options);
     if (options.out) checkOutputDirectory(options.out, 'report.md'); // before minutes of experiments, not after
+    if (asked.includes('replay')) return replay(command, asked, options, config, progress);
+    const names = EXPERIMENTS.filter((n): n is SplitExperiment => n !== 'all' && n !== 'replay' && (asked.includes(n) || asked.includes('all')));
     const split = loadSplit(options.data);
     const experimentOptions: ExperimentOptions = { runs: options.runs, seed: config.seed, threads: config.threads, config, progress, images: options.images, ks: options.k };
     const started = Date.now();
@@ -110,4 +123,33 @@ export function experimentCommand(): Command {
     }
     console.log(options.json ? JSON.stringify(json) : markdown);
   });
+}
+
+/** `vasg experiment replay --data DATASET`: scratch against incremental retraining, batch by batch (src/experiments/replay.ts). */
+async function replay(command: Command, asked: ExperimentName[], options: Record<string, unknown>, config: TrainConfig, progress: Progress): Promise<void> {
+  if (asked.length > 1) throw new ConfigError(`replay runs alone (it takes a data set, the others a prepared split); got ${asked.join(' ')}`);
+  const { dataset } = loadDataset(options.data as string, progress);
+  // The incremental runs take the training flags given and --incremental's own (the rest: the model's shape, the schedule).
+  const given = Object.fromEntries(Object.entries(config).filter(([key]) => {
+    const row = CONFIG_OPTIONS.find((o) => o.key === key)!;
+    return command.getOptionValueSource(new Option(row.flag).attributeName()) === 'cli';
+  })) as Partial<TrainConfig>;
+  const incremental = { ...given, ...(options.incremental as Partial<TrainConfig> | undefined) };
+  const result = await replayExperiment(dataset, { batches: options.batches as number, initialFraction: options.initialFraction as number, config, incremental, progress });
+  const markdown = [`# vasg experiment replay`, '', `Data: \`${options.data}\`; VASG, seed ${config.seed}, ${config.threads} thread(s).`, '', replaySection(result)].join('\n');
+  if (options.out) writeDirectoryAtomic(options.out as string, [['report.md', markdown + '\n'], ['results.json', JSON.stringify(result, null, 1)]]);
+  console.log(options.json ? JSON.stringify(result) : markdown);
+}
+
+/** `walksPerNode=2,rankEpochs=5`: numeric training options by key, checked against CONFIG_OPTIONS. */
+function incrementalOptions(text: string): Partial<TrainConfig> {
+  const values: Record<string, number> = {};
+  for (const entry of text.split(',').filter((e) => e.trim() !== '')) {
+    const [key, value] = entry.split('=').map((s) => s.trim());
+    const row = CONFIG_OPTIONS.find((o) => o.key === key);
+    const parsed = row?.type.parse?.(value ?? '');
+    if (!row || !row.type.valid(parsed)) throw new InvalidArgumentError(`expected key=value with a training option key (${CONFIG_OPTIONS.map((o) => o.key).join(', ')}), found "${entry}"`);
+    values[key] = parsed as number;
+  }
+  return values as Partial<TrainConfig>;
 }

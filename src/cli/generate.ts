@@ -6,7 +6,8 @@ import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.j
 import { writeProductImages } from '../data/images.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
-import { int, oneOf, progressFor } from './options.js';
+import { int, num, oneOf, progressFor } from './options.js';
+import { addBrowsing } from '../data/browse.js';
 
 export function generateCommand(): Command {
   const presets = Object.keys(PRESETS) as PresetName[];
@@ -16,6 +17,8 @@ export function generateCommand(): Command {
     .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(1))
     .requiredOption('--out <dir>', 'directory to write')
     .option('--images <dir>', 'also render a 64×64 PNG per product into this folder (<item_id>.png, named in items.csv\'s image_url)')
+    .addOption(new Option('--views-per-purchase <x>', 'also emit view events, x per purchase of each user (noisier signals of taste; see docs/shop-loop.md)').argParser(num(0, 100)).default(0))
+    .addOption(new Option('--carts-per-purchase <x>', 'also emit cart events, x per purchase of each user').argParser(num(0, 100)).default(0))
     .option('--json', 'print a JSON summary only')
     .action(async (options) => {
       checkOutputDirectory(options.out, DATASET_FILES.interactions);
@@ -23,7 +26,10 @@ export function generateCommand(): Command {
       if (options.images && path.resolve(options.images) === path.resolve(options.out)) {
         throw new ConfigError(`--images ${options.images} is the --out directory: the data set would replace the images; give the images their own folder`, 'images');
       }
-      const { dataset, styles } = generateWithStyles(options.preset, options.seed, progress);
+      const generated = generateWithStyles(options.preset, options.seed, progress);
+      const { styles } = generated;
+      const browsing = { viewsPerPurchase: options.viewsPerPurchase, cartsPerPurchase: options.cartsPerPurchase };
+      const dataset = browsing.viewsPerPurchase > 0 || browsing.cartsPerPurchase > 0 ? addBrowsing(generated.dataset, browsing, options.seed) : generated.dataset;
       if (options.images) await writeProductImages(options.images, dataset, styles, options.seed, progress);
       writeDataset(options.out, dataset);
       const summary = {

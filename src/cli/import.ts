@@ -63,6 +63,7 @@ function tableCommand(): Command {
     .requiredOption('--item-col <name>', 'column holding the item id')
     .option('--rating-col <name>', 'column holding the rating (without it: implicit feedback, rating 1)')
     .option('--time-col <name>', 'column holding the time: seconds since the epoch, a date/timestamp, or ISO text')
+    .option('--type-col <name>', 'column holding the event type (purchase, cart, click, view, …; empty: purchase), weighted in training by --event-weights')
     .addOption(new Option('--min-rating <x>', 'drop interactions rated below x').argParser(num(Number.NEGATIVE_INFINITY)))
     .addOption(new Option('--since <time>', 'drop interactions before this time (seconds or ISO date)').argParser(since))
     .option('--items <files...>', 'item table (never-bought items in it stay as cold-start products)')

@@ -43,7 +43,14 @@ export function configFlag(key: keyof TrainConfig): Option {
 export function optionFlag<C>({ flag, description, default: value, type }: OptionSpec<C>): Option {
   const option = new Option(flag, description);
   if (!type.parse) return flag.startsWith('--no-') ? option : option.default(value);
-  return option.default(value, Array.isArray(value) ? value.join(',') : undefined).argParser(parserOf(type));
+  return option.default(value, describeDefault(value)).argParser(parserOf(type));
+}
+
+/** A default as its flag would be typed: 256,512 for a list, purchase=1,view=0.05 for a record; else commander's own. */
+function describeDefault(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'object' && value !== null) return Object.entries(value).map(([k, v]) => `${k}=${v}`).join(',');
+  return undefined;
 }
 
 function channelTriple(value: string): number[] {

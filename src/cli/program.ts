@@ -5,6 +5,7 @@ import { embedCommand } from './embed.js';
 import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { experimentCommand } from './experiment.js';
+import { exportEventsCommand } from './export-events.js';
 import { featuresCommand } from './features.js';
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)');
 
-  for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), experimentCommand()]) {
+  for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), exportEventsCommand(), experimentCommand()]) {
     program.addCommand(command);
   }
   return program;

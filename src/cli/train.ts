@@ -1,6 +1,7 @@
 // `vasg train`: prepared split or whole data set → model directory, for VASG (embeddings, encoder, decoder, loss logs) or any
 // other registered method (`--method`, its flags from its option table; see docs/library.md).
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { imagesRoot } from '../serve/images.js';
 import { loadTrainingData, type TrainingLayout } from '../data/production.js';
@@ -9,6 +10,8 @@ import { CONFIG_OPTIONS, paperConfig, resolveConfig, type TrainConfig } from '..
 import { ConfigError } from '../errors.js';
 import type { OptionSpec } from '../core/options.js';
 import { getMethod, METHODS } from '../methods/registry.js';
+import { retrainVasg } from '../methods/vasg.js';
+import { VasgModel } from '../model/vasg-model.js';
 import type { Method } from '../methods/method.js';
 import { configFlag, progressFor } from './options.js';
 
@@ -46,26 +49,46 @@ export function trainCommand(): Command {
       }
     }))
     .option('--images <dir>', 'folder of the products\' images: recorded in the model, so "vasg serve" shows them without --images')
+    .option('--init-from <model>', 'incremental retraining (VASG only): start from this model\'s vectors, encoder and decoder; new users start at the ' +
+      'mean of their products, new products at the encoder\'s output; a shorter schedule unless flags say otherwise (see docs/shop-loop.md)')
     .option('--json', 'print a JSON summary only');
   addTrainOptions(command);
   addBaselineOptions(command);
   return command.action(async (options) => {
     const method = getMethod(options.method);
+    if (options.initFrom && method.name !== 'vasg') {
+      throw new ConfigError(`--init-from works with --method vasg only: ${method.label} has no incremental training (train it from scratch without --init-from)`);
+    }
     const methodOptions: object = method.name === 'vasg' ? vasgOptions(command, options) : baselineOptions(command, options, method);
     const progress = progressFor(options);
     checkOutputDirectory(options.out, 'manifest.json');
     const images = options.images === undefined ? {} : { images: imagesRoot(options.images) };
+    const previous = options.initFrom ? VasgModel.load(options.initFrom) : null;
     const { layout, split } = loadTrainingData(options.data, progress);
-    const model = await method.fit(split, methodOptions as Record<string, unknown>, progress);
-    const info = model.info as { trainSeconds?: number; trainLog?: unknown; rankingLog?: unknown; encoderLog?: unknown };
-    model.save(options.out, { layout, summary: split.summary, ...info, ...images });
+    const model = previous
+      ? await retrainVasg(previous, split, explicitConfig(command, options), progress)
+      : await method.fit(split, methodOptions as Record<string, unknown>, progress);
+    const info = model.info as { trainSeconds?: number; trainLog?: unknown; rankingLog?: unknown; encoderLog?: unknown; initFrom?: unknown };
+    // The absolute data path lets `vasg export-events` find the training data of a served model.
+    model.save(options.out, { layout, summary: split.summary, dataDir: path.resolve(options.data), ...info, ...images });
     const s = split.summary;
     const data = { dir: options.data, layout, users: s.users, items: s.items, warmItems: s.warmItems, coldItems: s.coldItems, trainPairs: s.trainPairs, filtered: s.filtered };
     const seconds = info.trainSeconds ?? 0;
-    const summary = { model: options.out, method: method.name, data, seconds, epochs: info.trainLog, rankingLoss: info.rankingLog, encoderLoss: info.encoderLog };
+    const summary = { model: options.out, method: method.name, data, seconds, epochs: info.trainLog, rankingLoss: info.rankingLog, encoderLoss: info.encoderLog,
+      ...(previous ? { initFrom: { model: options.initFrom, ...(info.initFrom as object) } } : {}) };
     if (options.json) console.log(JSON.stringify(summary));
     else console.log(`${describeData(data)}\n${method.label} model written to ${options.out} (${seconds.toFixed(1)} s)`);
   });
+}
+
+/** The training options the user typed (incremental training fills the rest from the model and its schedule). */
+function explicitConfig(command: Command, options: Record<string, unknown>): Partial<TrainConfig> {
+  const values: Record<string, unknown> = {};
+  for (const { key, flag } of CONFIG_OPTIONS) {
+    const name = new Option(flag).attributeName();
+    if (command.getOptionValueSource(name) === 'cli') values[key] = options[name];
+  }
+  return values as Partial<TrainConfig>;
 }
 
 /** Flag names of the CLI options a user typed (not defaults). */
@@ -122,9 +145,23 @@ function addBaselineOptions(command: Command): void {
       if (rows.length > 1 && rows[0].type.parse) existing.argParser(parser);
       continue;
     }
-    const methods = METHODS.filter((m) => m.options.some((o) => flagName(o.flag) === flag)).map((m) => m.name);
-    command.addOption(new Option(rows[0].flag, `${rows[0].description} (--method ${methods.join('|')}; default ${JSON.stringify(rows[0].default)})`).argParser(parser));
+    command.addOption(new Option(rows[0].flag, flagHelp(flag)).argParser(parser));
   }
+}
+
+/** A baseline flag's help: each meaning it has, with the methods that have it and their defaults. */
+function flagHelp(flag: string): string {
+  const meanings = new Map<string, Map<string, string[]>>(); // description → default → methods
+  for (const method of METHODS) {
+    const row = method.options.find((o) => flagName(o.flag) === flag);
+    if (!row) continue;
+    const byDefault = meanings.get(row.description) ?? new Map<string, string[]>();
+    meanings.set(row.description, byDefault);
+    const value = JSON.stringify(row.default);
+    byDefault.set(value, [...(byDefault.get(value) ?? []), method.name]);
+  }
+  return [...meanings].map(([description, byDefault]) =>
+    `${description} (--method ${[...byDefault].map(([value, methods]) => `${methods.join('|')}: default ${value}`).join(', ')})`).join('; ');
 }
 
 function describeData(d: { dir: string; layout: TrainingLayout; users: number; items: number; warmItems: number; coldItems: number; trainPairs: number }): string {

@@ -28,6 +28,8 @@ export interface BprBatch {
   users: Int32Array;
   pos: Int32Array;
   neg: Int32Array;
+  /** Weight of each triple's step (the split's pairWeights); null when every pair weighs 1. */
+  weight?: Float32Array | null;
   size: number;
 }
 
@@ -61,6 +63,7 @@ export class BprSampler {
   /** Training pairs kept (users whose every warm product is bought have no negative and are skipped). */
   readonly pairUsers: Int32Array;
   readonly pairItems: Int32Array;
+  readonly pairWeights: Float32Array | null;
   private readonly warmItems: Int32Array;
   /** Keys u·nItems + i of the training pairs. */
   private readonly seen: Set<number>;
@@ -83,6 +86,8 @@ export class BprSampler {
     for (let e = 0; e < users.length; e++) if (perUser[users[e]] < this.warmItems.length) keep.push(e);
     this.pairUsers = Int32Array.from(keep, (e) => users[e]);
     this.pairItems = Int32Array.from(keep, (e) => items[e]);
+    const weights = split.pairWeights;
+    this.pairWeights = weights ? Float32Array.from(keep, (e) => weights[e]) : null;
   }
 
   /** A uniform warm product that `u` has not bought (rejection sampling; the constructor made sure one exists). */
@@ -97,7 +102,8 @@ export class BprSampler {
   /** One epoch of batches. The yielded batch object and its buffers are reused: consume each before the next. */
   *epoch(rng: Rng, batchSize: number): Generator<BprBatch> {
     const order = rng.permutation(this.pairUsers.length);
-    const batch: BprBatch = { users: new Int32Array(batchSize), pos: new Int32Array(batchSize), neg: new Int32Array(batchSize), size: 0 };
+    const batch: BprBatch = { users: new Int32Array(batchSize), pos: new Int32Array(batchSize), neg: new Int32Array(batchSize),
+      weight: this.pairWeights ? new Float32Array(batchSize) : null, size: 0 };
     for (let start = 0; start < order.length; start += batchSize) {
       batch.size = Math.min(batchSize, order.length - start);
       for (let b = 0; b < batch.size; b++) {
@@ -106,6 +112,7 @@ export class BprSampler {
         batch.users[b] = u;
         batch.pos[b] = this.pairItems[e];
         batch.neg[b] = this.negative(rng, u);
+        if (batch.weight) batch.weight[b] = this.pairWeights![e];
       }
       yield batch;
     }

@@ -8,6 +8,7 @@ import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, t
 import { checkFinite, encodeNpy, readNpy } from './npy.js';
 import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
+import { DEFAULT_EVENT_TYPE, EventTypeCollector, typesOf } from './events.js';
 
 export const DATASET_FILES = {
   interactions: 'interactions.csv',
@@ -89,8 +90,11 @@ interface UserIndex {
 }
 
 function readInteractions(file: string, items: ItemTable, users: UserIndex, report: LoadReport): Dataset['interactions'] {
-  const table = readCsv(file, { required: ['user_id', 'item_id'], optional: ['rating', 'timestamp'] });
+  const table = readCsv(file, { required: ['user_id', 'item_id'], optional: ['rating', 'timestamp', 'event_type'] });
   const hasRating = table.columns.has('rating');
+  const typed = table.columns.has('event_type');
+  const collector = new EventTypeCollector();
+  const types: number[] = [];
   const u: number[] = [];
   const it: number[] = [];
   const ratings: number[] = [];
@@ -110,6 +114,7 @@ function readInteractions(file: string, items: ItemTable, users: UserIndex, repo
     }
     const rating = hasRating ? ratingField(table, row) : 1;
     const time = parseTimestamp(table, row);
+    const typeBit = typed ? collector.bit(field(table, row, 'event_type')?.trim() || DEFAULT_EVENT_TYPE, `${file}:${row.line}`, file) : 1;
     // user · nItems + item stays below 2^53 for any realistic size.
     const key = user * items.ids.length + item;
     const existing = pairIndex.get(key);
@@ -117,6 +122,7 @@ function readInteractions(file: string, items: ItemTable, users: UserIndex, repo
       report.mergedDuplicates += 1;
       ratings[existing] = Math.max(ratings[existing], rating);
       if (!(times[existing] >= time)) times[existing] = Number.isNaN(time) ? times[existing] : time;
+      types[existing] |= typeBit;
       continue;
     }
     pairIndex.set(key, u.length);
@@ -124,14 +130,17 @@ function readInteractions(file: string, items: ItemTable, users: UserIndex, repo
     it.push(item);
     ratings.push(rating);
     times.push(time);
+    types.push(typeBit);
   }
   report.lines = table.rows.length;
-  return {
+  const interactions: Dataset['interactions'] = {
     users: Int32Array.from(u),
     items: Int32Array.from(it),
     ratings: Float32Array.from(ratings),
     timestamps: Float64Array.from(times),
   };
+  if (typed) interactions.events = collector.result(types);
+  return interactions;
 }
 
 function readTruth(dir: string, items: ItemTable, report: LoadReport): { truth: GroundTruth; userIds: string[] } | undefined {
@@ -212,11 +221,14 @@ function formatNumber(value: number): string {
   return Number.isNaN(value) ? '' : String(value);
 }
 
+/** One line per pair; with event types, one line per (pair, type), which loading merges back into the same pair. */
 function interactionsCsv(dataset: DatasetToWrite): string {
-  const { users, items, ratings, timestamps } = dataset.interactions;
-  const lines: string[] = [csvLine(['user_id', 'item_id', 'rating', 'timestamp'])];
+  const { users, items, ratings, timestamps, events } = dataset.interactions;
+  const lines: string[] = [csvLine(['user_id', 'item_id', 'rating', 'timestamp', ...(events ? ['event_type'] : [])])];
   for (let k = 0; k < users.length; k++) {
-    lines.push(csvLine([dataset.userIds[users[k]], dataset.itemIds[items[k]], formatNumber(ratings[k]), formatNumber(timestamps[k])]));
+    const fields = [dataset.userIds[users[k]], dataset.itemIds[items[k]], formatNumber(ratings[k]), formatNumber(timestamps[k])];
+    if (!events) lines.push(csvLine(fields));
+    else for (const type of typesOf(events.types[k], events.typeNames)) lines.push(csvLine([...fields, type]));
   }
   return lines.join('');
 }

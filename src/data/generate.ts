@@ -378,7 +378,7 @@ function affinityVariance(o: GenerateOptions): number {
  * items [0, limits[d]) only: items are in release order and limits[d] counts the products on sale
  * at that purchase's time. `mark`/`stamp` flag chosen items.
  */
-function sampleWithoutReplacement(scores: Float32Array, limits: number[], rng: Rng, cum: Float64Array, mark: Int32Array, stamp: number, out: number[]): void {
+export function sampleWithoutReplacement(scores: Float32Array, limits: number[], rng: Rng, cum: Float64Array, mark: Int32Array, stamp: number, out: number[]): void {
   const n = scores.length;
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (scores[i] > max) max = scores[i];

@@ -11,6 +11,7 @@ import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, t
 import { encodeNpy, readNpy } from './npy.js';
 import { openWrittenDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
+import { DEFAULT_EVENT_TYPE, EventTypeCollector, selectEvents, typesOf } from './events.js';
 
 /** "balanced": cold set sized so that T_cold ≈ T_warm; { fraction }: that fraction of products is cold. */
 export type ColdPolicy = 'balanced' | { fraction: number };
@@ -21,6 +22,9 @@ export interface SplitOptions {
   seed: number;
   coldPolicy?: ColdPolicy;
 }
+
+/** train.csv's `event_types` field: a pair's merged event types, "purchase|view". */
+const EVENT_TYPES_SEPARATOR = '|';
 
 export const SPLIT_FILES = {
   users: 'users.csv',
@@ -172,6 +176,7 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   Object.assign(filtered, { usersWithoutWarmInteraction: 0, interactionsOfUsersWithoutWarmInteraction: 0, otherColdInteractionsRemoved: 0, usersWithoutTestItem: 0 });
   const trainCount = new Int32Array(nItems0);
   const warmTestCandidates: number[] = [];
+  const judged = testablePairs(interactions);
   for (const u of activeUsers) {
     const positions = byUser.rows.subarray(byUser.indptr[u], byUser.indptr[u + 1]);
     if (maxRank[u] < prefix) {
@@ -181,7 +186,7 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
       continue;
     }
     keptUser[u] = 1;
-    const cold = Array.from(positions).filter((k) => isCold(interactions.items[k]));
+    const cold = Array.from(positions).filter((k) => isCold(interactions.items[k]) && judged(k));
     for (const k of positions) {
       if (!isCold(interactions.items[k])) {
         inTrain[k] = 1;
@@ -200,7 +205,7 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
   rng.shuffle(warmTestCandidates);
   for (const u of warmTestCandidates) {
     const positions = byUser.rows.subarray(byUser.indptr[u], byUser.indptr[u + 1]);
-    const eligible = positions.length >= 2 ? Array.from(positions).filter((k) => trainCount[interactions.items[k]] >= 2) : [];
+    const eligible = positions.length >= 2 ? Array.from(positions).filter((k) => trainCount[interactions.items[k]] >= 2 && judged(k)) : [];
     if (eligible.length === 0) {
       filtered.usersWithoutTestItem++;
       continue;
@@ -252,6 +257,17 @@ function selectRows(matrix: Matrix, rows: number[]): Matrix {
   return { data, rows: rows.length, cols: matrix.cols };
 }
 
+/**
+ * Which pairs may be test pairs: with event types, only purchases (a recommender is judged on what users buy;
+ * views and carts train but are never the held-out answer); without, every pair.
+ */
+function testablePairs(interactions: Interactions): (k: number) => boolean {
+  const events = interactions.events;
+  if (!events) return () => true;
+  const bit = events.typeNames.indexOf(DEFAULT_EVENT_TYPE);
+  return (k) => bit >= 0 && ((events.types[k] >>> bit) & 1) === 1;
+}
+
 /** Re-indexes kept users/items; a test pair is cold exactly when its item has no training interaction. */
 export function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array, testItem: Int32Array,
   trainCount: Int32Array): Split {
@@ -274,6 +290,8 @@ export function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: numb
     ratings: Float32Array.from(positions, (k) => src.ratings[k]),
     timestamps: Float64Array.from(positions, (k) => src.timestamps[k]),
   };
+  const events = selectEvents(src.events, positions);
+  if (events) train.events = events;
   const testUsers = users.filter((u) => testItem[u] >= 0);
   const split: Split = {
     userIds: users.map((u) => dataset.userIds[u]),
@@ -301,10 +319,12 @@ export function writeSplit(dir: string, split: Split): void {
       split.itemIds.map((id, i) => csvLine([id, split.items[i].title, split.items[i].category, split.items[i].imageUrl, split.warm[i] ? 0 : 1])).join('')],
     [SPLIT_FILES.features, encodeNpy(split.features)],
     [SPLIT_FILES.train, () => {
-      const { users, items, ratings, timestamps } = split.train;
-      const lines = [csvLine(['user_id', 'item_id', 'rating', 'timestamp'])];
+      const { users, items, ratings, timestamps, events } = split.train;
+      const lines = [csvLine(['user_id', 'item_id', 'rating', 'timestamp', ...(events ? ['event_types'] : [])])];
       for (let k = 0; k < users.length; k++) {
-        lines.push(csvLine([split.userIds[users[k]], split.itemIds[items[k]], formatNumber(ratings[k]), formatNumber(timestamps[k])]));
+        const fields = [split.userIds[users[k]], split.itemIds[items[k]], formatNumber(ratings[k]), formatNumber(timestamps[k])];
+        if (events) fields.push(typesOf(events.types[k], events.typeNames).join(EVENT_TYPES_SEPARATOR));
+        lines.push(csvLine(fields));
       }
       return lines.join('');
     }],
@@ -346,9 +366,11 @@ function lookup(table: CsvTable, row: CsvRow, name: string, index: Map<string, n
 }
 
 function readTrain(file: string, users: Map<string, number>, items: Map<string, number>, warm: Uint8Array): Interactions {
-  const table = readCsv(file, { required: ['user_id', 'item_id', 'rating', 'timestamp'] });
+  const table = readCsv(file, { required: ['user_id', 'item_id', 'rating', 'timestamp'], optional: ['event_types'] });
   const n = table.rows.length;
   const train: Interactions = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n), timestamps: new Float64Array(n) };
+  const collector = table.columns.has('event_types') ? new EventTypeCollector() : null;
+  const types = new Array<number>(n).fill(0);
   table.rows.forEach((row, k) => {
     train.users[k] = lookup(table, row, 'user_id', users, SPLIT_FILES.users);
     const item = lookup(table, row, 'item_id', items, SPLIT_FILES.items);
@@ -357,7 +379,11 @@ function readTrain(file: string, users: Map<string, number>, items: Map<string, 
     train.ratings[k] = numberField(table, row, 'rating');
     const rawTime = (field(table, row, 'timestamp') ?? '').trim();
     train.timestamps[k] = rawTime === '' ? NaN : numberField(table, row, 'timestamp');
+    for (const name of collector ? (field(table, row, 'event_types') ?? '').split(EVENT_TYPES_SEPARATOR) : []) {
+      types[k] |= collector!.bit(name.trim(), `${file}:${row.line}`, file);
+    }
   });
+  if (collector) train.events = collector.result(types);
   return train;
 }
 

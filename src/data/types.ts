@@ -15,6 +15,20 @@ export interface Interactions {
   ratings: Float32Array;
   /** Seconds since the epoch; NaN when unknown. */
   timestamps: Float64Array;
+  /**
+   * Event types (optional `event_type` column): bit t of types[k] set when pair k had an event of type
+   * typeNames[t] (a pair's events are merged into one pair; training weighs it by its strongest type).
+   * Absent: every pair is a purchase.
+   */
+  events?: EventTypes;
+}
+
+/** The event types of the pairs of an Interactions record (at most 32 distinct types). */
+export interface EventTypes {
+  typeNames: string[];
+  types: Uint32Array;
+  /** Where each type was first seen ("interactions.csv:12"), for errors that name the line. */
+  firstSeen: string[];
 }
 
 export interface ItemMeta {
@@ -85,4 +99,6 @@ export interface Split {
   features: Matrix;
   truth?: GroundTruth;
   summary: SplitSummary;
+  /** Weight of each training pair in ranking (typed events, decay; mean 1); absent: every pair weighs 1. */
+  pairWeights?: Float32Array;
 }

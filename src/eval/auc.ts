@@ -1,12 +1,15 @@
-// The paper's AUC (eq. 4) on T_warm and T_cold. Every method is expressed as two factor
-// matrices whose row dot products are its scores, so one native blocked GEMM ranks all
-// candidates of all test users, whatever the method.
+// The paper's AUC (eq. 4) on T_warm and T_cold. Most methods are two factor matrices whose row dot
+// products are their scores, so one native blocked GEMM ranks all candidates of all test users; a
+// method whose scores are not low-rank (EASE: X_u·B) instead scores a block of users at a time.
 import { native } from '../native.js';
 import type { Split } from '../data/types.js';
-import { seenLists, type FactorScorer } from '../core/factors.js';
-import { DEFAULT_KS, LIST_K, listMetrics, ndcgAtK, rankMetrics, ranksFromAuc, recallAtK, type TopKMetrics } from './topk.js';
+import { seenLists, type BlockScorer, type FactorScorer, type Scorer } from '../core/factors.js';
+import { DEFAULT_KS, LIST_K, listMetrics, ndcgAtK, rankMetrics, ranksFromAuc, recallAtK, rowTopK, type TopKMetrics } from './topk.js';
 
-export type { FactorScorer };
+export type { BlockScorer, FactorScorer, Scorer };
+
+/** Users scored per scoreUsers call: a block's scores stay under ~64 MB whatever the catalogue. */
+const blockRows = (nItems: number) => Math.max(1, Math.min(512, Math.floor((1 << 24) / Math.max(1, nItems))));
 
 export interface WarmCold {
   warm: number;
@@ -39,17 +42,13 @@ export const TOP_K = 20;
  * ranks give Recall@K and NDCG@K at every K in `ks`; the test users' top-20 lists over the same
  * candidates (p included) give coverage, new-product exposure and popularity.
  */
-export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: number, ks: number[] = DEFAULT_KS): Promise<EvaluationResult> {
-  const { users, items } = scorer;
-  if (users.cols !== items.cols) throw new Error(`${scorer.name}: user and item factors differ in width (${users.cols} vs ${items.cols})`);
-  if (users.rows !== split.userIds.length || items.rows !== split.itemIds.length) {
-    throw new Error(`${scorer.name}: factors cover ${users.rows} users × ${items.rows} items, the split has ${split.userIds.length} × ${split.itemIds.length}`);
-  }
+export async function evaluateAuc(scorer: Scorer, split: Split, threads: number, ks: number[] = DEFAULT_KS): Promise<EvaluationResult> {
   const { seenIndptr, seenIndices } = seenLists(split.train, split.userIds.length);
-  const perPair = await native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
+  const { perPair, lists } = 'scoreUsers' in scorer
+    ? await blockRanking(scorer, split, seenIndptr, seenIndices)
+    : await factorRanking(scorer, split, seenIndptr, seenIndices, threads);
   const candidates = Float64Array.from(split.test.users, (u) => split.itemIds.length - 1 - (seenIndptr[u + 1] - seenIndptr[u]));
   const result = rankingMetrics(perPair, candidates, split.test.items, split.warm);
-  const lists = native.topK(users.data, items.data, users.cols, split.test.users, LIST_K, seenIndptr, seenIndices).items;
   const topK = { ...rankMetrics(ranksFromAuc(perPair, candidates), split.test.items, split.warm, ks), ...listMetrics(lists, split.test.items, split.warm, split.train.items) } as TopKMetrics;
   if (!scorer.warmOnly) return { ...result, topK };
   // No cold metric of its own; "all" stays: it is the list this method would show, cold products included.
@@ -58,6 +57,69 @@ export async function evaluateAuc(scorer: FactorScorer, split: Split, threads: n
     if (typeof value === 'object' && 'all' in value) topK[key] = { ...value, cold: NaN } as never;
   }
   return { ...result, cold: NaN, combined: NaN, recallAt20: { ...result.recallAt20, cold: NaN }, ndcgAt20: { ...result.ndcgAt20, cold: NaN }, topK };
+}
+
+/** Per test pair: eq. 4's AUC (native.pairAuc) and the user's top-LIST_K list (native.topK), training products excluded. */
+interface Ranking {
+  perPair: Float64Array;
+  /** Rows of LIST_K item ids per test pair, best first (equal scores: lower id first), −1 = empty slot. */
+  lists: Int32Array;
+}
+
+async function factorRanking(scorer: FactorScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array, threads: number): Promise<Ranking> {
+  const { users, items } = scorer;
+  if (users.cols !== items.cols) throw new Error(`${scorer.name}: user and item factors differ in width (${users.cols} vs ${items.cols})`);
+  if (users.rows !== split.userIds.length || items.rows !== split.itemIds.length) {
+    throw new Error(`${scorer.name}: factors cover ${users.rows} users × ${items.rows} items, the split has ${split.userIds.length} × ${split.itemIds.length}`);
+  }
+  const perPair = await native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
+  const lists = native.topK(users.data, items.data, users.cols, split.test.users, LIST_K, seenIndptr, seenIndices).items;
+  return { perPair, lists };
+}
+
+/** The factor path's counts over score blocks: native.pairAuc's AUC and native.topK's lists, computed from each user's score row. */
+async function blockRanking(scorer: BlockScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array): Promise<Ranking> {
+  const n = split.itemIds.length;
+  if (scorer.nUsers !== split.userIds.length || scorer.nItems !== n) {
+    throw new Error(`${scorer.name}: scores cover ${scorer.nUsers} users × ${scorer.nItems} items, the split has ${split.userIds.length} × ${n}`);
+  }
+  const { users, items } = split.test;
+  const perPair = new Float64Array(users.length);
+  const lists = new Int32Array(users.length * LIST_K);
+  const B = blockRows(n);
+  for (let j0 = 0; j0 < users.length; j0 += B) {
+    const block = users.subarray(j0, Math.min(users.length, j0 + B));
+    const scores = await scorer.scoreUsers(block);
+    if (scores.length !== block.length * n) throw new Error(`${scorer.name}: scoreUsers returned ${scores.length} scores for ${block.length} users × ${n} items`);
+    for (let r = 0; r < block.length; r++) {
+      const row = scores.subarray(r * n, (r + 1) * n);
+      const seen = seenIndices.subarray(seenIndptr[block[r]], seenIndptr[block[r] + 1]);
+      perPair[j0 + r] = rowAuc(row, items[j0 + r], seen);
+      lists.set(rowTopK(row, LIST_K, seen), (j0 + r) * LIST_K);
+    }
+  }
+  return { perPair, lists };
+}
+
+/** Eq. 4 for one test item t: candidates are all items but t and the user's `seen` ones; ties count ½. */
+function rowAuc(row: Float32Array, t: number, seen: Int32Array): number {
+  const st = row[t];
+  let less = 0;
+  let equal = 0;
+  for (let i = 0; i < row.length; i++) {
+    if (row[i] < st) less++;
+    else if (row[i] === st) equal++;
+  }
+  equal--; // the test item itself
+  let excluded = 0;
+  for (const e of seen) {
+    if (e === t) continue;
+    excluded++;
+    if (row[e] < st) less--;
+    else if (row[e] === st) equal--;
+  }
+  const candidates = row.length - 1 - excluded;
+  return candidates > 0 ? (less + equal / 2) / candidates : NaN;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Top-k metrics of what a shop shows (docs/evaluation.md): Recall@K and NDCG@K of the held-out
 // product for warm, cold and all test pairs, and, over the top-20 lists of the test users,
 // catalogue coverage, new-product exposure and the popularity of what is recommended. Pure
-// functions over ranks and lists, so they work for any FactorScorer (see evaluateAuc).
+// functions over ranks and lists, so they work for any scorer (see evaluateAuc): a FactorScorer's lists
+// come from native.topK, a BlockScorer's from rowTopK over its score rows, in the same order.
 
 /** The list a page shows: the cut-off of coverage, exposure and popularity. */
 export const LIST_K = 20;
@@ -71,6 +72,34 @@ export function rankMetrics(ranks: Float64Array, testItems: Int32Array, warm: Ui
     out[`ndcg@${k}`] = meanByGroup(Array.from(ranks, (r) => ndcgAtK(r, k)), testItems, warm);
   }
   return out;
+}
+
+/**
+ * The k best items of one score row, skipping the `exclude`d ones (ascending ids) and NaN scores: best first,
+ * equal scores lower id first, padded with −1. native.topK's order, for scores handed over as rows.
+ */
+export function rowTopK(row: Float32Array, k: number, exclude: Int32Array): Int32Array {
+  const items = new Int32Array(k).fill(-1);
+  const scores = new Float32Array(k);
+  let filled = 0;
+  let next = 0; // position in exclude
+  for (let i = 0; i < row.length; i++) {
+    while (next < exclude.length && exclude[next] < i) next++;
+    if (next < exclude.length && exclude[next] === i) continue;
+    const v = row[i];
+    // Ids rise, so an item ties below every kept equal score: it enters only above the worst kept one.
+    if (Number.isNaN(v) || (filled === k && !(v > scores[k - 1]))) continue;
+    let at = Math.min(filled, k - 1);
+    while (at > 0 && scores[at - 1] < v) {
+      scores[at] = scores[at - 1];
+      items[at] = items[at - 1];
+      at--;
+    }
+    scores[at] = v;
+    items[at] = i;
+    if (filled < k) filled++;
+  }
+  return items;
 }
 
 /** Share of the `nItems` products that appear in at least one list (lists: rows of item ids, −1 = empty slot). */

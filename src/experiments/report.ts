@@ -32,7 +32,8 @@ export function aucSection({ rows, seconds }: AucResults, runs: number): string 
       ...rows.map((r) => `| ${r.method} | ${ks.map((k) => three(r[`recall@${k}`])).join(' | ')} | ${ks.map((k) => formatStat(r[`ndcg@${k}`].all, 3)).join(' | ')} |`), '');
   }
   lines.push(
-    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6; its "all" is the list it would show, cold products scored as the mean warm product.',
+    'Skip-Gram is the paper\'s ablation (no decoder, so no M for cold products): warm products only, as in §6; its "all" is the list it would show, cold products scored as the mean warm product. ' +
+      'EASE and iALS have no model of cold products either (they rank them last): warm columns only, and their "all" is the list they would show (docs/baselines.md).',
     '',
     `Wall time per method (all runs): ${Object.entries(seconds).map(([m, t]) => `${m} ${t.toFixed(0)} s`).join(', ')}.`,
   );

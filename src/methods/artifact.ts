@@ -22,6 +22,8 @@ export interface FactorParts {
   scoring: Scoring;
   /** Linear map from image features to a new product's item row, [I × width]; absent: no new products. */
   featureMap?: Matrix;
+  /** Added to every new product's row after featureMap ([width]; Content→CF's intercept); absent: 0. */
+  featureIntercept?: Float32Array;
   /** Per product, the similar-items query when it is not the item row (see VasgModelParts.itemQueries). */
   itemQueries?: Matrix;
   similarItems: boolean;
@@ -57,7 +59,7 @@ export function factorModel(split: Split, parts: FactorParts): VasgModel {
     items: parts.items,
     cold: Uint8Array.from(split.warm, (w) => 1 - w),
     train: split.train,
-    encoder: parts.featureMap ? linearEncoder(parts.featureMap) : null,
+    encoder: parts.featureMap ? linearEncoder(parts.featureMap, parts.featureIntercept) : null,
     decoder: null,
     featureDim: split.features.cols,
     meta: split.items.map((m) => ({ ...m })),
@@ -66,9 +68,11 @@ export function factorModel(split: Split, parts: FactorParts): VasgModel {
   }, parts.info);
 }
 
-/** An encoder that is the linear map x ↦ x·W (one linear layer, no bias, identity calibration). */
-function linearEncoder(W: Matrix): Encoder {
+/** An encoder that is the affine map x ↦ x·W + c (one linear layer, no bias; calibration: scale 1, shift c). */
+function linearEncoder(W: Matrix, intercept?: Float32Array): Encoder {
   const network = new native.Mlp([W.rows, W.cols], { dropout: 0, outputRelu: false, seed: 0 });
   network.setParams([W.data, new Float32Array(W.cols)]);
-  return { network, calibration: new Float32Array(2 * W.cols).fill(1, 0, W.cols) };
+  const calibration = new Float32Array(2 * W.cols).fill(1, 0, W.cols);
+  if (intercept) calibration.set(intercept, W.cols);
+  return { network, calibration };
 }

@@ -8,6 +8,7 @@ import type { VasgModel } from '../model/vasg-model.js';
 import { vasgSimilarity } from '../eval/relations.js';
 import { fitSimilarSpace } from '../model/similar-space.js';
 import { asSplit } from './artifact.js';
+import { incrementalConfig, startingPoint } from '../model/incremental.js';
 import type { Method } from './method.js';
 
 export const vasgMethod: Method<TrainConfig> = {
@@ -32,6 +33,19 @@ export const vasgMethod: Method<TrainConfig> = {
     return vasgSimilarity(model.withSimilarSpace(space));
   },
 };
+
+/**
+ * Incremental retraining (`vasg train --init-from`): `previous`'s shape, the incremental schedule unless `explicit`
+ * says otherwise, and training started from its vectors, decoder and E (src/model/incremental.ts).
+ */
+export async function retrainVasg(previous: VasgModel, data: Split, explicit: Partial<TrainConfig> = {},
+  progress: Progress = silentProgress): Promise<VasgModel> {
+  const config = incrementalConfig(previous, explicit, resolveConfig);
+  const { start, report } = startingPoint(previous, data, config);
+  const result = await trainVasg(data, config, progress, start);
+  Object.assign(result.model.info, { trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds, initFrom: report });
+  return result.model;
+}
 
 const trained = new Map<string, Promise<VasgModel>>();
 

@@ -2,10 +2,24 @@
 // Defaults are what measured best on generated data (see README "Choosing the defaults");
 // the paper's own settings are one flag away (`paperConfig`).
 import { ConfigError } from '../errors.js';
+import { DEFAULT_EVENT_WEIGHTS, parseEventWeights, validEventWeights, type EventWeights } from '../data/events.js';
 import {
   defaultsOf, integer, integerList, number, oddInteger, oneOf, onOff, option as makeOption, resolveOptions, seedOption, threadsOption,
   type OptionSpec, type ValueType,
 } from '../core/options.js';
+
+/** `--event-weights purchase=1,view=0.05`: malformed text parses to null, which `valid` rejects with the expected form. */
+const eventWeightsType: ValueType<EventWeights> = {
+  expected: 'a list of type=weight entries (weight ≥ 0) such as purchase=1,cart=0.5,click=0.2,view=0.05',
+  parse: (text) => {
+    try {
+      return parseEventWeights(text);
+    } catch {
+      return null as unknown as EventWeights;
+    }
+  },
+  valid: validEventWeights,
+};
 
 export type Scoring = 'cosine' | 'dot';
 export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
@@ -66,6 +80,10 @@ export interface TrainConfig {
   calibrateCold: boolean;
   /** Std of Gaussian noise on encoder inputs (§6: +1.8% cold AUC). */
   encoderNoise: number;
+  /** Training weight of each event type (`event_type` column); a pair weighs as its strongest type. */
+  eventWeights: EventWeights;
+  /** Events this many days older than the newest count half (0: no decay). */
+  halfLifeDays: number;
   /** How users and products are compared: cosine (paper) or dot product (keeps the norm, which carries popularity). */
   scoring: Scoring;
   /** Item bias added to every score (model/item-bias.ts): β·ln(1 + training purchases) for warm products (0 = none). */
@@ -133,6 +151,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'or embedding (their cosine, the paper\'s); recommendations are the same either way', 'metric', oneOf<SimilarSpaceKind>('metric', 'embedding')),
   option('similarRank', '--similar-rank <n>', 'rank of the learned similar-items distance', 100, integer(1, 4096)),
   option('similarEpochs', '--similar-epochs <n>', 'passes over the co-purchased pairs when learning the similar-items distance', 10, integer(1, 10000)),
+  option('eventWeights', '--event-weights <list>', 'training weight per event type (interactions.csv\'s event_type column; no column: all purchases); ' +
+    'walk transitions and ranking steps are weighted by it, 0 leaves a type out, a type without a weight is an error', DEFAULT_EVENT_WEIGHTS, eventWeightsType),
+  option('halfLifeDays', '--half-life-days <d>', 'decay: an event d days older than the newest counts half (0 = no decay)', 0, number(0, 1e6)),
   threadsOption<TrainConfig>(),
   seedOption<TrainConfig>(),
 ];

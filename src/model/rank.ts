@@ -78,7 +78,7 @@ export function rankingStep(state: RankingState, batch: BprBatch, lr: number, re
     let x = 0;
     for (let d = 0; d < dim; d++) x += users[u + d] * (free[i + d] - free[j + d] + visualTerm[b * dim + d]);
     loss += bprLoss(x);
-    g[b] = bprWeight(x);
+    g[b] = bprWeight(x) * (batch.weight ? batch.weight[b] : 1);
     for (let d = 0; d < dim; d++) grads[b * dim + d] = g[b] * users[u + d];
   }
   for (let b = 0; b < B; b++) {

@@ -22,6 +22,8 @@ import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
 import { coldBias, itemBiases, itemPopularity } from './item-bias.js';
 import { fitSimilarSpace } from './similar-space.js';
+import { pairWeights, selectEvents, weighsEvents } from '../data/events.js';
+import { checkEnoughWarm } from '../data/split.js';
 
 /** One line of the per-epoch training log. */
 export interface EpochLog {
@@ -68,12 +70,29 @@ export interface Embeddings {
   rankingLog: number[];
 }
 
-/** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
-export function trainEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
-  return withBlasThreads(config.threads, () => learnEmbeddings(split, config, progress));
+/**
+ * Where incremental training starts (src/model/incremental.ts): a vector for every user and product of the split,
+ * the previous decoder's parameters, and the previous E as the one-layer network on (scaled) features it was saved as.
+ */
+export interface StartingPoint {
+  users: Matrix;
+  items: Matrix;
+  decoder: Float32Array[] | null;
+  /** [W (I × D), b (D)] of M = E; null when the previous encoder is not the joint visual term. */
+  visual: Float32Array[] | null;
+  /**
+   * Carry the decoder over unchanged instead of training it: its pass over every product costs as much as a
+   * whole epoch of a short incremental run, and the joint encoder (E) does not use it.
+   */
+  freezeDecoder: boolean;
 }
 
-async function learnEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
+/** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
+export function trainEmbeddings(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<Embeddings> {
+  return withBlasThreads(config.threads, () => learnEmbeddings(split, config, progress, start));
+}
+
+async function learnEmbeddings(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<Embeddings> {
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
   if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
@@ -83,12 +102,18 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
   const vectors = new Float32Array(graph.nNodes * config.dim);
   for (let k = 0; k < vectors.length; k++) vectors[k] = (rng.next() - 0.5) / config.dim;
   const decoder = config.decoder ? createDecoder(config, features.cols) : null;
-  if (config.pretrain && decoder) {
+  if (start) {
+    vectors.set(start.users.data);
+    graph.nodeItem.forEach((item, k) => vectors.set(start.items.data.subarray(item * config.dim, (item + 1) * config.dim), (nUsers + k) * config.dim));
+    if (decoder && start.decoder) decoder.setParams(start.decoder);
+  } else if (config.pretrain && decoder) {
     const codes = await pretrainAutoencoder(features, graph.nodeItem, decoder, config, progress);
     vectors.set(codes.data, nUsers * config.dim);
   }
   const visual = config.visual ? createVisual(graph, features, config) : null;
-  const joint = new JointTrainer(graph, vectors, features, decoder, visual?.projection ?? null, config, rng);
+  if (visual && start?.visual) visual.projection.startFrom(start.visual, visual.standardization);
+  const trainedDecoder = start?.freezeDecoder ? null : decoder;
+  const joint = new JointTrainer(graph, vectors, features, trainedDecoder, visual?.projection ?? null, config, rng);
 
   const log: EpochLog[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -102,7 +127,7 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
     });
     const entry = await joint.epoch(corpus, epoch, progress);
     entry.seconds = (Date.now() - epochStart) / 1000;
-    checkEpoch(entry, config);
+    checkEpoch(entry, { ...config, decoder: trainedDecoder !== null });
     log.push(entry);
     progress.log(formatEpoch(entry, config.epochs));
   }
@@ -137,13 +162,43 @@ function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConf
 }
 
 /** The whole of VASG: embeddings, then the encoder M (§3.3), which embeds the cold products. */
-export function trainVasg(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
-  return withBlasThreads(config.threads, () => trainModel(split, config, progress));
+export function trainVasg(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<TrainResult> {
+  const weighted = weighEvents(split, config);
+  return withBlasThreads(config.threads, () => trainModel(weighted.split, weighted.config, progress, start));
 }
 
-async function trainModel(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
+/**
+ * Typed events and decay (src/data/events.ts): pairs of weight 0 leave training (their products may become cold);
+ * the others' weights replace the ratings as walk transition weights (times the rating with --weighted-walks) and
+ * weight the ranking steps (`pairWeights` of the split, mean 1). Untyped data without decay is left as it is.
+ */
+export function weighEvents(split: Split, config: TrainConfig): { split: Split; config: TrainConfig } {
+  if (!weighsEvents(split.train, config)) return { split, config };
+  const weights = pairWeights(split.train, config);
+  const kept: number[] = [];
+  weights.forEach((w, k) => w > 0 && kept.push(k));
+  const src = split.train;
+  const train: Split['train'] = {
+    users: Int32Array.from(kept, (k) => src.users[k]),
+    items: Int32Array.from(kept, (k) => src.items[k]),
+    ratings: Float32Array.from(kept, (k) => weights[k] * (config.weightedWalks ? src.ratings[k] : 1)),
+    timestamps: Float64Array.from(kept, (k) => src.timestamps[k]),
+  };
+  const events = selectEvents(src.events, kept);
+  if (events) train.events = events;
+  const mean = kept.reduce((sum, k) => sum + weights[k], 0) / Math.max(1, kept.length);
+  const warm = new Uint8Array(split.itemIds.length);
+  for (const i of train.items) warm[i] = 1;
+  checkEnoughWarm('train (after --event-weights)', warm.reduce((a, b) => a + b, 0));
+  return {
+    split: { ...split, train, warm, pairWeights: Float32Array.from(kept, (k) => weights[k] / mean) },
+    config: { ...config, weightedWalks: true },
+  };
+}
+
+async function trainModel(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<TrainResult> {
   const started = Date.now();
-  const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress);
+  const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress, start);
   const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
   let encoder: Encoder;

@@ -63,6 +63,23 @@ export class VisualProjection {
   }
 
   /**
+   * Starts E from a saved one-layer network [W, b] on the unstandardised features (the inverse of `toNetwork`
+   * under this run's standardisation): E = W·scale, bias = b + mean·W, so every product's E·f̃ + bias is unchanged.
+   */
+  startFrom([W, b]: Float32Array[], standardization: Standardization): void {
+    const { dim } = this;
+    const I = this.standardizedFeatures.cols;
+    if (W.length !== I * dim || b.length !== dim) throw new Error(`visual term: the previous E is [${W.length / dim} × ${dim}], this run needs [${I} × ${dim}]`);
+    this.bias.set(b);
+    for (let i = 0; i < I; i++) {
+      for (let d = 0; d < dim; d++) {
+        this.weights[i * dim + d] = W[i * dim + d] * standardization.scale;
+        this.bias[d] += standardization.mean[i] * W[i * dim + d];
+      }
+    }
+  }
+
+  /**
    * E as a one-layer network on the unstandardised (but min–max scaled, when configured) features:
    * the centring and scaling are folded into its weights and bias, so embedding a product needs
    * nothing but the MLP (and what other tools read: encoder_0_W.npy, encoder_0_b.npy).

@@ -13,19 +13,39 @@ import { evenSample, pca2 } from './map.js';
 import { canonicalDirectory, DirectoryLock } from './lock.js';
 import { WriteLog } from './write-log.js';
 
-/** The server's state beside the model's own files: what the writes changed besides the products. */
-const STATE_FILE = 'serve_state.json';
 
-interface ServeState {
+export interface ServeState {
   unavailable: string[];
   /** Folded-in users → ids of the products they bought. */
   users: Record<string, string[]>;
+  /** Products added since training, with their features (what `vasg export-events` needs to train on them). */
+  added?: NewItem[];
+  /** Every event logged since training, with its time (seconds since the epoch), for `vasg export-events`. */
+  events?: LoggedEvent[];
 }
 
-type WriteRecord =
+/** One user event as `vasg export-events` turns it into a training interaction. */
+export interface LoggedEvent {
+  user: string;
+  item: string;
+  /** Seconds since the epoch; absent in records written before times were logged. */
+  time?: number;
+  /** Absent: a purchase. */
+  type?: string;
+}
+
+export type WriteRecord =
   | { op: 'items'; items: NewItem[] }
   | { op: 'available'; id: string; available: boolean }
-  | { op: 'events'; user: string; items: string[] };
+  | { op: 'events'; user: string; items: string[]; time?: number; type?: string };
+
+/** The model directory's file of the server's state. */
+export const SERVE_STATE_FILE = 'serve_state.json';
+
+/** The write log of a served model directory: beside it, since compaction swaps the directory whole. */
+export function writeLogOf(dir: string): string {
+  return `${path.resolve(dir)}.writes.log`;
+}
 
 export interface CatalogOptions {
   kind?: RetrieverKind;
@@ -119,6 +139,9 @@ export class Catalog {
   private background: Promise<void> | null = null;
   /** Set when a background compaction failed: the log then grows until the next start compacts it. */
   private compactionError: Error | null = null;
+  /** Since training: added products with their features, and user events with their times (kept for `vasg export-events`). */
+  private added: NewItem[] = [];
+  private events: LoggedEvent[] = [];
 
   /**
    * Serves the model in `dir` with persisted writes: state from the last compaction, then the write log
@@ -134,7 +157,7 @@ export class Catalog {
     try {
       const catalog = new Catalog(VasgModel.load(canonical), options.kind);
       catalog.restore(canonical);
-      const logFile = `${canonical}.writes.log`;
+      const logFile = writeLogOf(canonical);
       const records = WriteLog.replay(logFile, { repair: options.repairLog, notice: options.notice }) as WriteRecord[];
       for (const record of records) catalog.apply(record, await catalog.embed(record));
       catalog.dir = canonical;
@@ -155,8 +178,10 @@ export class Catalog {
     const state: ServeState = {
       unavailable: itemIds.filter((_, i) => this.available[i] === 0),
       users: Object.fromEntries(Array.from(this.folded, ([user, { items }]) => [user, items.map((i) => itemIds[i])])),
+      added: this.added,
+      events: this.events,
     };
-    return this.model.files(this.model.info, [[STATE_FILE, JSON.stringify(state)]]);
+    return this.model.files(this.model.info, [[SERVE_STATE_FILE, JSON.stringify(state)]]);
   }
 
   /** Folds the log into the model directory (one atomic directory swap), then empties the log. At start and stop: it blocks. */
@@ -211,9 +236,11 @@ export class Catalog {
   }
 
   private restore(dir: string): void {
-    const file = path.join(dir, STATE_FILE);
+    const file = path.join(dir, SERVE_STATE_FILE);
     if (!fs.existsSync(file)) return;
     const state = parseState(file);
+    this.added = state.added ?? [];
+    this.events = state.events ?? [];
     for (const id of state.unavailable) this.apply({ op: 'available', id, available: false }, null);
     for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
   }
@@ -248,9 +275,14 @@ export class Catalog {
   private apply(record: WriteRecord, embedded: Matrix | null): number[] {
     this.masks = null;
     switch (record.op) {
-      case 'items': return this.applyItems(record.items, embedded!);
+      case 'items':
+        this.added.push(...record.items);
+        return this.applyItems(record.items, embedded!);
       case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
-      case 'events': this.applyEvents(record.user, record.items); return [];
+      case 'events':
+        this.applyEvents(record.user, record.items);
+        for (const item of record.items) this.events.push({ user: record.user, item, time: record.time, ...(record.type ? { type: record.type } : {}) });
+        return [];
     }
   }
 
@@ -402,7 +434,7 @@ export class Catalog {
 
   /** Folds a new or returning user in from products they bought. */
   addEvents(userId: string, itemIds: string[]): void {
-    this.write({ op: 'events', user: userId, items: itemIds });
+    this.write({ op: 'events', user: userId, items: itemIds, time: Math.floor(Date.now() / 1000) });
   }
 
   private applyItems(items: NewItem[], embedded: Matrix): number[] {
@@ -610,8 +642,9 @@ function parseState(file: string): ServeState {
   }
   const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
   if (typeof state !== 'object' || state === null || !isStrings(state.unavailable) || typeof state.users !== 'object' || state.users === null
-    || !Object.values(state.users).every(isStrings)) {
-    throw new InputError(`${file}: expected {"unavailable": [product ids], "users": {user id: [product ids]}}`, file);
+    || !Object.values(state.users).every(isStrings) || (state.added !== undefined && !Array.isArray(state.added))
+    || (state.events !== undefined && !Array.isArray(state.events))) {
+    throw new InputError(`${file}: expected {"unavailable": [product ids], "users": {user id: [product ids]}, "added"?: [products], "events"?: [events]}`, file);
   }
   return state as ServeState;
 }

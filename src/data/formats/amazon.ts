@@ -14,6 +14,8 @@ export interface Review {
   rating: number;
   /** Unix seconds; 0 when absent. */
   time: number;
+  /** Event types of the merged pair (`vasg import table --type-col`); absent: a purchase. */
+  types?: string[];
 }
 
 export interface ProductMeta {

@@ -2,6 +2,8 @@
 // standard layout, plus the report of what was kept and dropped. Interactions of products that are not
 // kept (no features) are dropped and counted; kept products without interactions stay (cold start).
 
+import { DEFAULT_EVENT_TYPE, EventTypeCollector } from '../events.js';
+import type { Interactions } from '../types.js';
 import type { DatasetToWrite } from '../dataset.js';
 import type { ProductMeta, Review } from './amazon.js';
 
@@ -32,7 +34,11 @@ export function assemble(
   const userIds = [...new Set(kept.map((r) => r.user))];
   const userIndex = new Map(userIds.map((id, i) => [id, i]));
   const n = kept.length;
-  const interactions = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n), timestamps: new Float64Array(n) };
+  const interactions: Interactions = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n), timestamps: new Float64Array(n) };
+  const typed = kept.some((r) => r.types !== undefined);
+  const collector = new EventTypeCollector();
+  const masks = kept.map((r) => (r.types ?? [DEFAULT_EVENT_TYPE]).reduce((mask, type) => mask | collector.bit(type, `--type-col, user ${JSON.stringify(r.user)}, item ${JSON.stringify(r.item)}`, "--type-col"), 0));
+  if (typed) interactions.events = collector.result(masks);
   kept.forEach((r, k) => {
     interactions.users[k] = userIndex.get(r.user)!;
     interactions.items[k] = itemIndex.get(r.item)!;

@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 import type { Progress } from '../../progress.js';
 import { readNpy } from '../npy.js';
 import { InputError } from '../../errors.js';
+import { DEFAULT_EVENT_TYPE } from '../events.js';
 import type { ProductMeta, Review } from './amazon.js';
 import { assemble, count, type ImportReport } from './assemble.js';
 import type { DatasetToWrite } from '../dataset.js';
@@ -23,6 +24,8 @@ export interface TableImportOptions {
   itemCol: string;
   ratingCol?: string;
   timeCol?: string;
+  /** Column of the event type (purchase, cart, click, view, …); empty values are purchases. */
+  typeCol?: string;
   minRating?: number;
   /** Seconds since the epoch; older interactions are dropped. */
   since?: number;
@@ -185,12 +188,14 @@ async function readInteractions(db: DuckDBConnection, o: TableImportOptions, dro
   t.need(o.itemCol, '--item-col');
   t.need(o.ratingCol, '--rating-col');
   t.need(o.timeCol, '--time-col');
+  t.need(o.typeCol, '--type-col');
   const src = t.sql;
+  const type = o.typeCol ? `coalesce(nullif(trim(CAST(${ident(o.typeCol)} AS VARCHAR)), ''), ${sqlString(DEFAULT_EVENT_TYPE)})` : 'NULL';
   const rating = o.ratingCol ? `TRY_CAST(${ident(o.ratingCol)} AS DOUBLE)` : '1.0';
   const time = o.timeCol ? epochSql(o.timeCol, t.columns.get(o.timeCol)!) : 'CAST(NULL AS DOUBLE)';
   if (o.ratingCol) await checkParsed(db, t.label, src, ident(o.ratingCol), rating, `--rating-col ${o.ratingCol}`, 'numbers');
   if (o.timeCol) await checkParsed(db, t.label, src, ident(o.timeCol), time, `--time-col ${o.timeCol}`, 'times');
-  const base = `SELECT nullif(trim(CAST(${ident(o.userCol)} AS VARCHAR)), '') AS u, nullif(trim(CAST(${ident(o.itemCol)} AS VARCHAR)), '') AS i, ${rating} AS r, ${time} AS ts FROM ${src}`;
+  const base = `SELECT nullif(trim(CAST(${ident(o.userCol)} AS VARCHAR)), '') AS u, nullif(trim(CAST(${ident(o.itemCol)} AS VARCHAR)), '') AS i, ${rating} AS r, ${time} AS ts, ${type} AS et FROM ${src}`;
   const missingId = 'u IS NULL OR i IS NULL';
   const lowRating = o.minRating !== undefined ? `r < ${o.minRating}` : 'false';
   const tooOld = o.since !== undefined ? `ts IS NULL OR ts < ${o.since}` : 'false';
@@ -203,14 +208,17 @@ async function readInteractions(db: DuckDBConnection, o: TableImportOptions, dro
   count(dropped, 'row without user or item id', missing);
   count(dropped, 'rating below --min-rating', low);
   count(dropped, 'before --since (or no time)', old);
-  // Duplicates merge as in loadDataset: highest rating, latest time.
+  // Duplicates merge as in loadDataset: highest rating, latest time, every event type.
   const reviews: Review[] = [];
   let duplicates = 0;
   await rows(
     db,
-    `SELECT u, i, max(r), max(ts), count(*) FROM (${base}) WHERE NOT (${missingId}) AND NOT (${lowRating}) AND NOT (${tooOld}) GROUP BY u, i ORDER BY u, i`,
-    ([u, i, r, ts, n]) => {
-      reviews.push({ user: String(u), item: String(i), rating: Number(r), time: ts === null ? 0 : Number(ts) });
+    `SELECT u, i, max(r), max(ts), count(*), ${o.typeCol ? 'list(DISTINCT et ORDER BY et)' : 'NULL'} FROM (${base}) ` +
+      `WHERE NOT (${missingId}) AND NOT (${lowRating}) AND NOT (${tooOld}) GROUP BY u, i ORDER BY u, i`,
+    ([u, i, r, ts, n, types]) => {
+      const review: Review = { user: String(u), item: String(i), rating: Number(r), time: ts === null ? 0 : Number(ts) };
+      if (types instanceof DuckDBListValue) review.types = types.items.map(String);
+      reviews.push(review);
       duplicates += Number(n) - 1;
       if (reviews.length % 100000 === 0) progress.update(reviews.length);
     },
