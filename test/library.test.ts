@@ -48,8 +48,9 @@ test('typed errors: a bad option is a ConfigError, all are VasgErrors', async ()
 
 test('similarItems and recommendForVector agree with the embeddings; unknown ids are UnknownIdErrors', async () => {
   const split = vasg.prepareSplit(vasg.generate('tiny', 3), { seed: 1 });
-  // Cosine: a product's own vector is then its best match.
-  const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine' } });
+  // Cosine: a product's own vector is then its best match. `similar: 'embedding'`: similar items by the embeddings'
+  // cosine, not the learned similar-items space (test/similar-space.test.ts).
+  const { model } = await vasg.train(split, { config: { threads: 1, seed: 1, dim: 16, epochs: 1, scoring: 'cosine', similar: 'embedding' } });
   const first = split.itemIds[0];
   const similar = await model.similarItems(first, 10);
   assert.equal(similar.length, 10);

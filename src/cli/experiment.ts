@@ -41,7 +41,7 @@ async function runExperiment(name: SplitExperiment, split: Split, options: Exper
     }
     case 'relations': {
       const result = await relationsExperiment(split, options);
-      return { markdown: relationsSection(result.rows, result.pairs, options.runs), json: result, figures: new Map() };
+      return { markdown: relationsSection(result, options.runs), json: result, figures: new Map() };
     }
     case 'analysis': {
       const { figures, ...result } = await analysisExperiment(split, options);

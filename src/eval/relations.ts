@@ -11,9 +11,10 @@ import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
-import { coPurchasedPairs, pairKey, type PairSimilarity } from '../core/pairs.js';
+import { coPurchasedPairs, pairKey, pairScores, type ItemSimilarity, type PairSimilarity } from '../core/pairs.js';
+import { ExactRetriever } from '../search/exact.js';
 
-export { coPurchasedPairs, pairKey, type PairSimilarity };
+export { coPurchasedPairs, pairKey, pairScores, type ItemSimilarity, type PairSimilarity };
 
 /** Product pairs (first[k], second[k]) with labels: related[k] = 1 for R, 0 for Q. */
 export interface RelationPairs {
@@ -128,8 +129,8 @@ export function bestThreshold(scores: ArrayLike<number>, labels: ArrayLike<numbe
 }
 
 /** Chooses t on the validation pairs, reports the accuracy of "similarity > t" on the held-out pairs. */
-export function relationAccuracy(similarity: PairSimilarity, pairs: RelationPairs): RelationAccuracy {
-  const scores = similarity(pairs.first, pairs.second);
+export function relationAccuracy(similarity: PairSimilarity | ItemSimilarity, pairs: RelationPairs): RelationAccuracy {
+  const scores = (typeof similarity === 'function' ? similarity : pairScores(similarity))(pairs.first, pairs.second);
   if (scores.length !== pairs.first.length) throw new Error(`relations: similarity returned ${scores.length} scores for ${pairs.first.length} pairs`);
   const valScores: number[] = [];
   const valLabels: number[] = [];
@@ -151,30 +152,81 @@ export function relationAccuracy(similarity: PairSimilarity, pairs: RelationPair
 }
 
 /** Cosine similarity between rows of a product matrix. */
-export function cosineSimilarity(vectors: Matrix): PairSimilarity {
+export function cosineSimilarity(vectors: Matrix): ItemSimilarity {
   const unit = normalizeRows(vectors);
-  const { data, cols } = unit;
-  return (first, second) => {
-    const out = new Float32Array(first.length);
-    for (let k = 0; k < first.length; k++) {
-      const a = first[k] * cols;
-      const b = second[k] * cols;
-      let dot = 0;
-      for (let c = 0; c < cols; c++) dot += data[a + c] * data[b + c];
-      out[k] = dot;
-    }
-    return out;
-  };
+  return { queries: unit, items: unit };
 }
 
-/** VASG: cosine between the model's product embeddings (§4.3). */
-export function vasgSimilarity(model: VasgModel): PairSimilarity {
-  return cosineSimilarity(model.parts.items);
+/** VASG: what the model's similar items rank by (its similar-items space, or the embeddings' cosine as in §4.3). */
+export function vasgSimilarity(model: VasgModel): ItemSimilarity {
+  return model.itemSimilarity();
 }
 
 /** INN: cosine between the raw image features. */
-export function innSimilarity(split: Split): PairSimilarity {
+export function innSimilarity(split: Split): ItemSimilarity {
   return cosineSimilarity(split.features);
+}
+
+/**
+ * Held-out co-purchases, the item-to-item top-k task ("customers who bought this also bought"): for each user with a
+ * test product t, the pairs (t, q) for q among the user's training products, q ≠ t, that no user bought together in
+ * training. No model trains on them (t's test purchase is never in training). Per anchor t, `targets` holds the
+ * distinct q over all of t's test buyers; `anchors` is sorted, warm and cold alike.
+ */
+export interface HeldOutCoPurchases {
+  anchors: Int32Array;
+  targets: Int32Array[];
+}
+
+export function heldOutCoPurchases(split: Split): HeldOutCoPurchases {
+  const bought: number[][] = Array.from({ length: split.userIds.length }, () => []);
+  for (let e = 0; e < split.train.users.length; e++) bought[split.train.users[e]].push(split.train.items[e]);
+  const trained = coPurchasedPairs(split);
+  const byAnchor = new Map<number, Set<number>>();
+  for (let k = 0; k < split.test.users.length; k++) {
+    const t = split.test.items[k];
+    for (const q of bought[split.test.users[k]]) {
+      if (q === t || trained.has(pairKey(t, q))) continue;
+      let set = byAnchor.get(t);
+      if (!set) byAnchor.set(t, (set = new Set()));
+      set.add(q);
+    }
+  }
+  const anchors = Int32Array.from(byAnchor.keys()).sort();
+  return { anchors, targets: Array.from(anchors, (t) => Int32Array.from(byAnchor.get(t)!).sort()) };
+}
+
+/** Recall@K of held-out co-purchases, averaged over warm and over cold anchors (NaN where there is none). */
+export interface CoPurchaseRecall {
+  k: number;
+  warm: number;
+  cold: number;
+  warmAnchors: number;
+  coldAnchors: number;
+}
+
+/**
+ * For each anchor t of `heldOut`: the share of its held-out co-purchased products among the K products most similar
+ * to t (t itself excluded; every other product, warm or cold, is a candidate), ranked by `similarity`; the mean over
+ * the warm anchors and over the cold anchors (split.warm). One exact inner-product search for all anchors.
+ */
+export async function coPurchaseRecall(similarity: ItemSimilarity, split: Split, heldOut: HeldOutCoPurchases, k = 20): Promise<CoPurchaseRecall> {
+  const { queries, items } = similarity;
+  const { anchors, targets } = heldOut;
+  const batch = new Float32Array(anchors.length * queries.cols);
+  anchors.forEach((t, j) => batch.set(queries.data.subarray(t * queries.cols, (t + 1) * queries.cols), j * queries.cols));
+  const top = anchors.length ? await new ExactRetriever(items).searchBatch(batch, k, { exclude: Array.from(anchors, (t) => Int32Array.of(t)) }) : [];
+  const sums = { warm: 0, cold: 0 };
+  const counts = { warm: 0, cold: 0 };
+  top.forEach(({ rows }, j) => {
+    const wanted = new Set(targets[j]);
+    let hits = 0;
+    for (const row of rows) if (wanted.has(row)) hits++;
+    const side = split.warm[anchors[j]] ? 'warm' : 'cold';
+    sums[side] += hits / wanted.size;
+    counts[side]++;
+  });
+  return { k, warm: sums.warm / counts.warm, cold: sums.cold / counts.cold, warmAnchors: counts.warm, coldAnchors: counts.cold };
 }
 
 /** Pairs as a key set, e.g. to keep a trained baseline away from the evaluation pairs. */

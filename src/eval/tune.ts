@@ -110,7 +110,8 @@ export async function tune(split: Split, options: TuneOptions, progress: Progres
     const settings = t === 0 ? pick(defaults) : sample(rng, defaults, options.base);
     const config = resolveConfig({ ...defaults, ...settings });
     const started = Date.now();
-    const { model } = await trainVasg(validation, config, silentProgress);
+    // Trials score recommendations only, which the similar-items space does not change: it is not fitted here.
+    const { model } = await trainVasg(validation, { ...config, similar: 'embedding' }, silentProgress);
     const { users, items } = model.rankingMatrices();
     const r = await evaluateAuc({ name: 'VASG', users, items }, validation, options.threads, [20]);
     const recall = r.topK['recall@20'].all;

@@ -2,7 +2,7 @@
 import type { AucResults, WarmColdAllStat } from './auc.js';
 import type { SensitivitySeries } from './sensitivity.js';
 import { formatStat } from './stats.js';
-import type { RelationRow } from './relations.js';
+import { SIMILAR_K, type RelationsResult } from './relations.js';
 import type { AnalysisResult } from './analysis.js';
 
 export function aucSection({ rows, seconds }: AucResults, runs: number): string {
@@ -55,16 +55,19 @@ export function sensitivitySection(series: SensitivitySeries[], runs: number, fi
   return lines.join('\n');
 }
 
-export function relationsSection(rows: RelationRow[], pairs: number, runs: number): string {
+export function relationsSection(result: RelationsResult, runs: number): string {
+  const { rows, pairs, anchors } = result;
   return [
     '## Table 3: co-purchase relations',
     '',
     `Accuracy of "similarity > t" on held-out pairs (t chosen on a validation half); |R| = |Q| = ${pairs / 2} warm product pairs, ` +
-      `mean ± sd over ${runs} run(s). IBR is trained without the evaluation pairs; VASG's graph contains them (as in the paper).`,
+      `mean ± sd over ${runs} run(s). No method's similarity is trained on the evaluation pairs (VASG's walks contain them, as in the paper). ` +
+      `Recall@${SIMILAR_K}: per anchor (a test product), the share of its held-out co-purchased products (the buyer's training products never ` +
+      `bought with it in training) among its ${SIMILAR_K} most similar products; ${anchors.warm} warm and ${anchors.cold} cold anchors.`,
     '',
-    '| method | accuracy |',
-    '|---|---|',
-    ...rows.map((r) => `| ${r.method} | ${formatStat(r.accuracy)} |`),
+    `| method | accuracy | Recall@${SIMILAR_K} warm anchors | Recall@${SIMILAR_K} cold anchors |`,
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${formatStat(r.accuracy)} | ${formatStat(r['recall@20'].warm)} | ${formatStat(r['recall@20'].cold)} |`),
   ].join('\n');
 }
 

@@ -4,12 +4,14 @@ import { native } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { seedOption, threadsOption, resolveOptions, type OptionSpec } from '../core/options.js';
 import { withBlasThreads } from '../core/blas.js';
+import { distanceRows } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { mostPopScorer, wboiUserMeans } from '../eval/baselines.js';
 import { BPR_MF_OPTIONS, trainBprMf } from '../baselines/bpr.js';
 import type { BprOptions } from '../core/bpr-sampling.js';
 import { trainVbpr, vbprItemMap, VBPR_OPTIONS, type VbprOptions } from '../baselines/vbpr.js';
-import { IBR_OPTIONS, ibrSimilarity, trainIbr, type IbrConfig } from '../baselines/ibr.js';
+import { IBR_OPTIONS, trainIbr, type IbrConfig } from '../baselines/ibr.js';
+import { projectRows } from '../model/similar-space.js';
 import { asSplit, factorModel } from './artifact.js';
 import type { Method } from './method.js';
 
@@ -125,7 +127,7 @@ export const ibrMethod: Method<IbrConfig> = {
     });
   },
   async relations(split, options, exclude, progress) {
-    return ibrSimilarity(trainIbr(split, options, exclude, progress), split.features);
+    return distanceRows(projectRows(trainIbr(split, options, exclude, progress).projection, split.features));
   },
 };
 
@@ -137,20 +139,8 @@ export function ibrFactors(split: Split, projection: Matrix): { users: Matrix; i
   const nItems = features.rows;
   const x = new Float32Array(nItems * K);
   native.sgemm(false, true, nItems, K, I, 1, features.data, I, projection.data, I, 0, x, K);
+  const { queries: itemQueries, items } = distanceRows({ data: x, rows: nItems, cols: K });
   const W = K + 2;
-  const items: Matrix = { data: new Float32Array(nItems * W), rows: nItems, cols: W };
-  const itemQueries: Matrix = { data: new Float32Array(nItems * W), rows: nItems, cols: W };
-  for (let i = 0; i < nItems; i++) {
-    const row = x.subarray(i * K, (i + 1) * K);
-    let half = 0;
-    for (let k = 0; k < K; k++) half += row[k] * row[k] / 2;
-    items.data.set(row, i * W);
-    items.data[i * W + K] = -half;
-    items.data[i * W + K + 1] = 1;
-    itemQueries.data.set(row, i * W);
-    itemQueries.data[i * W + K] = 1;
-    itemQueries.data[i * W + K + 1] = -half;
-  }
   const nUsers = split.userIds.length;
   const users: Matrix = { data: new Float32Array(nUsers * W), rows: nUsers, cols: W };
   const { users: us, items: is } = split.train;

@@ -3,7 +3,7 @@
 import type { Dataset, Split } from '../data/types.js';
 import type { Progress } from '../progress.js';
 import type { MethodSpec } from '../core/recommender.js';
-import type { PairSimilarity } from '../core/pairs.js';
+import type { ItemSimilarity } from '../core/pairs.js';
 import type { VasgModel } from '../model/vasg-model.js';
 
 export interface Method<O = Record<string, unknown>> extends MethodSpec<O> {
@@ -18,8 +18,8 @@ export interface Method<O = Record<string, unknown>> extends MethodSpec<O> {
   /** Table 2 reports its warm columns only: it has no model of cold products and ranks them last by construction. */
   warmOnly?: boolean;
   /**
-   * Table 3: the method's product–product similarity, fitted without learning from the pairs in `exclude`
-   * (the pairs it will be scored on; keys of core/pairs.ts). Absent: the method is not in the relation table.
+   * Table 3: the method's product–product similarity (what its similar items rank by), fitted without learning from
+   * the pairs in `exclude` (the pairs it will be scored on; keys of core/pairs.ts). Absent: not in the relation table.
    */
-  relations?(split: Split, options: Partial<O>, exclude: Set<number>, progress: Progress): Promise<PairSimilarity>;
+  relations?(split: Split, options: Partial<O>, exclude: Set<number>, progress: Progress): Promise<ItemSimilarity>;
 }

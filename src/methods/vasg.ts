@@ -6,6 +6,7 @@ import { CONFIG_OPTIONS, resolveConfig, type TrainConfig } from '../model/config
 import { trainVasg } from '../model/train.js';
 import type { VasgModel } from '../model/vasg-model.js';
 import { vasgSimilarity } from '../eval/relations.js';
+import { fitSimilarSpace } from '../model/similar-space.js';
 import { asSplit } from './artifact.js';
 import { incrementalConfig, startingPoint } from '../model/incremental.js';
 import type { Method } from './method.js';
@@ -22,9 +23,14 @@ export const vasgMethod: Method<TrainConfig> = {
     Object.assign(result.model.info, { trainLog: result.log, rankingLog: result.rankingLog, encoderLog: result.encoderLog, trainSeconds: result.seconds });
     return result.model;
   },
-  async relations(split, options, _exclude, progress) {
-    // VASG learns from whole purchase histories, as in the paper; the held-out pairs are not removed from them.
-    return vasgSimilarity(await trainedModel(split, resolveConfig(options), progress));
+  async relations(split, options, exclude, progress) {
+    // The embeddings learn from whole purchase histories, as in the paper (the scored pairs stay in the walks); the
+    // similar-items space on top of them is refitted without the scored pairs, as IBR is.
+    const config = resolveConfig(options);
+    const model = await trainedModel(split, config, progress);
+    const space = config.similar === 'embedding' ? null
+      : fitSimilarSpace(split, model.parts.items, await model.embedFeatures(split.features), config, exclude, progress);
+    return vasgSimilarity(model.withSimilarSpace(space));
   },
 };
 
@@ -43,12 +49,16 @@ export async function retrainVasg(previous: VasgModel, data: Split, explicit: Pa
 
 const trained = new Map<string, Promise<VasgModel>>();
 
-/** Trains once per (split, config) in this process: `experiment all` reuses models across experiments. */
+/**
+ * Trains once per (split, config) in this process: `experiment all` reuses models across experiments. Without a
+ * similar-items space: the experiments score the embeddings, and Table 3 fits the space itself without its pairs.
+ */
 export function trainedModel(split: Split, config: TrainConfig, progress: Progress): Promise<VasgModel> {
-  const key = `${split.summary.seed}:${split.userIds.length}:${split.itemIds.length}:${JSON.stringify(config)}`;
+  const embeddingsOnly: TrainConfig = { ...config, similar: 'embedding' };
+  const key = `${split.summary.seed}:${split.userIds.length}:${split.itemIds.length}:${JSON.stringify(embeddingsOnly)}`;
   let model = trained.get(key);
   if (!model) {
-    model = trainVasg(split, config, progress).then((result) => result.model);
+    model = trainVasg(split, embeddingsOnly, progress).then((result) => result.model);
     trained.set(key, model);
   }
   return model;

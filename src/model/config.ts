@@ -23,6 +23,7 @@ const eventWeightsType: ValueType<EventWeights> = {
 
 export type Scoring = 'cosine' | 'dot';
 export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
+export type SimilarSpaceKind = 'metric' | 'embedding';
 
 export interface TrainConfig {
   /** Embedding size D. */
@@ -91,6 +92,11 @@ export interface TrainConfig {
   coldPopularity: number;
   /** …plus this offset (score units). */
   coldOffset: number;
+  /** What similar items rank by: a distance learned on co-purchased pairs over the embeddings, or their cosine (the paper's). */
+  similar: SimilarSpaceKind;
+  /** Rank and passes of the learned similar-items distance (model/similar-space.ts). */
+  similarRank: number;
+  similarEpochs: number;
   threads: number;
   seed: number;
 }
@@ -141,6 +147,10 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('coldPopularity', '--cold-popularity <q>', 'a cold product\'s bias is that of the warm product at this quantile of purchases (0 = the least bought, 1 = the most)',
     0.99, number(0, 1)),
   option('coldOffset', '--cold-offset <x>', 'added to every cold product\'s bias (score units; with --item-bias 0 alone lifts new products)', 0, number(-10, 10)),
+  option('similar', '--similar <space>', 'what similar items rank by: metric (a distance learned on co-purchased training pairs over the embeddings and image features) ' +
+    'or embedding (their cosine, the paper\'s); recommendations are the same either way', 'metric', oneOf<SimilarSpaceKind>('metric', 'embedding')),
+  option('similarRank', '--similar-rank <n>', 'rank of the learned similar-items distance', 100, integer(1, 4096)),
+  option('similarEpochs', '--similar-epochs <n>', 'passes over the co-purchased pairs when learning the similar-items distance', 10, integer(1, 10000)),
   option('eventWeights', '--event-weights <list>', 'training weight per event type (interactions.csv\'s event_type column; no column: all purchases); ' +
     'walk transitions and ranking steps are weighted by it, 0 leaves a type out, a type without a weight is an error', DEFAULT_EVENT_WEIGHTS, eventWeightsType),
   option('halfLifeDays', '--half-life-days <d>', 'decay: an event d days older than the newest counts half (0 = no decay)', 0, number(0, 1e6)),
@@ -160,6 +170,7 @@ export const paperConfig: Partial<TrainConfig> = {
   encoderObjective: 'autoencoder',
   itemBias: 0,
   coldOffset: 0,
+  similar: 'embedding',
 };
 
 /** Returns a full, validated config; throws naming the first bad field. */

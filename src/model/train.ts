@@ -21,6 +21,7 @@ import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
 import { coldBias, itemBiases, itemPopularity } from './item-bias.js';
+import { fitSimilarSpace } from './similar-space.js';
 import { pairWeights, selectEvents, weighsEvents } from '../data/events.js';
 import { checkEnoughWarm } from '../data/split.js';
 
@@ -240,7 +241,9 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
     meta: split.items.map((m) => ({ ...m })),
     ...biasOf(split, config),
   });
-  return { model, log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
+  const similarSpace = config.similar === 'embedding' ? null
+    : fitSimilarSpace(split, model.parts.items, await model.embedFeatures(split.features), config, new Set(), progress);
+  return { model: model.withSimilarSpace(similarSpace), log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
 }
 
 /** The item bias of config.itemBias / coldPopularity / coldOffset on this split's training purchases; none when all are zero. */

@@ -16,6 +16,8 @@ import type { Capabilities, Recommendation, Recommender, RecommendOptions } from
 import { checkK, ExactRetriever } from '../search/exact.js';
 import { seenLists } from '../core/factors.js';
 import { appendBiasColumn } from './item-bias.js';
+import { projectRows, similarInput, similarityOf, type SimilarSpace } from './similar-space.js';
+import type { ItemSimilarity } from '../core/pairs.js';
 
 export const MODEL_FORMAT = 'vasg-model';
 export const MODEL_VERSION = 1;
@@ -63,6 +65,11 @@ export interface VasgModelParts {
   itemBias?: Float32Array;
   /** The bias a product added after training gets (it is cold: nobody bought it in training). */
   coldBias?: number;
+  /**
+   * VASG's similar-items space (model/similar-space.ts): similar items rank by −|Y u_i − Y u_j|², u = [embedding;
+   * image features]; products added later get their row from both. Absent: by the cosine of the scoring rows.
+   */
+  similarSpace?: SimilarSpace;
 }
 
 interface Manifest {
@@ -93,6 +100,9 @@ export class VasgModel implements Recommender {
   private searchIndex: ExactRetriever | null = null;
   /** Exact search over the ranking item vectors (bias column included), built on the first recommendation. */
   private rankingIndex: ExactRetriever | null = null;
+  /** What similar items rank by, and the exact search over its item rows, built on first use. */
+  private similarityCache: ItemSimilarity | null = null;
+  private similarIndex: ExactRetriever | null = null;
   private itemRows?: Map<string, number>;
 
   private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
@@ -199,13 +209,46 @@ export class VasgModel implements Recommender {
   /** Top-k products nearest to a product (itself excluded), under the model's scoring. */
   async similarItems(itemId: string, k: number): Promise<Recommendation[]> {
     const i = this.itemIndexOf(itemId);
-    this.checkSimilar(itemId, i);
-    const { itemQueries } = this.parts;
-    const { items } = this.scoringMatrices();
-    const source = itemQueries ?? items;
-    const query = source.data.slice(i * source.cols, (i + 1) * source.cols);
+    const query = this.similarityQuery(i);
     const allow = this.capabilities.coldItems ? null : Uint8Array.from(this.parts.cold, (c) => 1 - c);
-    return (await this.nearest(this.embeddingSearch(), query, k, allow, Int32Array.of(0, 1), Int32Array.of(i)))[0];
+    return (await this.nearest(this.similarSearch(), query, k, allow, Int32Array.of(0, 1), Int32Array.of(i)))[0];
+  }
+
+  /**
+   * What similar items rank by, as query and item rows (score = query_i · item_j): the similar-items space when the
+   * model has one, IBR's distance rows, or the cosine of the scoring rows. The relation experiment scores this too.
+   */
+  itemSimilarity(): ItemSimilarity {
+    if (!this.similarityCache) {
+      const { itemQueries, similarSpace } = this.parts;
+      const { items } = this.scoringMatrices();
+      this.similarityCache = itemQueries ? { queries: itemQueries, items } : similarityOf(items, similarSpace);
+    }
+    return this.similarityCache;
+  }
+
+  /** Exact search over itemSimilarity()'s item rows (what similarItems and the server's similar products use). */
+  similarSearch(): ExactRetriever {
+    this.similarIndex ??= new ExactRetriever(this.itemSimilarity().items);
+    return this.similarIndex;
+  }
+
+  /**
+   * The same model with another similar-items space (null: the embeddings' cosine), e.g. one fitted without the pairs
+   * an evaluation scores. What adding products changes (product ids, rows, flags, metadata, biases) is copied, so
+   * either model can take new products without touching the other; the rest is shared (read-only).
+   */
+  withSimilarSpace(space: SimilarSpace | null): VasgModel {
+    const { similarSpace: _, items, itemIds, cold, meta, itemBias, ...rest } = this.parts;
+    return new VasgModel({
+      ...rest,
+      items: { ...items, data: items.data.slice() },
+      itemIds: [...itemIds],
+      cold: cold.slice(),
+      ...(meta ? { meta: meta.map((m) => ({ ...m })) } : {}),
+      ...(itemBias ? { itemBias: itemBias.slice() } : {}),
+      ...(space ? { similarSpace: { projection: space.projection, rows: { ...space.rows, data: space.rows.data.slice() } } } : {}),
+    }, this.info);
   }
 
   /**
@@ -214,8 +257,8 @@ export class VasgModel implements Recommender {
    */
   similarityQuery(i: number): Float32Array {
     this.checkSimilar(this.parts.itemIds[i], i);
-    const source = this.parts.itemQueries ?? this.scoringMatrices().items;
-    return source.data.slice(i * source.cols, (i + 1) * source.cols);
+    const { queries } = this.itemSimilarity();
+    return queries.data.slice(i * queries.cols, (i + 1) * queries.cols);
   }
 
   private checkSimilar(itemId: string, i: number): void {
@@ -295,20 +338,28 @@ export class VasgModel implements Recommender {
    */
   async addItems(ids: string[], features: Matrix, meta?: ItemMeta[]): Promise<number[]> {
     if (features.rows !== ids.length) throw new InputError(`${ids.length} ids but ${features.rows} feature rows`, 'features', undefined, 'features');
-    return this.addEmbeddedItems(ids, await this.embedFeatures(features), meta);
+    return this.addEmbeddedItems(ids, await this.embedFeatures(features), meta, features);
   }
 
   /**
-   * The second half of `addItems`: adds products whose vectors `embedFeatures` made. Synchronous, so that a
-   * caller (the server) can apply a write and log it in one step, with no other write in between.
+   * The second half of `addItems`: adds products whose vectors `embedFeatures` made from `features` (which a model
+   * with a similar-items space needs too). Synchronous, so that a caller (the server) can apply a write and log it in
+   * one step, with no other write in between.
    */
-  addEmbeddedItems(ids: string[], embedded: Matrix, meta?: ItemMeta[]): number[] {
+  addEmbeddedItems(ids: string[], embedded: Matrix, meta?: ItemMeta[], features?: Matrix): number[] {
     if (this.parts.itemQueries) throw new UnsupportedError(`${this.method} cannot add products (its similar-items queries are fixed at training)`, this.method, 'newItems');
     if (embedded.rows !== ids.length || embedded.cols !== this.config.dim) {
       throw new InputError(`${ids.length} ids need ${ids.length} × ${this.config.dim} embeddings, got ${embedded.rows} × ${embedded.cols}`, 'embedded', undefined, 'embedded');
     }
     if (meta && meta.length !== ids.length) throw new InputError(`${ids.length} ids but ${meta.length} metadata records`, 'meta', undefined, 'meta');
     const { parts } = this;
+    const space = parts.similarSpace;
+    if (space && (!features || features.rows !== ids.length || features.cols !== parts.featureDim)) {
+      throw new InputError(`${ids.length} products need ${ids.length} × ${parts.featureDim} image features for the similar-items space, got ` +
+        (features ? `${features.rows} × ${features.cols}` : 'none'), 'features', undefined, 'features');
+    }
+    // Computed before anything changes, so a bad input leaves the model as it was.
+    const similarRows = space ? projectRows(space.projection, similarInput(embedded, features!)) : null;
     const dim = this.config.dim;
     const index = this.itemIndex();
     const rows = ids.map((id) => {
@@ -325,6 +376,7 @@ export class VasgModel implements Recommender {
       parts.items = { data: grown(parts.items.data.subarray(0, parts.items.rows * dim), n * dim), rows: n, cols: dim };
       parts.cold = grown(parts.cold, n);
       if (parts.itemBias) parts.itemBias = grown(parts.itemBias, n);
+      if (space) space.rows = { data: grown(space.rows.data.subarray(0, space.rows.rows * space.rows.cols), n * space.rows.cols), rows: n, cols: space.rows.cols };
     }
     if (meta || parts.meta) {
       const all = parts.meta ?? [];
@@ -336,11 +388,14 @@ export class VasgModel implements Recommender {
       parts.items.data.set(embedded.data.subarray(j * dim, (j + 1) * dim), row * dim);
       parts.cold[row] = 1;
       if (parts.itemBias) parts.itemBias[row] = parts.coldBias ?? 0;
+      if (space) space.rows.data.set(similarRows!.data.subarray(j * space.rows.cols, (j + 1) * space.rows.cols), row * space.rows.cols);
     });
     this.scoringCache = null;
     this.rankingCache = null;
     this.searchIndex = null;
     this.rankingIndex = null;
+    this.similarityCache = null;
+    this.similarIndex = null;
     return rows;
   }
 
@@ -359,6 +414,10 @@ export class VasgModel implements Recommender {
       ['seen_indices.npy', () => encodeNpy(intMatrix(parts.seenIndices))],
       ...(parts.encoder ? encoderFiles(parts.encoder, parts.config.dim) : []),
       ...(parts.itemQueries ? [['item_queries.npy', () => encodeNpy(parts.itemQueries!)] as [string, () => FileData]] : []),
+      ...(parts.similarSpace ? [
+        ['similar_projection.npy', () => encodeNpy(parts.similarSpace!.projection)] as [string, () => FileData],
+        ['similar_rows.npy', () => encodeNpy(parts.similarSpace!.rows)] as [string, () => FileData],
+      ] : []),
       ...(parts.decoder ? mlpFiles('decoder', parts.decoder) : []),
       ...(parts.meta ? [['items_meta.json', JSON.stringify(parts.meta)] as [string, FileData]] : []),
       ...(parts.itemBias ? [['item_bias.npy', () => encodeNpy({ data: parts.itemBias!, rows: 1, cols: parts.itemIds.length })] as [string, () => FileData]] : []),
@@ -385,6 +444,9 @@ export class VasgModel implements Recommender {
         'encoder_<l>_W.npy / encoder_<l>_b.npy': 'encoder layer l: y = relu(x·W + b), W [in × out]; last layer linear',
         'encoder_calibration.npy': '[2 × dim]: cold embedding = encoder output · row 0 + row 1 (encoder files absent when encoderSizes is null)',
         'item_queries.npy': 'float32 [items × dim], present for methods whose similar-items query is not the item row (IBR)',
+        'similar_projection.npy': 'float32 [rank × (dim + featureDim)]: Y of the similar-items space; similar items rank by −|Y u_i − Y u_j|², ' +
+          'u = [unit-length embedding; unit-length image features] (absent: by the embeddings\' cosine)',
+        'similar_rows.npy': 'float32 [items × rank]: Y·u_i per product, row order of "items" (with similar_projection.npy)',
         'decoder_<l>_W.npy / decoder_<l>_b.npy': 'decoder layer l (absent when trained without decoder)',
         'items_meta.json': '[{title, category, imageUrl}] in the row order of "items" (absent when the data had no metadata)',
         'item_bias.npy': 'float32 [1 × items]: score bias b_i added to every user\'s score of product i; "coldBias" for products added later (absent: no bias)',
@@ -426,6 +488,7 @@ export class VasgModel implements Recommender {
     if (itemQueries && (itemQueries.rows !== items.rows || itemQueries.cols !== items.cols)) {
       throw new ModelFormatError(`${path.join(dir, 'item_queries.npy')}: expected shape [${items.rows} × ${items.cols}], found [${itemQueries.rows} × ${itemQueries.cols}]`, dir);
     }
+    const similarSpace = readSimilarSpace(dir, array, config.dim + manifest.featureDim, manifest.items.length);
     const decoder = manifest.decoderSizes ? loadMlp(dir, 'decoder', manifest.decoderSizes, config.minMaxScale) : null;
     const seen = readSeenLists(dir, array, manifest.users.length, manifest.items.length);
     const meta = readItemMeta(dir, manifest.items.length);
@@ -444,6 +507,7 @@ export class VasgModel implements Recommender {
       ...(meta ? { meta } : {}),
       ...(manifest.method ? { method: manifest.method } : {}),
       ...(itemQueries ? { itemQueries } : {}),
+      ...(similarSpace ? { similarSpace } : {}),
       ...bias,
     }, manifest.info ?? {});
   }
@@ -463,6 +527,22 @@ function readSeenLists(dir: string, array: (name: string) => Matrix, nUsers: num
     if (!Number.isInteger(indices[k]) || indices[k] < 0 || indices[k] >= nItems) fail('seen_indices.npy', `value ${k} (${indices[k]}) is not a product row in 0…${nItems - 1}`);
   }
   return { seenIndptr: Int32Array.from(indptr), seenIndices: Int32Array.from(indices) };
+}
+
+/** The similar-items space, when the model has one: both files or neither, shapes checked against the manifest. */
+function readSimilarSpace(dir: string, array: (name: string) => Matrix, inputWidth: number, nItems: number): SimilarSpace | undefined {
+  const present = ['similar_projection.npy', 'similar_rows.npy'].filter((name) => fs.existsSync(path.join(dir, name)));
+  if (present.length === 0) return undefined;
+  if (present.length === 1) throw new ModelFormatError(`${dir}: ${present[0]} without ${present[0] === 'similar_rows.npy' ? 'similar_projection.npy' : 'similar_rows.npy'} (the similar-items space needs both)`, dir);
+  const projection = array('similar_projection.npy');
+  const rows = array('similar_rows.npy');
+  if (projection.cols !== inputWidth) {
+    throw new ModelFormatError(`${path.join(dir, 'similar_projection.npy')}: expected ${inputWidth} columns (dim + featureDim), found [${projection.rows} × ${projection.cols}]`, dir);
+  }
+  if (rows.rows !== nItems || rows.cols !== projection.rows) {
+    throw new ModelFormatError(`${path.join(dir, 'similar_rows.npy')}: expected shape [${nItems} × ${projection.rows}], found [${rows.rows} × ${rows.cols}]`, dir);
+  }
+  return { projection, rows };
 }
 
 /** The item bias, when the model has one: item_bias.npy with one value per product, and the manifest's coldBias. */

@@ -315,13 +315,16 @@ export class Catalog {
   /** Nearest products that can be sold: unavailable ones are skipped inside the search, as in recommendations. */
   async similar(itemId: string, k: number): Promise<ServedItem[]> {
     const i = this.model.itemIndexOf(itemId);
-    // A model that can take new products (VASG, VBPR, WBOI) queries with the product's row as the retriever holds
-    // it (without the bias column); the others never change, and their own query says when they cannot answer (MostPop, BPR-MF cold) or
-    // differs from the row (IBR).
-    const query = this.model.capabilities.newItems ? this.itemQuery(i) : this.model.similarityQuery(i);
     const { available, availableWarm } = this.catalogMasks();
     const allow = this.model.capabilities.coldItems ? available : availableWarm;
-    const result = await this.retriever.search(query, k, { exclude: Int32Array.of(i), allow });
+    const filter = { exclude: Int32Array.of(i), allow };
+    // VASG with a similar-items space ranks in that space (the model's own exact search, rebuilt after products are
+    // added). Otherwise a model that can take new products (VASG, VBPR, WBOI) queries with the product's row as the
+    // retriever holds it (without the bias column); the others never change, and their own query says when they cannot
+    // answer (MostPop, BPR-MF cold) or differs from the row (IBR).
+    const result = this.model.parts.similarSpace
+      ? await this.model.similarSearch().search(this.model.similarityQuery(i), k, filter)
+      : await this.retriever.search(this.model.capabilities.newItems ? this.itemQuery(i) : this.model.similarityQuery(i), k, filter);
     return this.decorate(result.rows, result.scores, []);
   }
 
@@ -439,7 +442,7 @@ export class Catalog {
     this.maps.clear();
     this.productWrites++;
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
-    const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta);
+    const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta, matrixOf(items.map((it) => it.features), 'items[].features'));
     if (this.size > this.available.length) {
       const grown = new Uint8Array(this.size).fill(1);
       grown.set(this.available);
