@@ -6,7 +6,7 @@ import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.j
 import { writeProductImages } from '../data/images.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
-import { int, oneOf, progressFor } from './options.js';
+import { dtypeOption, int, oneOf, progressFor } from './options.js';
 
 export function generateCommand(): Command {
   const presets = Object.keys(PRESETS) as PresetName[];
@@ -16,6 +16,7 @@ export function generateCommand(): Command {
     .addOption(new Option('--seed <n>', 'random seed').argParser(int(0, 2 ** 31 - 1)).default(1))
     .requiredOption('--out <dir>', 'directory to write')
     .option('--images <dir>', 'also render a 64×64 PNG per product into this folder (<item_id>.png, named in items.csv\'s image_url)')
+    .addOption(dtypeOption())
     .option('--json', 'print a JSON summary only')
     .action(async (options) => {
       checkOutputDirectory(options.out, DATASET_FILES.interactions);
@@ -25,13 +26,14 @@ export function generateCommand(): Command {
       }
       const { dataset, styles } = generateWithStyles(options.preset, options.seed, progress);
       if (options.images) await writeProductImages(options.images, dataset, styles, options.seed, progress);
-      writeDataset(options.out, dataset);
+      writeDataset(options.out, { ...dataset, featureDtype: options.dtype });
       const summary = {
         out: options.out,
         users: dataset.userIds.length,
         items: dataset.itemIds.length,
         interactions: dataset.interactions.users.length,
         featureDim: dataset.features.cols,
+        dtype: options.dtype,
         images: options.images ?? null,
       };
       if (options.json) console.log(JSON.stringify(summary));
