@@ -33,9 +33,28 @@ export interface EpochLog {
   /** Uncertainty weights exp(-s) of the product tasks. */
   weightSkipgram: number;
   weightReconstruction: number;
-  /** Wall time of the epoch, and the part spent in the decoder. */
+  /** Wall time of the epoch (walks included), and the parts spent generating walks, in the decoder and in the visual term. */
   seconds: number;
+  walkSeconds: number;
   decoderSeconds: number;
+  visualSeconds: number;
+}
+
+/**
+ * Where training's wall time went, in seconds (the bench's per-stage breakdown). skipgram is each epoch's time
+ * less its walks, decoder and visual parts (so it includes the per-chunk divergence checks); setup is the graph,
+ * min–max scaling, initial vectors and the visual term's standardisation (and the autoencoder with `pretrain`);
+ * encoder is training M and embedding the cold products; other is the rest (assembling the model).
+ */
+export interface StageSeconds {
+  setup: number;
+  walks: number;
+  skipgram: number;
+  decoder: number;
+  visual: number;
+  ranking: number;
+  encoder: number;
+  other: number;
 }
 
 export interface TrainResult {
@@ -44,6 +63,7 @@ export interface TrainResult {
   /** Mean BPR loss per ranking epoch. */
   rankingLog: number[];
   encoderLog: number[];
+  stages: StageSeconds;
   seconds: number;
 }
 
@@ -65,6 +85,8 @@ export interface Embeddings {
   log: EpochLog[];
   /** Mean BPR loss per ranking epoch (empty with rankEpochs 0). */
   rankingLog: number[];
+  /** Seconds of the stages up to and including ranking (StageSeconds without encoder and other). */
+  stages: Omit<StageSeconds, 'encoder' | 'other'>;
 }
 
 /** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
@@ -73,6 +95,7 @@ export function trainEmbeddings(split: Split, config: TrainConfig, progress: Pro
 }
 
 async function learnEmbeddings(split: Split, config: TrainConfig, progress: Progress): Promise<Embeddings> {
+  const started = Date.now();
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
   if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
@@ -89,6 +112,7 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
   const visual = config.visual ? createVisual(graph, features, config) : null;
   const joint = new JointTrainer(graph, vectors, features, decoder, visual?.projection ?? null, config, rng);
 
+  const setup = (Date.now() - started) / 1000;
   const log: EpochLog[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     const epochStart = Date.now();
@@ -99,14 +123,22 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
       seed: config.seed * 1000 + epoch,
       threads: config.threads,
     });
+    const walkSeconds = (Date.now() - epochStart) / 1000;
     const entry = await joint.epoch(corpus, epoch, progress);
     entry.seconds = (Date.now() - epochStart) / 1000;
+    entry.walkSeconds = walkSeconds;
     checkEpoch(entry, config);
     log.push(entry);
     progress.log(formatEpoch(entry, config.epochs));
   }
+  const rankingStart = Date.now();
   const rankingLog = refineForRanking(split, graph, vectors, visual?.projection ?? null, config, progress);
-  return { graph, vectors, features, decoder, visual, log, rankingLog };
+  const sum = (key: 'seconds' | 'walkSeconds' | 'decoderSeconds' | 'visualSeconds') => log.reduce((s, e) => s + e[key], 0);
+  const stages = {
+    setup, walks: sum('walkSeconds'), skipgram: sum('seconds') - sum('walkSeconds') - sum('decoderSeconds') - sum('visualSeconds'),
+    decoder: sum('decoderSeconds'), visual: sum('visualSeconds'), ranking: (Date.now() - rankingStart) / 1000,
+  };
+  return { graph, vectors, features, decoder, visual, log, rankingLog, stages };
 }
 
 /**
@@ -142,7 +174,8 @@ export function trainVasg(split: Split, config: TrainConfig, progress: Progress)
 
 async function trainModel(split: Split, config: TrainConfig, progress: Progress): Promise<TrainResult> {
   const started = Date.now();
-  const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress);
+  const { graph, vectors, features, decoder, visual, log, rankingLog, stages } = await trainEmbeddings(split, config, progress);
+  const encoderStart = Date.now();
   const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
   let encoder: Encoder;
@@ -168,6 +201,7 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress)
   }
   const coldVectors = encode(encoder, { data: gatherRows(features, coldItems), rows: coldItems.length, cols: features.cols });
   coldItems.forEach((item, k) => items.set(coldVectors.data.subarray(k * config.dim, (k + 1) * config.dim), item * config.dim));
+  const encoderSeconds = (Date.now() - encoderStart) / 1000;
 
   assertFinite('trained user vectors', vectors.subarray(0, nUsers * config.dim), config.dim);
   assertFinite('product vectors (warm: trained, cold: encoder output)', items, config.dim);
@@ -185,7 +219,9 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress)
     meta: split.items.map((m) => ({ ...m })),
     ...biasOf(split, config),
   });
-  return { model, log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
+  const seconds = (Date.now() - started) / 1000;
+  const known = Object.values(stages).reduce((s, x) => s + x, 0) + encoderSeconds;
+  return { model, log, rankingLog, encoderLog, seconds, stages: { ...stages, encoder: encoderSeconds, other: Math.max(0, seconds - known) } };
 }
 
 /** The item bias of config.itemBias / coldPopularity / coldOffset on this split's training purchases; none when all are zero. */
@@ -280,6 +316,7 @@ class JointTrainer {
     const products = this.rng.shuffle(Int32Array.from({ length: graph.nNodes - graph.nUsers }, (_, k) => graph.nUsers + k));
     const chunks = Math.min(CHUNKS_PER_EPOCH, nWalks);
     let decoderSeconds = 0;
+    let visualSeconds = 0;
     const sums = { lossUsers: 0, lossProducts: 0, pairsUsers: 0, pairsProducts: 0, recon: 0, reconWeight: 0 };
     progress.start(`epoch ${epoch + 1}/${config.epochs}`, chunks);
     for (let c = 0; c < chunks; c++) {
@@ -324,7 +361,11 @@ class JointTrainer {
         reconstruction = loss / Math.max(1e-12, weight);
         decoderSeconds += (Date.now() - decoderStart) / 1000;
       }
-      if (this.visual) this.visualStep(productRows);
+      if (this.visual) {
+        const visualStart = Date.now();
+        this.visualStep(productRows);
+        visualSeconds += (Date.now() - visualStart) / 1000;
+      }
       this.checkVectors(epoch, `${c + 1}/${chunks}`, meanSkipgram, reconstruction);
       progress.update(c + 1, `loss ${(sums.lossProducts / Math.max(1, sums.pairsProducts)).toFixed(4)}`);
     }
@@ -337,7 +378,9 @@ class JointTrainer {
       weightSkipgram: Math.exp(-this.sSkipgram),
       weightReconstruction: Math.exp(-this.sRecon),
       seconds: 0,
+      walkSeconds: 0,
       decoderSeconds,
+      visualSeconds,
     };
   }
 
