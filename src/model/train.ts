@@ -15,8 +15,8 @@ import { generateWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
 import { withBlasThreads } from '../core/blas.js';
-import { assertFinite, firstNonFinite, gatherRows, minMaxRows } from './matrix.js';
-import { encode, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
+import { assertFinite, featureRows, firstNonFinite, gatherRows, type RowSource } from './matrix.js';
+import { encodeRows, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
@@ -77,8 +77,8 @@ export interface Embeddings {
   graph: BipartiteGraph;
   /** [graph.nNodes × dim] row-major. */
   vectors: Float32Array;
-  /** Image features as the decoder saw them (min–max scaled when configured). */
-  features: Matrix;
+  /** Image features as the decoder saw them (min–max scaled when configured), row by row. */
+  features: RowSource;
   decoder: Mlp | null;
   /** The joint visual term's map E (null with `visual: false`). */
   visual: { projection: VisualProjection; standardization: Standardization } | null;
@@ -99,7 +99,8 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
   if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
-  const features = config.minMaxScale ? minMaxRows(split.features) : split.features;
+  // Scaled as rows are gathered, so training never holds a scaled copy of the whole feature matrix.
+  const features = featureRows(split.features, config.minMaxScale);
   const rng = new Rng(config.seed);
 
   const vectors = new Float32Array(graph.nNodes * config.dim);
@@ -161,8 +162,8 @@ function checkRawFeatureScale(split: Split): void {
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** E over the warm products' standardised features, in graph node order. */
-function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConfig) {
-  const warm: Matrix = { data: gatherRows(features, graph.nodeItem), rows: graph.nodeItem.length, cols: features.cols };
+function createVisual(graph: BipartiteGraph, features: RowSource, config: TrainConfig) {
+  const warm: Matrix = { data: features.gather(graph.nodeItem), rows: graph.nodeItem.length, cols: features.cols };
   const { standardized, standardization } = standardize(warm);
   return { projection: new VisualProjection(standardized, config.dim, config.visualLr), standardization };
 }
@@ -199,7 +200,7 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress)
     if (node >= 0) items.set(vectors.subarray(node * config.dim, (node + 1) * config.dim), i * config.dim);
     else coldItems.push(i);
   }
-  const coldVectors = encode(encoder, { data: gatherRows(features, coldItems), rows: coldItems.length, cols: features.cols });
+  const coldVectors = encodeRows(encoder, features, coldItems);
   coldItems.forEach((item, k) => items.set(coldVectors.data.subarray(k * config.dim, (k + 1) * config.dim), item * config.dim));
   const encoderSeconds = (Date.now() - encoderStart) / 1000;
 
@@ -288,7 +289,7 @@ class JointTrainer {
   constructor(
     private readonly graph: BipartiteGraph,
     private readonly vectors: Float32Array,
-    private readonly features: Matrix,
+    private readonly features: RowSource,
     private readonly decoder: Mlp | null,
     private readonly visual: VisualProjection | null,
     private readonly config: TrainConfig,
@@ -459,7 +460,7 @@ class JointTrainer {
       if (config.decoderNoise > 0) {
         for (let k = 0; k < input.length; k++) input[k] += config.decoderNoise * this.rng.normal();
       }
-      const target = gatherRows(features, items);
+      const target = features.gather(items);
       const output = decoder.forward(input, rows, true);
       const grad = this.gradBuffer.subarray(0, rows * features.cols);
       const batchWeight = rowWeights.reduce((a, w) => a + w, 0);
