@@ -82,9 +82,6 @@ export async function writeAllRecommendations(model: VasgModel, out: string, opt
   model.useRankingIndex(kind);
   const started = Date.now();
   const temp = tempPathFor(path.resolve(out));
-  const instance = await DuckDBInstance.create(':memory:');
-  const db = await instance.connect();
-  let rows = 0;
   // Ctrl-C or a scheduler's SIGTERM: remove the temporary file, then die of the signal as usual.
   const onSignal = (signal: NodeJS.Signals): void => {
     fs.rmSync(temp, { force: true });
@@ -92,26 +89,15 @@ export async function writeAllRecommendations(model: VasgModel, out: string, opt
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let rows: number;
   try {
-    await db.run('CREATE TABLE recs (user_id VARCHAR NOT NULL, rank INTEGER NOT NULL, item_id VARCHAR NOT NULL, score FLOAT NOT NULL, cold BOOLEAN NOT NULL)');
-    const appender = await db.createAppender('recs');
     progress.start(`recommending for ${users.length} users (shard ${shard.index}/${shard.count})`, users.length);
-    for (let start = 0; start < users.length; start += BATCH_USERS) {
-      const batch = users.slice(start, start + BATCH_USERS);
-      const lists = await model.recommend(batch, options.k, { includeCold: options.includeCold });
-      rows += appendLists(appender, batch, lists);
-      progress.update(start + batch.length);
-    }
-    appender.closeSync();
+    rows = await writeParquet(temp, users, (batch) => model.recommend(batch, options.k, { includeCold: options.includeCold }), progress);
     progress.finish(`${rows} rows`);
-    await db.run(`COPY recs TO '${temp.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
-    db.closeSync();
-    instance.closeSync();
+    fsyncFile(temp);
     fs.renameSync(temp, out);
     fsyncDir(path.dirname(path.resolve(out)));
   } catch (error) {
-    db.closeSync();
-    instance.closeSync();
     fs.rmSync(temp, { force: true });
     throw error;
   } finally {
@@ -122,7 +108,41 @@ export async function writeAllRecommendations(model: VasgModel, out: string, opt
   return { file: out, shard: `${shard.index}/${shard.count}`, index: kind, users: users.length, rows, seconds, usersPerSecond: users.length / Math.max(seconds, 1e-3) };
 }
 
-function appendLists(appender: DuckDBAppender, users: string[], lists: Array<Array<{ itemId: string; score: number; cold: boolean }>>): number {
+type Lists = Array<Array<{ itemId: string; score: number; cold: boolean }>>;
+
+/** Appends every user's list, BATCH_USERS users per search, to an in-memory DuckDB table, then COPYs it to `file`; returns the row count. */
+async function writeParquet(file: string, users: string[], recommend: (batch: string[]) => Promise<Lists>, progress: Progress): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  try {
+    await db.run('CREATE TABLE recs (user_id VARCHAR NOT NULL, rank INTEGER NOT NULL, item_id VARCHAR NOT NULL, score FLOAT NOT NULL, cold BOOLEAN NOT NULL)');
+    const appender = await db.createAppender('recs');
+    let rows = 0;
+    for (let start = 0; start < users.length; start += BATCH_USERS) {
+      const batch = users.slice(start, start + BATCH_USERS);
+      rows += appendLists(appender, batch, await recommend(batch));
+      progress.update(start + batch.length);
+    }
+    appender.closeSync();
+    await db.run(`COPY recs TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+    return rows;
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Flushes a file DuckDB wrote to disk, so that the rename never publishes data still only in the page cache. */
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function appendLists(appender: DuckDBAppender, users: string[], lists: Lists): number {
   let rows = 0;
   lists.forEach((list, j) => list.forEach((r, rank) => {
     appender.appendVarchar(users[j]);
