@@ -183,7 +183,9 @@ function readHalf(file: string, prefix: Buffer, size: number): Matrix {
   const { rows, cols } = checkShape(file, header, 2, size);
   const table = halfToFloat();
   const data = new Float32Array(rows * cols);
-  const block = Buffer.allocUnsafe(Math.min(HALF_BLOCK, Math.max(2, rows * cols * 2)));
+  // An aligned Uint16Array and a Buffer over the same bytes: the file is read into one, converted from the other.
+  const halves = new Uint16Array(Math.min(HALF_BLOCK / 2, Math.max(1, rows * cols)));
+  const block = Buffer.from(halves.buffer);
   const fd = fs.openSync(file, 'r');
   try {
     for (let done = 0; done < data.length;) {
@@ -195,12 +197,13 @@ function readHalf(file: string, prefix: Buffer, size: number): Matrix {
         got += n;
       }
       for (let j = 0; j < want / 2; j++) {
-        const value = table[block.readUInt16LE(2 * j)];
-        if (!Number.isFinite(value)) {
+        const h = halves[j];
+        // Exponent all ones: ±Inf or NaN.
+        if ((h & 0x7c00) === 0x7c00) {
           const k = done + j;
-          throw new Error(`${file}: row ${Math.floor(k / cols)}, column ${k % cols}: expected a finite value, found float16 ${value}`);
+          throw new Error(`${file}: row ${Math.floor(k / cols)}, column ${k % cols}: expected a finite value, found float16 ${table[h]}`);
         }
-        data[done + j] = value;
+        data[done + j] = table[h];
       }
       done += want / 2;
     }
