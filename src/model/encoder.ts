@@ -191,14 +191,10 @@ function validationLoss(encoder: Mlp, features: RowSource, warmItems: Int32Array
   return sum / Math.max(1, batches);
 }
 
-/** Embeds feature rows (already scaled like the training features) with M and its calibration, in batches. */
-export function encode(encoder: Encoder, features: Matrix, batchSize = 1024): Matrix {
-  const out = new Float32Array(features.rows * outputDim(encoder));
-  forEachBatch(features, batchSize, (input, rows, start) => out.set(encoder.network.forward(input, rows, false), start * outputDim(encoder)));
-  return calibrated(encoder, out, features.rows);
-}
-
-/** `encode` of the listed rows of a row source, gathered a batch at a time (never all of them at once). */
+/**
+ * Embeds the listed rows of a row source (scaled like the training features) with M and its calibration,
+ * gathering a batch at a time (never all of them at once).
+ */
 export function encodeRows(encoder: Encoder, features: RowSource, rows: ArrayLike<number>, batchSize = 1024): Matrix {
   const dim = outputDim(encoder);
   const out = new Float32Array(rows.length * dim);
@@ -209,7 +205,7 @@ export function encodeRows(encoder: Encoder, features: RowSource, rows: ArrayLik
   return calibrated(encoder, out, rows.length);
 }
 
-/** As `encode`, with each batch's forward pass on a libuv thread: for serving, where the event loop must keep answering. */
+/** Embeds feature rows as `encodeRows` does, with each batch's forward pass on a libuv thread: for serving, where the event loop must keep answering. */
 export async function encodeAsync(encoder: Encoder, features: Matrix, batchSize = 1024): Promise<Matrix> {
   const out = new Float32Array(features.rows * outputDim(encoder));
   const batches: Array<Promise<void>> = [];
