@@ -15,7 +15,9 @@
 //   soak (only alone): `vasg serve` under mixed reads and writes, killed -9 and restarted every few seconds
 //     (bench/soak.ts; `--soak-minutes` (default 1), `--soak-rate` requests/s, `--soak-connections`,
 //     `--soak-kill-seconds`, `--soak-compact-bytes`): lost writes and 5xx answers must be 0.
-// `--only search`, `--only import`, `--only serve`, `--only load` or `--only soak` runs that section alone.
+//   batch: users/s of `vasg recommend --all-users` into Parquet, exact and HNSW, whole and one shard of four
+//     (bench/batch.ts; `--batch-preset`, `--batch-model DIR`, `--batch-k` (default 50)).
+// `--only search`, `--only import`, `--only serve`, `--only load`, `--only soak` or `--only batch` runs that section alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +33,7 @@ import { searchBench } from './search.js';
 import { serveBench } from './serve.js';
 import { loadBench } from './load.js';
 import { soakBench } from './soak.js';
+import { batchBench } from './batch.js';
 import { HNSW_DEFAULTS } from '../src/search/hnsw.js';
 import type { PresetName } from '../src/data/generate.js';
 
@@ -72,7 +75,19 @@ const runSoak = () => soakBench({
   killSeconds: flag('--soak-kill-seconds', 5), compactBytes: flag('--soak-compact-bytes', 30_000),
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
-const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small'), load: runLoad, soak: runSoak };
+const runBatch = async (fallback: string) => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-bench-batch-'));
+  try {
+    return await batchBench({
+      preset: (process.argv.includes('--batch-preset') ? process.argv[process.argv.indexOf('--batch-preset') + 1] : fallback) as PresetName,
+      model: process.argv.includes('--batch-model') ? process.argv[process.argv.indexOf('--batch-model') + 1] : undefined,
+      k: flag('--batch-k', 50), threads, work, log: (line) => process.stderr.write(`bench: ${line}\n`),
+    });
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+};
+const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small'), load: runLoad, soak: runSoak, batch: () => runBatch('small') };
 if (only !== null && !(only in alone)) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(alone).join(', ')}`);
 if (only !== null) {
   console.log(JSON.stringify({ threads, [only]: await alone[only]() }));
@@ -180,6 +195,7 @@ try {
   process.stderr.write('bench: import amazon (generated .b file)\n');
   const importAmazon = runImport();
   const serve = await runServe(preset);
+  const batch = await runBatch(preset);
 
   console.log(JSON.stringify({
     preset,
@@ -192,6 +208,7 @@ try {
     search,
     import: importAmazon,
     serve,
+    batch,
   }));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 // Child process of the benchmark: prepare → train → evaluate with default settings, then its
-// own wall time and peak RSS as JSON (a separate process so the RSS is the pipeline's alone).
+// own wall time and peak RSS as JSON (a separate process so the RSS is the pipeline's alone), with the
+// seconds of each stage (prepare, setup, walks, skip-gram, decoder, visual term, ranking, encoder, evaluation).
+// Alone: `node dist/bench/pipeline.js DATA_DIR RUN_DIR` (RUN_DIR is written: the split and the model).
 import os from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../src/data/dataset.js';
@@ -13,18 +15,31 @@ const [dataDir, runDir] = process.argv.slice(2);
 const progress = consoleProgress();
 const threads = Math.max(1, os.availableParallelism());
 const start = Date.now();
+/** Peak RSS of the process so far (the high-water mark after a stage, not the stage's own). */
+const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const { dataset } = loadDataset(dataDir, progress);
 const split = prepareSplit(dataset, { seed: 1 }, progress);
 writeSplit(path.join(runDir, 'split'), split);
+const prepareSeconds = (Date.now() - start) / 1000;
+const prepareRss = peakMb();
 const config = resolveConfig({ threads });
 const trained = await trainVasg(split, config, progress);
 trained.model.save(path.join(runDir, 'model'));
 const trainSeconds = trained.seconds;
+const trainRss = peakMb();
+const evaluateStart = Date.now();
 const report = await evaluateModel(trained.model, split, { threads, seed: 1, progress });
+const round = (x: number) => +x.toFixed(2);
 console.log(JSON.stringify({
   seconds: +((Date.now() - start) / 1000).toFixed(1),
   train_seconds: +trainSeconds.toFixed(1),
-  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  peak_rss_mb: peakMb(),
+  // Where the time went (src/model/train.ts StageSeconds), and the peak RSS reached by the end of each step.
+  stages_seconds: {
+    prepare: round(prepareSeconds), ...Object.fromEntries(Object.entries(trained.stages).map(([k, v]) => [k, round(v)])),
+    evaluation: round((Date.now() - evaluateStart) / 1000),
+  },
+  peak_rss_mb_after: { prepare: prepareRss, train: trainRss, evaluation: peakMb() },
   auc_warm: +report.auc.warm.toFixed(4),
   auc_cold: +report.auc.cold.toFixed(4),
   auc_combined: +report.auc.combined.toFixed(4),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readNpy, writeNpy } from '../src/data/npy.js';
+import { floatToHalf, npyDtype, readNpy, writeNpy } from '../src/data/npy.js';
 import { checkOutputDirectory, recoverDirectory, writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
 import { spawnSync } from 'node:child_process';
 import { loadDataset, writeDataset } from '../src/data/dataset.js';
@@ -85,6 +85,43 @@ test('npy: bad files give errors naming the file and the problem', () => {
   for (const [bytes, pattern] of cases) {
     fs.writeFileSync(file, bytes);
     assert.throws(() => readNpy(file), (error: Error) => error.message.includes(file) && pattern.test(error.message));
+  }
+});
+
+test('npy float16: numpy\'s bit patterns both ways (round half to even), a numpy-made <f2 file reads exactly', () => {
+  // Values and the float16 bits numpy's astype(float16) gives them.
+  const known: Array<[number, number]> = [[1, 0x3c00], [-2, 0xc000], [0.1, 0x2e66], [65504, 0x7bff], [65519, 0x7bff], [65520, 0x7c00],
+    [-1e9, 0xfc00], [2 ** -24, 0x0001], [2 ** -25, 0x0000], [3 * 2 ** -26, 0x0001], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [-0, 0x8000]];
+  for (const [value, bits] of known) assert.equal(floatToHalf(value), bits, `${value}`);
+  const halves = new Uint16Array([0x3c00, 0x4000, 0x4200, 0x4480, 0xc500, 0x4600]);
+  const file = path.join(tempDir(), 'h.npy');
+  fs.writeFileSync(file, npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3), }", Buffer.from(halves.buffer)));
+  assert.deepEqual({ ...readNpy(file), data: Array.from(readNpy(file).data) }, { data: [1, 2, 3, 4.5, -5, 6], rows: 2, cols: 3 });
+  assert.equal(npyDtype(file), 'float16');
+});
+
+test('npy float16: every finite half survives write → read; overflow on write and NaN/Inf on read name the row', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'all.npy');
+  // Every finite float16 value, as the reader decodes it, written back as float16: the same bits, the same values.
+  const bits = Uint16Array.from({ length: 65536 }, (_, h) => h).filter((h) => (h & 0x7c00) !== 0x7c00);
+  fs.writeFileSync(file, npyBytes(`{'descr': '<f2', 'fortran_order': False, 'shape': (${bits.length / 16}, 16), }`, Buffer.from(bits.buffer)));
+  const decoded = readNpy(file);
+  assert.equal(decoded.rows * decoded.cols, bits.length);
+  writeNpy(path.join(dir, 'again.npy'), decoded, 'float16');
+  const again = fs.readFileSync(path.join(dir, 'again.npy'));
+  assert.ok(again.subarray(0, 128).toString('latin1').includes("'descr': '<f2'"));
+  assert.equal(again.length, 128 + 2 * bits.length);
+  assert.deepEqual(new Uint16Array(again.buffer.slice(again.byteOffset + 128, again.byteOffset + again.length)), bits);
+  assert.deepEqual(readNpy(path.join(dir, 'again.npy')).data, decoded.data);
+
+  const over = { data: Float32Array.from([1, 2, 3, 4, 70000, 6]), rows: 3, cols: 2 };
+  assert.throws(() => writeNpy(path.join(dir, 'over.npy'), over, 'float16', ['a', 'b', 'c']), /row 2 \(item "c"\), column 0: 70000 does not fit float16 \(largest ±65504\)/);
+  assert.ok(!fs.readdirSync(dir).some((name) => name.includes('over')), 'nothing written');
+  for (const [pattern, name] of [[0x7e00, 'NaN'], [0xfc00, '-Infinity']] as const) {
+    const data = new Uint16Array([0x3c00, 0x3c00, 0x3c00, 0x3c00, 0x3c00, pattern]);
+    fs.writeFileSync(file, npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (3, 2), }", Buffer.from(data.buffer)));
+    assert.throws(() => readNpy(file), (e: Error) => e.message === `${file}: row 2, column 1: expected a finite value, found float16 ${name}`);
   }
 });
 

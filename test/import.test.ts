@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadDataset } from '../src/data/dataset.js';
+import { npyDtype } from '../src/data/npy.js';
 import { recordBytes } from '../src/data/formats/amazonfeatures.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-import-'));
@@ -121,6 +122,28 @@ test('a non-finite feature value is an error naming the byte offset, and nothing
   assert.match(r.stderr, /nan\.b: record at byte offset 22 \(ASIN B000000002\), value 1: expected a finite number, found NaN/);
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('.out4')), []);
+});
+
+test('vasg import amazon --dtype float16: streamed as <f2 (values within float16 rounding); a value past ±65504 names its record and row', () => {
+  const out = path.join(dir, 'out3h');
+  const r = vasg(['import', 'amazon', '--reviews', path.join(dir, 'r3.json'), '--meta', path.join(dir, 'm3.json'), '--features', path.join(dir, 'f3.b'), '--feature-dim', '5', '--category', 'Shop', '--dtype', 'float16', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(npyDtype(path.join(out, 'features.npy')), 'float16');
+  const [half, full] = [loadDataset(out).dataset, loadDataset(path.join(dir, 'out3')).dataset];
+  assert.equal(half.featureDtype, 'float16');
+  assert.deepEqual(half.itemIds, full.itemIds);
+  half.features.data.forEach((x, k) => assert.ok(Math.abs(x - full.features.data[k]) <= Math.abs(full.features.data[k]) * 2 ** -11));
+
+  writeB(path.join(dir, 'big.b'), 3, ['B000000001', 'B000000002']);
+  const buf = fs.readFileSync(path.join(dir, 'big.b'));
+  buf.writeFloatLE(1e5, recordBytes(3) + 10 + 8);
+  fs.writeFileSync(path.join(dir, 'big.b'), buf);
+  const args = ['import', 'amazon', '--reviews', path.join(dir, 'r4.json'), '--meta', path.join(dir, 'm4.json'), '--features', path.join(dir, 'big.b'), '--feature-dim', '3'];
+  const bad = vasg([...args, '--dtype', 'float16', '--out', path.join(dir, 'out6')]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /big\.b: record at byte offset 22 \(ASIN B000000002, row 1 of features\.npy\), value 2: 100000 does not fit float16/);
+  assert.equal(fs.existsSync(path.join(dir, 'out6')), false);
+  assert.equal(vasg([...args, '--out', path.join(dir, 'out6')]).status, 0, 'float32 holds it');
 });
 
 test('vasg import amazon refuses an empty .b file (0 bytes) rather than writing an empty data set', () => {

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadDataset } from '../src/data/dataset.js';
-import { writeNpy } from '../src/data/npy.js';
+import { npyDtype, readNpy, writeNpy } from '../src/data/npy.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-table-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -93,6 +93,11 @@ test('vasg import table: NDJSON log, implicit feedback, features from .npy + ids
   assert.ok([...ds.interactions.ratings].every((x) => x === 1));
   const row = ds.itemIds.indexOf('012');
   assert.deepEqual([...ds.features.data.subarray(2 * row, 2 * row + 2)], [12, 1]);
+  // --dtype float16: the same features (small integers are exact in float16), at half the bytes.
+  const half = vasg(['import', 'table', '--interactions', at('log.ndjson'), '--user-col', 'who', '--item-col', 'what', '--features', at('f.npy'), '--feature-ids', at('ids.txt'), '--dtype', 'float16', '--out', at('out2h'), '--json']);
+  assert.equal(half.status, 0, half.stderr);
+  assert.equal(npyDtype(at('out2h/features.npy')), 'float16');
+  assert.deepEqual(loadDataset(at('out2h')).dataset.features, ds.features);
 });
 
 test('vasg import table: gzip TSV with unicode ids, duplicates merged; a ragged gzip CSV names its line', () => {
@@ -160,6 +165,11 @@ test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with 
   // 2018 has no .b file: features from the downloaded photos (image URL file names looked up in the folder).
   const f = vasg(['features', '--items', at('all18/items.csv'), '--images', at('dumps/amazon2018/images'), '--model', 'builtin:color', '--out', at('all18/features.npy'), '--json']);
   assert.equal(f.status, 0, f.stderr);
+  const h = vasg(['features', '--items', at('all18/items.csv'), '--images', at('dumps/amazon2018/images'), '--model', 'builtin:color', '--dtype', 'float16', '--out', at('all18-f16.npy'), '--json']);
+  assert.equal(h.status, 0, h.stderr);
+  const [f32, f16] = [readNpy(at('all18/features.npy')), readNpy(at('all18-f16.npy'))];
+  assert.equal(npyDtype(at('all18-f16.npy')), 'float16');
+  f16.data.forEach((x, k) => assert.ok(Math.abs(x - f32.data[k]) <= Math.max(Math.abs(f32.data[k]) * 2 ** -11, 2 ** -25), `value ${k}: ${x} vs ${f32.data[k]}`));
   assert.deepEqual([JSON.parse(f.stdout).withFeatures, JSON.parse(f.stdout).failed], [items, []]);
   const p = vasg(['prepare', '--data', at('all18'), '--out', at('all18-split'), '--json']);
   assert.equal(p.status, 0, p.stderr);

@@ -37,6 +37,16 @@ test('VASG beats RAND, MostPop and WBOI on warm AUC, and WBOI on cold AUC, on ti
   assert.ok(report.auc.cold > report.baselines.wboi.cold + 0.05, `cold-start ${report.auc.cold} vs WBOI ${report.baselines.wboi.cold}`);
 });
 
+test('the per-stage seconds account for the training time (the bench\'s breakdown)', async () => {
+  const { stages, seconds, log } = await trained;
+  assert.deepEqual(Object.keys(stages).sort(), ['decoder', 'encoder', 'other', 'ranking', 'setup', 'skipgram', 'visual', 'walks']);
+  for (const [stage, value] of Object.entries(stages)) assert.ok(Number.isFinite(value) && value >= 0, `${stage}: ${value}`);
+  const total = Object.values(stages).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(total - seconds) <= 0.01 + 1e-9 * seconds, `stages sum to ${total}, training took ${seconds}`);
+  assert.equal(stages.walks, log.reduce((a, e) => a + e.walkSeconds, 0));
+  assert.ok(log.every((e) => e.walkSeconds + e.decoderSeconds + e.visualSeconds <= e.seconds + 1e-9), 'an epoch\'s parts fit in it');
+});
+
 test('load(save(model)) gives identical recommendations and cold embeddings', async () => {
   const { model } = await trained;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-model-'));

@@ -11,7 +11,7 @@ export function embedCommand(): Command {
   return new Command('embed')
     .description('embed new products from image features (rows of a .npy) into the model\'s space')
     .requiredOption('--model <dir>', 'model directory')
-    .requiredOption('--features <file>', 'float32 .npy [n × I], I as in training')
+    .requiredOption('--features <file>', '.npy [n × I] (float32 or float16), I as in training')
     .requiredOption('--ids <file>', 'CSV in the items.csv layout (item_id, optional title, category, image_url, cold), one row per feature row')
     .requiredOption('--out <file>', '.npy to write [n × D]; its rows\' ids go to <out>.items.csv beside it (the --ids rows)')
     .option('--json', 'print a JSON summary')

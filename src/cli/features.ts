@@ -8,7 +8,7 @@ import { ITEMS_CSV, itemsFileBeside } from '../data/dataset.js';
 import { imageFileFor } from '../features/image.js';
 import { BUILTIN_COLOR, createExtractor } from '../features/extractors.js';
 import { extractFeatures, InterruptedError, type ImageItem } from '../features/extract.js';
-import { imageModelOptions, int, progressFor } from './options.js';
+import { dtypeOption, imageModelOptions, int, progressFor } from './options.js';
 
 export function featuresCommand(): Command {
   const command = new Command('features')
@@ -20,6 +20,7 @@ export function featuresCommand(): Command {
   for (const option of imageModelOptions()) command.addOption(option);
   return command
     .addOption(new Option('--batch <n>', 'images per batch').argParser(int(1, 65536)).default(32))
+    .addOption(dtypeOption())
     .option('--json', 'print a JSON report only')
     .action(async (options) => {
       const table = readCsv(options.items, ITEMS_CSV);
@@ -34,7 +35,7 @@ export function featuresCommand(): Command {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const { report, keptRows } = await extractFeatures(items, extractor, options.out, { batch: options.batch, progress: progressFor(options), signal: abort.signal });
+        const { report, keptRows } = await extractFeatures(items, extractor, options.out, { batch: options.batch, progress: progressFor(options), signal: abort.signal, dtype: options.dtype });
         const beside = itemsFileBeside(options.out);
         const itemsOut = report.failed.length > 0 ? beside : null;
         if (itemsOut) writeCsvRows(itemsOut, table, keptRows.map((row) => table.rows[row]));

@@ -6,7 +6,7 @@ import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.j
 import { writeProductImages } from '../data/images.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
-import { int, num, oneOf, progressFor } from './options.js';
+import { dtypeOption, int, num, oneOf, progressFor } from './options.js';
 import { addBrowsing } from '../data/browse.js';
 
 export function generateCommand(): Command {
@@ -19,6 +19,7 @@ export function generateCommand(): Command {
     .option('--images <dir>', 'also render a 64×64 PNG per product into this folder (<item_id>.png, named in items.csv\'s image_url)')
     .addOption(new Option('--views-per-purchase <x>', 'also emit view events, x per purchase of each user (noisier signals of taste; see docs/shop-loop.md)').argParser(num(0, 100)).default(0))
     .addOption(new Option('--carts-per-purchase <x>', 'also emit cart events, x per purchase of each user').argParser(num(0, 100)).default(0))
+    .addOption(dtypeOption())
     .option('--json', 'print a JSON summary only')
     .action(async (options) => {
       checkOutputDirectory(options.out, DATASET_FILES.interactions);
@@ -31,13 +32,14 @@ export function generateCommand(): Command {
       const browsing = { viewsPerPurchase: options.viewsPerPurchase, cartsPerPurchase: options.cartsPerPurchase };
       const dataset = browsing.viewsPerPurchase > 0 || browsing.cartsPerPurchase > 0 ? addBrowsing(generated.dataset, browsing, options.seed) : generated.dataset;
       if (options.images) await writeProductImages(options.images, dataset, styles, options.seed, progress);
-      writeDataset(options.out, dataset);
+      writeDataset(options.out, { ...dataset, featureDtype: options.dtype });
       const summary = {
         out: options.out,
         users: dataset.userIds.length,
         items: dataset.itemIds.length,
         interactions: dataset.interactions.users.length,
         featureDim: dataset.features.cols,
+        dtype: options.dtype,
         images: options.images ?? null,
       };
       if (options.json) console.log(JSON.stringify(summary));

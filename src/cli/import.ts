@@ -5,7 +5,7 @@ import { DEFAULT_FEATURE_DIM } from '../data/formats/amazonfeatures.js';
 import { importAmazon } from '../data/formats/amazonimport.js';
 import type { ImportReport } from '../data/formats/assemble.js';
 import { importTable, TABLE_FORMATS } from '../data/formats/table.js';
-import { int, num, progressFor } from './options.js';
+import { dtypeOption, int, num, progressFor } from './options.js';
 
 function printReport(report: ImportReport, out: string, json: boolean): void {
   if (json) {
@@ -29,6 +29,7 @@ function amazonCommand(): Command {
         .default([], 'every category'),
     )
     .requiredOption('--out <dir>', 'directory to write')
+    .addOption(dtypeOption())
     .option('--json', 'print a JSON summary only')
     .action(async (options) => {
       const { dataset, report } = await importAmazon(
@@ -38,10 +39,11 @@ function amazonCommand(): Command {
           features: options.features,
           featureDim: options.featureDim,
           categories: (options.category as string[]).map((path) => path.split('/')),
+          dtype: options.dtype,
         },
         progressFor(options),
       );
-      writeDataset(options.out, dataset);
+      writeDataset(options.out, { ...dataset, featureDtype: options.dtype });
       printReport(report, options.out, Boolean(options.json));
     });
 }
@@ -76,10 +78,11 @@ function tableCommand(): Command {
     .option('--feature-ids <file>', 'one item id per line for --features (a first line "item_id" is a header)')
     .addOption(new Option('--format <format>', 'format of the files when the extension does not tell').choices([...TABLE_FORMATS]))
     .requiredOption('--out <dir>', 'directory to write')
+    .addOption(dtypeOption())
     .option('--json', 'print a JSON summary only')
     .action(async (options) => {
       const { dataset, report } = await importTable({ ...options, featuresNpy: options.features }, progressFor(options));
-      writeDataset(options.out, dataset);
+      writeDataset(options.out, { ...dataset, featureDtype: options.dtype });
       printReport(report, options.out, Boolean(options.json));
     });
 }

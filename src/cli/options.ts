@@ -5,6 +5,12 @@ import { integer, number, oneOf as choiceOf, type OptionSpec, type ValueType } f
 import { IMAGENET_MEAN, IMAGENET_STD } from '../features/extractors.js';
 import { consoleProgress, silentProgress, type Progress } from '../progress.js';
 import { parseKs } from '../eval/topk.js';
+import { NPY_DTYPES } from '../data/npy.js';
+
+/** `--dtype float16|float32`: how features.npy stores the features (float16 halves the file; every reader takes both). */
+export function dtypeOption(): Option {
+  return new Option('--dtype <type>', 'storage type of features.npy (float16: half the bytes; values must be within ±65504)').choices([...NPY_DTYPES]).default('float32');
+}
 
 /** A commander parser from a value type of core/options.ts: the same checks and messages as the option tables. */
 export function parserOf<T>(type: ValueType<T>): (text: string) => T {

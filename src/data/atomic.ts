@@ -19,7 +19,8 @@ const MAX_WRITE = 1 << 30;
 
 let tempCounter = 0;
 
-function tempPathFor(finalPath: string): string {
+/** A fresh hidden name beside `finalPath` (same directory, so the final rename is atomic). */
+export function tempPathFor(finalPath: string): string {
   const dir = path.dirname(finalPath);
   const base = path.basename(finalPath);
   tempCounter += 1;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
-import { checkFinite, encodeNpy, readNpy } from './npy.js';
+import { checkFinite, encodeNpy, npyDtype, readNpy } from './npy.js';
 import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, typesOf } from './events.js';
@@ -212,6 +212,7 @@ export function loadDataset(dir: string, progress: Progress = silentProgress): {
   });
   progress.finish(`${report.users} users, ${report.items} items, ${report.interactions} interactions, ${report.mergedDuplicates} duplicates merged`);
   const dataset: Dataset = { userIds: users.ids, itemIds: items.ids, items: items.meta, interactions, features };
+  if (npyDtype(featuresFile) === 'float16') dataset.featureDtype = 'float16';
   if (truth) dataset.truth = truth.truth;
   return { dataset, report };
 }
@@ -258,7 +259,7 @@ export function writeDataset(dir: string, dataset: DatasetToWrite): void {
   const features = dataset.features;
   const files: Array<[string, FileData | (() => FileData)]> = [
     [DATASET_FILES.items, () => itemsCsv(dataset)],
-    [DATASET_FILES.features, 'npy' in features ? features.npy : encodeNpy(features)],
+    [DATASET_FILES.features, 'npy' in features ? features.npy : encodeNpy(features, dataset.featureDtype, dataset.itemIds)],
     [DATASET_FILES.interactions, () => interactionsCsv(dataset)],
   ];
   if (dataset.truth) {

@@ -8,7 +8,7 @@ import { DATASET_FILES } from './dataset.js';
 import type { Dataset, GroundTruth, Interactions, ItemMeta, Matrix, Split, SplitSummary } from './types.js';
 import { Rng } from './random.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
-import { encodeNpy, readNpy } from './npy.js';
+import { encodeNpy, npyDtype, readNpy } from './npy.js';
 import { openWrittenDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, selectEvents, typesOf } from './events.js';
@@ -304,6 +304,7 @@ export function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: numb
     summary: undefined as unknown as SplitSummary, // filled in by prepareSplit
   };
   if (dataset.truth) split.truth = { users: selectRows(dataset.truth.users, users), items: selectRows(dataset.truth.items, keptItems) };
+  if (dataset.featureDtype) split.featureDtype = dataset.featureDtype;
   return split;
 }
 
@@ -317,7 +318,7 @@ export function writeSplit(dir: string, split: Split): void {
     [SPLIT_FILES.users, () => csvLine(['user_id']) + split.userIds.map((id) => csvLine([id])).join('')],
     [SPLIT_FILES.items, () => csvLine(['item_id', 'title', 'category', 'image_url', 'cold']) +
       split.itemIds.map((id, i) => csvLine([id, split.items[i].title, split.items[i].category, split.items[i].imageUrl, split.warm[i] ? 0 : 1])).join('')],
-    [SPLIT_FILES.features, encodeNpy(split.features)],
+    [SPLIT_FILES.features, encodeNpy(split.features, split.featureDtype, split.itemIds)],
     [SPLIT_FILES.train, () => {
       const { users, items, ratings, timestamps, events } = split.train;
       const lines = [csvLine(['user_id', 'item_id', 'rating', 'timestamp', ...(events ? ['event_types'] : [])])];
@@ -449,6 +450,7 @@ export function loadSplit(dir: string): Split {
   if (missing >= 0) throw new Error(`${file(SPLIT_FILES.items)}:${missing + 2}: field "cold": item "${items.ids[missing]}" is marked warm (0) but has no interaction in ${SPLIT_FILES.train}`);
   const test = readTest(file(SPLIT_FILES.test), users.index, items.index, warm);
   const split: Split = { userIds: users.ids, itemIds: items.ids, items: meta, warm, train, test, features, summary };
+  if (npyDtype(file(SPLIT_FILES.features)) === 'float16') split.featureDtype = 'float16';
   const truth = readSplitTruth(dir, users.ids.length, items.ids.length);
   if (truth) split.truth = truth;
   checkSummary(file(SPLIT_FILES.summary), split);

@@ -1,5 +1,6 @@
 // Typed records passed between pipeline stages (data → graph → training → evaluation).
 // Users and items are addressed by dense indices; the string ids live in `userIds`/`itemIds`.
+import type { NpyDtype } from './npy.js';
 
 /** A dense row-major float32 matrix. */
 export interface Matrix {
@@ -51,6 +52,8 @@ export interface Dataset {
   interactions: Interactions;
   /** [itemIds.length × I] image features, row i ↔ item i. */
   features: Matrix;
+  /** How features.npy stores them (absent: float32); in memory they are float32 either way. */
+  featureDtype?: NpyDtype;
   truth?: GroundTruth;
 }
 
@@ -97,6 +100,8 @@ export interface Split {
   /** One leave-one-out test pair per user (users without one are counted in the summary). */
   test: { users: Int32Array; items: Int32Array };
   features: Matrix;
+  /** How the split's features.npy stores them (absent: float32), kept from the data set. */
+  featureDtype?: NpyDtype;
   truth?: GroundTruth;
   summary: SplitSummary;
   /** Weight of each training pair in ranking (typed events, decay; mean 1); absent: every pair weighs 1. */

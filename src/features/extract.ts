@@ -8,7 +8,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Matrix } from '../data/types.js';
 import { writeFileAtomic } from '../data/atomic.js';
-import { writeNpy } from '../data/npy.js';
+import { writeNpy, type NpyDtype } from '../data/npy.js';
 import type { Progress } from '../progress.js';
 import type { FeatureExtractor } from './extractors.js';
 
@@ -94,6 +94,8 @@ export interface ExtractOptions {
   progress: Progress;
   /** Stops after the current batch; what is finished stays for the next run. */
   signal?: AbortSignal;
+  /** Storage type of `out` (default float32). */
+  dtype?: NpyDtype;
 }
 
 /**
@@ -141,7 +143,8 @@ export async function extractFeatures(items: ImageItem[], extractor: FeatureExtr
     data.set(values, k * featureDim);
   });
   const features = { data, rows: keptRows.length, cols: featureDim };
-  writeNpy(out, features);
+  // A value float16 cannot hold throws here, before the finished rows are cleared: the next run resumes.
+  writeNpy(out, features, options.dtype, keptRows.map((row) => items[row].itemId));
   fs.rmSync(dir, { recursive: true, force: true });
   const report: FeatureReport = {
     items: items.length,

@@ -7,7 +7,7 @@ import type { Matrix } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
-import { gatherRows } from './matrix.js';
+import { gatherRows, type RowSource } from './matrix.js';
 
 /**
  * M plus a per-dimension affine map (scale, offset) that moves its outputs onto the distribution
@@ -49,7 +49,7 @@ function createEncoder(config: TrainConfig, featureDim: number): Mlp {
 }
 
 /** Trains M on the warm products (cold products' features are never seen in training). */
-export async function trainEncoder(features: Matrix, warmItems: Int32Array, warmTargets: Matrix, decoder: Mlp | null,
+export async function trainEncoder(features: RowSource, warmItems: Int32Array, warmTargets: Matrix, decoder: Mlp | null,
   config: TrainConfig, progress: Progress): Promise<EncoderResult> {
   const encoder = createEncoder(config, features.cols);
   let loss: CodeLoss;
@@ -68,7 +68,7 @@ export async function trainEncoder(features: Matrix, warmItems: Int32Array, warm
   const log = await fit(encoder, features, warmItems, loss, 'encoder', config, progress);
   const identity = { network: encoder, calibration: identityCalibration(config.dim) };
   const calibration = config.calibrateCold
-    ? momentMatching(encode(identity, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols }), warmTargets)
+    ? momentMatching(encodeRows(identity, features, warmItems), warmTargets)
     : identity.calibration;
   return { encoder: { network: encoder, calibration }, log };
 }
@@ -106,12 +106,12 @@ function momentMatching(from: Matrix, to: Matrix): Float32Array {
  * Pre-trains M and M⁻¹ together as an autoencoder on the warm products' features; returns the
  * codes M(f) of the warm products (to initialise their vectors). Updates `decoder` in place.
  */
-export async function pretrainAutoencoder(features: Matrix, warmItems: Int32Array, decoder: Mlp, config: TrainConfig,
+export async function pretrainAutoencoder(features: RowSource, warmItems: Int32Array, decoder: Mlp, config: TrainConfig,
   progress: Progress): Promise<Matrix> {
   const encoder = createEncoder(config, features.cols);
   await fit(encoder, features, warmItems, reconstructionLoss(decoder, true), 'pretrain', config, progress);
   const identity = { network: encoder, calibration: identityCalibration(config.dim) };
-  return encode(identity, { data: gatherRows(features, warmItems), rows: warmItems.length, cols: features.cols });
+  return encodeRows(identity, features, warmItems);
 }
 
 /** MSE between M⁻¹(code) and the clean features; `train` also steps the decoder, otherwise its gradients are dropped. */
@@ -139,7 +139,7 @@ const PATIENCE = 2;
  * regression otherwise overfits the warm products and embeds unseen ones worse).
  * Returns the validation loss after each pass.
  */
-async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLoss: CodeLoss, label: string,
+async function fit(encoder: Mlp, features: RowSource, warmItems: Int32Array, codeLoss: CodeLoss, label: string,
   config: TrainConfig, progress: Progress): Promise<number[]> {
   const rng = new Rng(config.seed + 31);
   const shuffled = rng.shuffle(Int32Array.from(warmItems.keys()));
@@ -155,7 +155,7 @@ async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLo
     const b = step % batchesPerPass;
     if (b === 0) rng.shuffle(order);
     const rows = order.subarray(b * config.batchSize, Math.min(order.length, (b + 1) * config.batchSize));
-    const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
+    const clean = features.gather(Array.from(rows, (r) => warmItems[r]));
     const code = encoder.forward(clean, rows.length, true); // the network adds the input noise
     const { gradCode } = codeLoss(code, clean, rows, true);
     encoder.backwardParams(gradCode!, rows.length);
@@ -178,12 +178,12 @@ async function fit(encoder: Mlp, features: Matrix, warmItems: Int32Array, codeLo
 }
 
 /** Mean loss over the held-out products, without noise or dropout. */
-function validationLoss(encoder: Mlp, features: Matrix, warmItems: Int32Array, validation: Int32Array, codeLoss: CodeLoss, batchSize: number): number {
+function validationLoss(encoder: Mlp, features: RowSource, warmItems: Int32Array, validation: Int32Array, codeLoss: CodeLoss, batchSize: number): number {
   let sum = 0;
   let batches = 0;
   for (let start = 0; start < validation.length; start += batchSize) {
     const rows = validation.subarray(start, Math.min(validation.length, start + batchSize));
-    const clean = gatherRows(features, Array.from(rows, (r) => warmItems[r]));
+    const clean = features.gather(Array.from(rows, (r) => warmItems[r]));
     const code = encoder.forward(clean, rows.length, false);
     sum += codeLoss(code, clean, rows, false).loss;
     batches++;
@@ -191,14 +191,21 @@ function validationLoss(encoder: Mlp, features: Matrix, warmItems: Int32Array, v
   return sum / Math.max(1, batches);
 }
 
-/** Embeds feature rows (already scaled like the training features) with M and its calibration, in batches. */
-export function encode(encoder: Encoder, features: Matrix, batchSize = 1024): Matrix {
-  const out = new Float32Array(features.rows * outputDim(encoder));
-  forEachBatch(features, batchSize, (input, rows, start) => out.set(encoder.network.forward(input, rows, false), start * outputDim(encoder)));
-  return calibrated(encoder, out, features.rows);
+/**
+ * Embeds the listed rows of a row source (scaled like the training features) with M and its calibration,
+ * gathering a batch at a time (never all of them at once).
+ */
+export function encodeRows(encoder: Encoder, features: RowSource, rows: ArrayLike<number>, batchSize = 1024): Matrix {
+  const dim = outputDim(encoder);
+  const out = new Float32Array(rows.length * dim);
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = Array.from({ length: Math.min(batchSize, rows.length - start) }, (_, k) => rows[start + k]);
+    out.set(encoder.network.forward(features.gather(batch), batch.length, false), start * dim);
+  }
+  return calibrated(encoder, out, rows.length);
 }
 
-/** As `encode`, with each batch's forward pass on a libuv thread: for serving, where the event loop must keep answering. */
+/** Embeds feature rows as `encodeRows` does, with each batch's forward pass on a libuv thread: for serving, where the event loop must keep answering. */
 export async function encodeAsync(encoder: Encoder, features: Matrix, batchSize = 1024): Promise<Matrix> {
   const out = new Float32Array(features.rows * outputDim(encoder));
   const batches: Array<Promise<void>> = [];

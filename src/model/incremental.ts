@@ -4,8 +4,8 @@
 // (as `vasg serve` folds a user in), so the first walks already see a sensible space.
 import { ConfigError } from '../errors.js';
 import type { Matrix, Split } from '../data/types.js';
-import { encode } from './encoder.js';
-import { minMaxRows } from './matrix.js';
+import { encodeRows } from './encoder.js';
+import { featureRows } from './matrix.js';
 import type { TrainConfig } from './config.js';
 import type { StartingPoint } from './train.js';
 import type { VasgModel } from './vasg-model.js';
@@ -97,10 +97,7 @@ function itemStart(previous: VasgModel, split: Split, dim: number): { matrix: Ma
     else data.set(parts.items.data.subarray(k * dim, (k + 1) * dim), i * dim);
   });
   if (added.length > 0) {
-    const cols = split.features.cols;
-    const rows: Matrix = { data: new Float32Array(added.length * cols), rows: added.length, cols };
-    added.forEach((i, r) => rows.data.set(split.features.data.subarray(i * cols, (i + 1) * cols), r * cols));
-    const embedded = encode(parts.encoder!, previous.config.minMaxScale ? minMaxRows(rows) : rows);
+    const embedded = encodeRows(parts.encoder!, featureRows(split.features, previous.config.minMaxScale), added);
     added.forEach((i, r) => data.set(embedded.data.subarray(r * dim, (r + 1) * dim), i * dim));
   }
   return { matrix: { data, rows: split.itemIds.length, cols: dim }, added: added.length };

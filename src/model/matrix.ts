@@ -29,20 +29,48 @@ export function normalizeRows(m: Matrix): Matrix {
 
 /** Per-row min–max scaling to [0, 1], as the reference implementation scales image features. */
 export function minMaxRows(m: Matrix): Matrix {
-  const out = new Float32Array(m.data.length);
-  for (let r = 0; r < m.rows; r++) {
-    const start = r * m.cols;
+  const out = m.data.slice();
+  minMaxInPlace(out, m.cols);
+  return { data: out, rows: m.rows, cols: m.cols };
+}
+
+/** minMaxRows on row-major `data` of `cols` columns, in place. */
+function minMaxInPlace(data: Float32Array, cols: number): void {
+  for (let start = 0; start < data.length; start += cols) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (let c = 0; c < m.cols; c++) {
-      const v = m.data[start + c];
+    for (let c = 0; c < cols; c++) {
+      const v = data[start + c];
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
     const scale = hi > lo ? 1 / (hi - lo) : 0;
-    for (let c = 0; c < m.cols; c++) out[start + c] = (m.data[start + c] - lo) * scale;
+    for (let c = 0; c < cols; c++) data[start + c] = (data[start + c] - lo) * scale;
   }
-  return { data: out, rows: m.rows, cols: m.cols };
+}
+
+/**
+ * Feature rows fetched on demand: training reads features only by rows (a batch, the warm or the cold products),
+ * so a per-row transformation is applied to each gathered row instead of to a whole copy of the matrix.
+ */
+export interface RowSource {
+  readonly rows: number;
+  readonly cols: number;
+  /** The listed rows, transformed, as a fresh [rows.length × cols] array. */
+  gather(rows: ArrayLike<number>): Float32Array;
+}
+
+/** The rows of `m`, min–max scaled per row when `scale` (the same values as minMaxRows(m), without its copy). */
+export function featureRows(m: Matrix, scale: boolean): RowSource {
+  return {
+    rows: m.rows,
+    cols: m.cols,
+    gather(rows) {
+      const out = gatherRows(m, rows);
+      if (scale) minMaxInPlace(out, m.cols);
+      return out;
+    },
+  };
 }
 
 /** Index of the first NaN or ±Infinity in `data`, or -1. */

@@ -15,8 +15,8 @@ import { generateWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
 import { withBlasThreads } from '../core/blas.js';
-import { assertFinite, firstNonFinite, gatherRows, minMaxRows } from './matrix.js';
-import { encode, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
+import { assertFinite, featureRows, firstNonFinite, gatherRows, type RowSource } from './matrix.js';
+import { encodeRows, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
@@ -36,9 +36,30 @@ export interface EpochLog {
   /** Uncertainty weights exp(-s) of the product tasks. */
   weightSkipgram: number;
   weightReconstruction: number;
-  /** Wall time of the epoch, and the part spent in the decoder. */
+  /** Wall time of the epoch (walks included), and the parts spent generating walks, in the decoder and in the visual term. */
   seconds: number;
+  walkSeconds: number;
   decoderSeconds: number;
+  visualSeconds: number;
+}
+
+/**
+ * Where training's wall time went, in seconds (the bench's per-stage breakdown). skipgram is each epoch's time
+ * less its walks, decoder and visual parts (so it includes the per-chunk divergence checks); setup is the graph,
+ * min–max scaling, initial vectors and the visual term's standardisation (and the autoencoder with `pretrain`);
+ * encoder is training M and embedding the cold products; other is the rest (assembling the model).
+ */
+export interface StageSeconds {
+  setup: number;
+  walks: number;
+  skipgram: number;
+  decoder: number;
+  visual: number;
+  ranking: number;
+  encoder: number;
+  /** Fitting the similar-items space (0 with `similar: 'embedding'`). */
+  similar: number;
+  other: number;
 }
 
 export interface TrainResult {
@@ -47,6 +68,7 @@ export interface TrainResult {
   /** Mean BPR loss per ranking epoch. */
   rankingLog: number[];
   encoderLog: number[];
+  stages: StageSeconds;
   seconds: number;
 }
 
@@ -60,14 +82,16 @@ export interface Embeddings {
   graph: BipartiteGraph;
   /** [graph.nNodes × dim] row-major. */
   vectors: Float32Array;
-  /** Image features as the decoder saw them (min–max scaled when configured). */
-  features: Matrix;
+  /** Image features as the decoder saw them (min–max scaled when configured), row by row. */
+  features: RowSource;
   decoder: Mlp | null;
   /** The joint visual term's map E (null with `visual: false`). */
   visual: { projection: VisualProjection; standardization: Standardization } | null;
   log: EpochLog[];
   /** Mean BPR loss per ranking epoch (empty with rankEpochs 0). */
   rankingLog: number[];
+  /** Seconds of the stages up to and including ranking (StageSeconds without encoder and other). */
+  stages: Omit<StageSeconds, 'encoder' | 'similar' | 'other'>;
 }
 
 /**
@@ -93,10 +117,12 @@ export function trainEmbeddings(split: Split, config: TrainConfig, progress: Pro
 }
 
 async function learnEmbeddings(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<Embeddings> {
+  const started = Date.now();
   const nUsers = split.userIds.length;
   const graph = buildGraph(split.train, nUsers, split.itemIds.length);
   if (config.decoder && !config.minMaxScale) checkRawFeatureScale(split);
-  const features = config.minMaxScale ? minMaxRows(split.features) : split.features;
+  // Scaled as rows are gathered, so training never holds a scaled copy of the whole feature matrix.
+  const features = featureRows(split.features, config.minMaxScale);
   const rng = new Rng(config.seed);
 
   const vectors = new Float32Array(graph.nNodes * config.dim);
@@ -115,6 +141,7 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
   const trainedDecoder = start?.freezeDecoder ? null : decoder;
   const joint = new JointTrainer(graph, vectors, features, trainedDecoder, visual?.projection ?? null, config, rng);
 
+  const setup = (Date.now() - started) / 1000;
   const log: EpochLog[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     const epochStart = Date.now();
@@ -125,14 +152,22 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
       seed: config.seed * 1000 + epoch,
       threads: config.threads,
     });
+    const walkSeconds = (Date.now() - epochStart) / 1000;
     const entry = await joint.epoch(corpus, epoch, progress);
     entry.seconds = (Date.now() - epochStart) / 1000;
+    entry.walkSeconds = walkSeconds;
     checkEpoch(entry, { ...config, decoder: trainedDecoder !== null });
     log.push(entry);
     progress.log(formatEpoch(entry, config.epochs));
   }
+  const rankingStart = Date.now();
   const rankingLog = refineForRanking(split, graph, vectors, visual?.projection ?? null, config, progress);
-  return { graph, vectors, features, decoder, visual, log, rankingLog };
+  const sum = (key: 'seconds' | 'walkSeconds' | 'decoderSeconds' | 'visualSeconds') => log.reduce((s, e) => s + e[key], 0);
+  const stages = {
+    setup, walks: sum('walkSeconds'), skipgram: sum('seconds') - sum('walkSeconds') - sum('decoderSeconds') - sum('visualSeconds'),
+    decoder: sum('decoderSeconds'), visual: sum('visualSeconds'), ranking: (Date.now() - rankingStart) / 1000,
+  };
+  return { graph, vectors, features, decoder, visual, log, rankingLog, stages };
 }
 
 /**
@@ -155,8 +190,8 @@ function checkRawFeatureScale(split: Split): void {
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** E over the warm products' standardised features, in graph node order. */
-function createVisual(graph: BipartiteGraph, features: Matrix, config: TrainConfig) {
-  const warm: Matrix = { data: gatherRows(features, graph.nodeItem), rows: graph.nodeItem.length, cols: features.cols };
+function createVisual(graph: BipartiteGraph, features: RowSource, config: TrainConfig) {
+  const warm: Matrix = { data: features.gather(graph.nodeItem), rows: graph.nodeItem.length, cols: features.cols };
   const { standardized, standardization } = standardize(warm);
   return { projection: new VisualProjection(standardized, config.dim, config.visualLr), standardization };
 }
@@ -198,7 +233,8 @@ export function weighEvents(split: Split, config: TrainConfig): { split: Split; 
 
 async function trainModel(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<TrainResult> {
   const started = Date.now();
-  const { graph, vectors, features, decoder, visual, log, rankingLog } = await trainEmbeddings(split, config, progress, start);
+  const { graph, vectors, features, decoder, visual, log, rankingLog, stages } = await trainEmbeddings(split, config, progress, start);
+  const encoderStart = Date.now();
   const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
   let encoder: Encoder;
@@ -222,8 +258,9 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
     if (node >= 0) items.set(vectors.subarray(node * config.dim, (node + 1) * config.dim), i * config.dim);
     else coldItems.push(i);
   }
-  const coldVectors = encode(encoder, { data: gatherRows(features, coldItems), rows: coldItems.length, cols: features.cols });
+  const coldVectors = encodeRows(encoder, features, coldItems);
   coldItems.forEach((item, k) => items.set(coldVectors.data.subarray(k * config.dim, (k + 1) * config.dim), item * config.dim));
+  const encoderSeconds = (Date.now() - encoderStart) / 1000;
 
   assertFinite('trained user vectors', vectors.subarray(0, nUsers * config.dim), config.dim);
   assertFinite('product vectors (warm: trained, cold: encoder output)', items, config.dim);
@@ -241,9 +278,16 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
     meta: split.items.map((m) => ({ ...m })),
     ...biasOf(split, config),
   });
+  const similarStart = Date.now();
   const similarSpace = config.similar === 'embedding' ? null
     : fitSimilarSpace(split, model.parts.items, await model.embedFeatures(split.features), config, new Set(), progress);
-  return { model: model.withSimilarSpace(similarSpace), log, rankingLog, encoderLog, seconds: (Date.now() - started) / 1000 };
+  const similarSeconds = (Date.now() - similarStart) / 1000;
+  const seconds = (Date.now() - started) / 1000;
+  const known = Object.values(stages).reduce((s, x) => s + x, 0) + encoderSeconds + similarSeconds;
+  return {
+    model: model.withSimilarSpace(similarSpace), log, rankingLog, encoderLog, seconds,
+    stages: { ...stages, encoder: encoderSeconds, similar: similarSeconds, other: Math.max(0, seconds - known) },
+  };
 }
 
 /** The item bias of config.itemBias / coldPopularity / coldOffset on this split's training purchases; none when all are zero. */
@@ -310,7 +354,7 @@ class JointTrainer {
   constructor(
     private readonly graph: BipartiteGraph,
     private readonly vectors: Float32Array,
-    private readonly features: Matrix,
+    private readonly features: RowSource,
     private readonly decoder: Mlp | null,
     private readonly visual: VisualProjection | null,
     private readonly config: TrainConfig,
@@ -338,6 +382,7 @@ class JointTrainer {
     const products = this.rng.shuffle(Int32Array.from({ length: graph.nNodes - graph.nUsers }, (_, k) => graph.nUsers + k));
     const chunks = Math.min(CHUNKS_PER_EPOCH, nWalks);
     let decoderSeconds = 0;
+    let visualSeconds = 0;
     const sums = { lossUsers: 0, lossProducts: 0, pairsUsers: 0, pairsProducts: 0, recon: 0, reconWeight: 0 };
     progress.start(`epoch ${epoch + 1}/${config.epochs}`, chunks);
     for (let c = 0; c < chunks; c++) {
@@ -382,7 +427,11 @@ class JointTrainer {
         reconstruction = loss / Math.max(1e-12, weight);
         decoderSeconds += (Date.now() - decoderStart) / 1000;
       }
-      if (this.visual) this.visualStep(productRows);
+      if (this.visual) {
+        const visualStart = Date.now();
+        this.visualStep(productRows);
+        visualSeconds += (Date.now() - visualStart) / 1000;
+      }
       this.checkVectors(epoch, `${c + 1}/${chunks}`, meanSkipgram, reconstruction);
       progress.update(c + 1, `loss ${(sums.lossProducts / Math.max(1, sums.pairsProducts)).toFixed(4)}`);
     }
@@ -395,7 +444,9 @@ class JointTrainer {
       weightSkipgram: Math.exp(-this.sSkipgram),
       weightReconstruction: Math.exp(-this.sRecon),
       seconds: 0,
+      walkSeconds: 0,
       decoderSeconds,
+      visualSeconds,
     };
   }
 
@@ -474,7 +525,7 @@ class JointTrainer {
       if (config.decoderNoise > 0) {
         for (let k = 0; k < input.length; k++) input[k] += config.decoderNoise * this.rng.normal();
       }
-      const target = gatherRows(features, items);
+      const target = features.gather(items);
       const output = decoder.forward(input, rows, true);
       const grad = this.gradBuffer.subarray(0, rows * features.cols);
       const batchWeight = rowWeights.reduce((a, w) => a + w, 0);

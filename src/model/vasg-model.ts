@@ -14,6 +14,8 @@ import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
 import { InputError, ModelFormatError, UnknownIdError, UnsupportedError } from '../errors.js';
 import type { Capabilities, Recommendation, Recommender, RecommendOptions } from '../core/recommender.js';
 import { checkK, ExactRetriever } from '../search/exact.js';
+import { createRetriever, type RetrieverKind, type RetrieverOptions } from '../search/index.js';
+import type { Retriever } from '../search/retriever.js';
 import { seenLists } from '../core/factors.js';
 import { appendBiasColumn } from './item-bias.js';
 import { projectRows, similarInput, similarityOf, type SimilarSpace } from './similar-space.js';
@@ -98,8 +100,9 @@ export class VasgModel implements Recommender {
   private rankingCache: { users: Matrix; items: Matrix } | null = null;
   /** Exact search over the scoring item vectors (similarItems, recommendForVector), built on first use. */
   private searchIndex: ExactRetriever | null = null;
-  /** Exact search over the ranking item vectors (bias column included), built on the first recommendation. */
-  private rankingIndex: ExactRetriever | null = null;
+  /** Search over the ranking item vectors (bias column included), built on the first recommendation. */
+  private rankingIndex: Retriever | null = null;
+  private rankingKind: { kind: RetrieverKind; options: RetrieverOptions } = { kind: 'exact', options: {} };
   /** What similar items rank by, and the exact search over its item rows, built on first use. */
   private similarityCache: ItemSimilarity | null = null;
   private similarIndex: ExactRetriever | null = null;
@@ -281,9 +284,19 @@ export class VasgModel implements Recommender {
     return this.searchIndex;
   }
 
-  private rankingSearch(): ExactRetriever {
-    this.rankingIndex ??= new ExactRetriever(this.rankingMatrices().items);
+  private rankingSearch(): Retriever {
+    this.rankingIndex ??= createRetriever(this.rankingKind.kind, this.rankingMatrices().items, this.rankingKind.options);
     return this.rankingIndex;
+  }
+
+  /**
+   * Which search `recommend` uses from now on: exact (default) or HNSW (approximate; built here, once, which
+   * takes a while on a large catalogue). Batch jobs choose it; the server keeps its own retriever.
+   */
+  useRankingIndex(kind: RetrieverKind, options: RetrieverOptions = {}): void {
+    this.rankingKind = { kind, options };
+    this.rankingIndex = null;
+    this.rankingSearch();
   }
 
   /**
@@ -291,12 +304,14 @@ export class VasgModel implements Recommender {
    * each query's excluded rows (CSR) and, with `allow`, the rows it marks 0. k is checked here, so the native
    * core never sees a bad argument from a caller.
    */
-  private async nearest(index: ExactRetriever, queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array,
+  private async nearest(index: Retriever, queries: Float32Array, k: number, allow: Uint8Array | null, indptr: Int32Array,
     indices: Int32Array): Promise<Recommendation[][]> {
     checkK(k);
     const { cold, itemIds } = this.parts;
     const exclude = Array.from({ length: indptr.length - 1 }, (_, q) => indices.subarray(indptr[q], indptr[q + 1]));
-    const top = await index.searchBatch(queries, k, { exclude, allow: allow ?? undefined });
+    const top = index.searchBatch
+      ? await index.searchBatch(queries, k, { exclude, allow: allow ?? undefined })
+      : await Promise.all(exclude.map((e, q) => index.search(queries.subarray(q * index.dim, (q + 1) * index.dim), k, { exclude: e, allow: allow ?? undefined })));
     return top.map(({ rows, scores }) => Array.from(rows, (row, j) => ({ itemId: itemIds[row], score: scores[j], cold: cold[row] === 1 })));
   }
 

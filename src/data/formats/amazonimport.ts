@@ -4,7 +4,7 @@
 
 import type { Progress } from '../../progress.js';
 import type { DatasetToWrite } from '../dataset.js';
-import { npyHeader } from '../npy.js';
+import { floatToHalf, halfOverflow, halfOverflowReason, npyHeader, type NpyDtype } from '../npy.js';
 import { assemble, count, type ImportReport } from './assemble.js';
 import { pathsUnder, readMeta, readReviews, type ProductMeta, type Review } from './amazon.js';
 import { checkFeatureFileSize, indexFeatureFile, readFeatureRecords } from './amazonfeatures.js';
@@ -14,6 +14,8 @@ export interface AmazonImportOptions {
   meta: string;
   features?: string;
   featureDim: number;
+  /** Storage type of the written features.npy (default float32). */
+  dtype?: NpyDtype;
   /** Path prefixes split on '/', e.g. [['Clothing, Shoes & Jewelry', 'Men']]; a product under any is kept; none = everything. */
   categories: string[][];
 }
@@ -76,14 +78,14 @@ export async function importAmazon(
     const featured = new Map(asins.map((asin) => [asin, products.get(asin)!]));
     products.clear();
     for (const [asin, m] of featured) products.set(asin, m);
-    features = { rows: asins.length, cols: o.featureDim, npy: () => featureNpy(o.features!, o.featureDim, records, progress) };
+    features = { rows: asins.length, cols: o.featureDim, npy: () => featureNpy(o.features!, o.featureDim, records, o.dtype ?? 'float32', progress) };
   }
   return assemble(products, reviews.values(), features, dropped);
 }
 
 /** features.npy streamed from the .b file: header, then the kept records in order; memory is one buffer. */
-function* featureNpy(file: string, dim: number, records: number[], progress: Progress): Generator<ArrayBufferView> {
-  yield npyHeader(records.length, dim);
+function* featureNpy(file: string, dim: number, records: number[], dtype: NpyDtype, progress: Progress): Generator<ArrayBufferView> {
+  yield npyHeader(records.length, dim, dtype);
   progress.start(`features ${file}`, records.length);
   let next = 0;
   for (const rec of readFeatureRecords(file, dim, (_, record) => record === records[next])) {
@@ -91,7 +93,9 @@ function* featureNpy(file: string, dim: number, records: number[], progress: Pro
     if (bad >= 0) throw new Error(`${file}: record at byte offset ${rec.offset} (ASIN ${rec.asin}), value ${bad}: expected a finite number, found ${rec.vector[bad]}`);
     next += 1;
     if (next % 1000 === 0) progress.update(next);
-    yield rec.vector;
+    const over = dtype === 'float16' ? halfOverflow(rec.vector) : -1;
+    if (over >= 0) throw new Error(`${file}: record at byte offset ${rec.offset} (ASIN ${rec.asin}, row ${next - 1} of features.npy), value ${over}: ${halfOverflowReason(rec.vector[over])}`);
+    yield dtype === 'float16' ? Uint16Array.from(rec.vector, floatToHalf) : rec.vector;
   }
   if (next !== records.length) throw new Error(`${file}: changed while importing (found ${next} of ${records.length} indexed records)`);
   progress.finish(`${next} feature vectors written`);
