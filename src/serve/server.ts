@@ -13,7 +13,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { ConfigError, InputError, UnknownIdError, UnsupportedError } from '../errors.js';
 import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
 import { Catalog, FALLBACK_KINDS, type FallbackKind, type NewItem, type RecommendOptions } from './catalog.js';
-import { checkEvents, type PostedEvent } from './events.js';
+import { checkEvents, type PostedEvent, type UserEvent } from './events.js';
+import type { Experiment } from './experiment.js';
 import { imagesRoot, registerImageRoute } from './images.js';
 import { Served } from './served.js';
 
@@ -34,6 +35,8 @@ export interface ServerOptions {
   webRoot?: string;
   /** Folder of product images, served at /items/:id/image (`vasg serve --images`). */
   images?: string;
+  /** Two models on live traffic (`--model-b`): arm B's model and the experiment that assigns arms and counts. */
+  abTest?: { b: Served; experiment: Experiment };
 }
 
 const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
@@ -112,10 +115,14 @@ export async function buildServer(input: Catalog | Served, options: ServerOption
   }, async (request) => {
     const { id } = request.params as { id: string };
     const q = request.query as Query;
-    const catalog = served.catalog;
+    const ab = options.abTest;
+    const arm = ab?.experiment.arm(id);
+    const catalog = arm === 'B' ? ab!.b.catalog : served.catalog;
     const fallback = q.fallback as FallbackKind | undefined;
-    if (fallback && !catalog.knowsUser(id)) return { user: id, fallback, recommendations: await catalog.fallback(fallback, q.k as number, rulesOf(q)) };
-    return { user: id, recommendations: await catalog.recommend(id, q.k as number, rulesOf(q)) };
+    const useFallback = fallback !== undefined && !catalog.knowsUser(id);
+    const recommendations = useFallback ? await catalog.fallback(fallback, q.k as number, rulesOf(q)) : await catalog.recommend(id, q.k as number, rulesOf(q));
+    if (arm) ab!.experiment.impression(arm, id, recommendations.map((r) => r.id));
+    return { user: id, ...(arm ? { arm } : {}), ...(useFallback ? { fallback } : {}), recommendations };
   });
 
   app.get('/items/:id/similar', {
@@ -185,6 +192,9 @@ export async function buildServer(input: Catalog | Served, options: ServerOption
     const features = await featuresOf(body.items, options.imageFeatures, served.catalog.model.parts.featureDim);
     const items = body.items.map(({ image_url, image: _image, ...rest }, j) => ({ ...rest, features: features[j], ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
     const { replaced } = await served.catalog.addItems(items);
+    // Arm B's model learns of the product too, when it can place new products.
+    const b = options.abTest?.b.catalog;
+    if (b?.model.capabilities.newItems) await b.addItems(items);
     return { added: items.length - replaced.length, replaced, items: items.map((it) => it.id), catalog_size: served.catalog.size };
   });
 
@@ -194,6 +204,8 @@ export async function buildServer(input: Catalog | Served, options: ServerOption
   }, async (request) => {
     const { id } = request.params as { id: string };
     served.catalog.setAvailable(id, (request.body as { available: boolean }).available);
+    const b = options.abTest?.b.catalog;
+    if (b?.model.hasItem(id)) b.setAvailable(id, (request.body as { available: boolean }).available);
     return served.catalog.item(served.catalog.model.itemIndexOf(id));
   });
 
@@ -247,8 +259,17 @@ export async function buildServer(input: Catalog | Served, options: ServerOption
     const body = request.body as { items?: string[]; events?: PostedEvent[] };
     if ((body.items === undefined) === (body.events === undefined)) throw new InputError('body: give "events" (typed events) or "items" (purchases), one of them', 'body', undefined, 'body');
     const catalog = served.catalog;
-    const events = body.events ? checkEvents(body.events, catalog.weights, 'body.events') : body.items!;
+    const now = new Date();
+    const events: UserEvent[] = body.events ? checkEvents(body.events, catalog.weights, 'body.events', now) : body.items!.map((item) => ({ item, type: 'purchase', time: now.toISOString() }));
     catalog.addEvents(id, events);
+    const ab = options.abTest;
+    if (ab) {
+      // Arm B folds in the events of the products it knows (of types it weighs); the experiment attributes them.
+      const b = ab.b.catalog;
+      const known = events.filter((e) => b.model.hasItem(e.item) && e.type in b.weights);
+      if (known.length > 0) b.addEvents(id, known);
+      ab.experiment.events(id, events);
+    }
     return { user: id, folded: true, events: events.length };
   });
 
@@ -260,10 +281,22 @@ export async function buildServer(input: Catalog | Served, options: ServerOption
     } as FastifySchema,
   }, async (_request, reply) => {
     try {
-      return await served.reload();
+      const a = await served.reload();
+      return options.abTest ? { ...a, b: await options.abTest.b.reload() } : a;
     } catch (error) {
-      return reply.code(409).send({ error: `reload failed: ${(error as Error).message}`, model_id: served.catalog.modelId });
+      return reply.code(409).send({ error: `reload failed: ${(error as Error).message}`, model_id: served.catalog.modelId, ...(options.abTest ? { model_b_id: options.abTest.b.catalog.modelId } : {}) });
     }
+  });
+
+  app.get('/experiment', {
+    schema: {
+      summary: 'the A/B test of --model-b: per arm users, impressions, clicks, conversions, rates with 95 % (Wilson) intervals, and a two-proportion z-test of B − A',
+      extraResponses: { 404: 'no experiment: the server was started without --model-b' },
+    } as FastifySchema,
+  }, async (_request, reply) => {
+    const ab = options.abTest;
+    if (!ab) return reply.code(404).send({ error: 'no experiment: start vasg serve with --model-b MODEL to compare two models' });
+    return { traffic_b: ab.experiment.trafficB, attribution_hours: ab.experiment.windowMs / 3600e3, model_a: served.catalog.modelId, model_b: ab.b.catalog.modelId, ...ab.experiment.report() };
   });
 
   app.post('/recommendations', {
@@ -277,7 +310,7 @@ export async function buildServer(input: Catalog | Served, options: ServerOption
   });
 
   app.get('/healthz', { schema: summary('liveness, the served model\'s id (manifest modelId, set by vasg train), the model\'s method and capabilities, catalog size, the features model that turns posted images into features (null: none), and whether /items/:id/image serves pictures') }, async () => ({
-    ok: true, model_id: served.catalog.modelId, method: served.catalog.model.method, capabilities: served.catalog.model.capabilities, items: served.catalog.size, users: served.catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null, images: images !== undefined,
+    ok: true, model_id: served.catalog.modelId, ...(options.abTest ? { model_b_id: options.abTest.b.catalog.modelId, traffic_b: options.abTest.experiment.trafficB } : {}), method: served.catalog.model.method, capabilities: served.catalog.model.capabilities, items: served.catalog.size, users: served.catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null, images: images !== undefined,
   }));
   if (images) registerImageRoute(app, () => served.catalog, images);
 
