@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { generate, prepareSplit, train, VasgModel } from '../src/index.js';
 import { Catalog } from '../src/serve/catalog.js';
 import { parseEventWeights, checkEvents, DEFAULT_EVENT_WEIGHTS } from '../src/serve/events.js';
+import { compare, Experiment, normalCdf, proportion } from '../src/serve/experiment.js';
 import { Served } from '../src/serve/served.js';
 import { buildServer } from '../src/serve/server.js';
 import { WriteLog } from '../src/serve/write-log.js';
@@ -256,4 +257,74 @@ test('unknown users: a 404 by default; ?fallback=popular|new|mixed gives a list 
     await app.close();
     await catalog.close();
   }
+});
+
+test('the experiment\'s statistics: Wilson intervals and the two-proportion z-test', () => {
+  const a = proportion(50, 100);
+  assert.ok(Math.abs(a.low - 0.4038) < 1e-3 && Math.abs(a.high - 0.5962) < 1e-3);
+  const d = compare(a, proportion(65, 100));
+  assert.ok(Math.abs(d.z - 2.1456) < 1e-3, `z = ${d.z}`);
+  assert.ok(Math.abs(d.p_value! - 0.0319) < 1e-3, `p = ${d.p_value}`);
+  assert.equal(d.better, 'B');
+  assert.equal(compare(proportion(5, 100), proportion(6, 100)).better, null);
+  assert.equal(compare(proportion(0, 10), proportion(0, 10)).p_value, null);
+  assert.ok(Math.abs(normalCdf(1.959964) - 0.975) < 1e-6);
+});
+
+test('two models on live traffic: stable arms, "arm" on every list, and the report finds the arm whose lists simulated users prefer', async () => {
+  const dirA = copyOf('base', 'arm-a');
+  const dirB = copyOf('next', 'arm-b');
+  const a = await Catalog.open(dirA);
+  const b = await Catalog.open(dirB);
+  const logFile = `${dirA}.experiment.log`;
+  let experiment = Experiment.open(logFile, 0.5, 24 * 3600e3);
+  const app = await buildServer(new Served(a), { apiKey: KEY, abTest: { b: new Served(b), experiment } });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  // The users' known model: each likes the top 10 of model B (the "next" model); shown a list, they click the first
+  // product they like with probability 0.7 and buy it with probability 0.4 after a click. Seeded, so deterministic.
+  const truth = VasgModel.load(path.join(dir, 'next'));
+  const users = a.model.parts.userIds.filter((u) => truth.hasUser(u));
+  let state = 12345;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const arms = new Map<string, string>();
+  try {
+    for (let round = 0; round < 3; round++) {
+      for (const user of users) {
+        const shown = (await call(base, 'GET', `/users/${user}/recommendations?k=5`)).json;
+        assert.ok(shown.arm === 'A' || shown.arm === 'B');
+        assert.equal(arms.get(user) ?? shown.arm, shown.arm, 'the same user always sees the same arm');
+        arms.set(user, shown.arm);
+        const liked = new Set((await truth.recommend(user, 10)).map((r) => r.itemId));
+        const hit = shown.recommendations.map((r: { id: string }) => r.id).find((id: string) => liked.has(id));
+        if (hit === undefined || random() >= 0.7) continue;
+        const events = [{ item: hit, type: 'click' }, ...(random() < 0.4 ? [{ item: hit, type: 'purchase' }] : [])];
+        assert.equal((await call(base, 'POST', `/users/${user}/events`, { events })).status, 200);
+      }
+    }
+    const report = (await call(base, 'GET', '/experiment')).json;
+    if (process.env.VASG_SHOW_REPORT) console.log(JSON.stringify(report));
+    const inB = Array.from(arms.values()).filter((arm) => arm === 'B').length;
+    assert.ok(inB > users.length * 0.3 && inB < users.length * 0.7, `${inB} of ${users.length} users in B`);
+    assert.equal(report.arms.A.users + report.arms.B.users, users.length);
+    assert.equal(report.arms.A.impressions + report.arms.B.impressions, 3 * users.length);
+    assert.ok(report.arms.B.click_through.rate > report.arms.A.click_through.rate);
+    assert.equal(report.click_through.better, 'B', JSON.stringify(report.click_through));
+    assert.ok(report.arms.B.conversions > 0);
+    assert.equal(report.model_b, b.modelId);
+    // The counts survive a restart (kill -9 included: every impression and outcome was fsync'd before its answer).
+    experiment.close();
+    experiment = Experiment.open(logFile, 0.5, 24 * 3600e3, { readOnly: true });
+    const { traffic_b: _t, attribution_hours: _h, model_a: _a, model_b: _b, ...counts } = report;
+    assert.deepEqual(experiment.report(), counts);
+  } finally {
+    await app.close();
+    experiment.close();
+    await a.close();
+    await b.close();
+  }
+  const alone = await Catalog.open(copyOf('base', 'no-ab'));
+  const plain = await buildServer(new Served(alone));
+  assert.equal((await plain.inject({ method: 'GET', url: '/experiment' })).statusCode, 404);
+  await plain.close();
+  await alone.close();
 });
