@@ -93,10 +93,12 @@ test('vasg demo --json: the whole pipeline on generated data, VASG above the bas
 
 test('vasg evaluate --json: the fields the README lists, and the numbers the demo printed for the same model', () => {
   const report = json('evaluate', '--model', path.join(demoDir, 'model'), '--data', path.join(demoDir, 'split'), '--threads', '1');
-  assert.deepEqual(Object.keys(report).sort(), ['auc', 'baselines', 'byScoring', 'ndcg@20', 'oracle', 'pairs', 'recall@20', 'scoring'].sort());
+  assert.deepEqual(Object.keys(report).sort(), ['auc', 'baselines', 'byScoring', 'coverage@20', 'exposure@20', 'itemBias', 'ndcg@10', 'ndcg@20', 'ndcg@50', 'oracle', 'pairs',
+    'popularity@20', 'recall@10', 'recall@20', 'recall@50', 'scoring'].sort());
   assert.deepEqual(Object.keys(report.auc).sort(), ['cold', 'combined', 'warm']);
-  assert.deepEqual(Object.keys(report['recall@20']).sort(), ['cold', 'warm']);
-  assert.deepEqual(Object.keys(report['ndcg@20']).sort(), ['cold', 'warm']);
+  assert.deepEqual(Object.keys(report['recall@20']).sort(), ['all', 'cold', 'warm']);
+  assert.deepEqual(Object.keys(report['ndcg@20']).sort(), ['all', 'cold', 'warm']);
+  assert.deepEqual(Object.keys(report['exposure@20']).sort(), ['cold', 'coldTestShare']);
   assert.deepEqual(Object.keys(report.byScoring).sort(), ['cosine', 'dot']);
   assert.deepEqual(Object.keys(report.baselines).sort(), ['mostpop', 'rand', 'wboi']);
   assert.equal(report.scoring, 'cosine');

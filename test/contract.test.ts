@@ -36,7 +36,7 @@ function seenIds(user: string): Set<string> {
 }
 
 function dot(model: VasgModel, user: string, item: string): number {
-  const { users, items } = model.scoringMatrices();
+  const { users, items } = model.rankingMatrices();
   const u = split.userIds.indexOf(user);
   const i = split.itemIds.indexOf(item);
   let s = 0;
@@ -70,7 +70,7 @@ for (const method of METHODS) {
     assert.deepEqual(model.itemIds, split.itemIds);
 
     await t.test('scoring matrices: one row per user and product, scores are their dot products', async () => {
-      const { users: U, items: V } = model.scoringMatrices();
+      const { users: U, items: V } = model.rankingMatrices();
       assert.equal(U.rows, split.userIds.length);
       assert.equal(V.rows, split.itemIds.length);
       assert.equal(U.cols, V.cols);
@@ -152,8 +152,8 @@ for (const method of METHODS) {
       const loaded = loadRecommender(dir);
       assert.equal(loaded.method, method.name);
       assert.deepEqual(loaded.capabilities, model.capabilities);
-      const a = model.scoringMatrices();
-      const b = loaded.scoringMatrices();
+      const a = model.rankingMatrices();
+      const b = loaded.rankingMatrices();
       assert.deepEqual(b.users.data, a.users.data);
       assert.deepEqual(b.items.data, a.items.data);
       assert.deepEqual(await loaded.recommend(users, 5), await model.recommend(users, 5));

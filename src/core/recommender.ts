@@ -47,8 +47,13 @@ export interface Recommender {
   recommend(users: string[], k: number, options?: RecommendOptions): Promise<Recommendation[][]>;
   /** Top-k products most similar to a product (itself excluded). Throws UnsupportedError without `capabilities.similarItems`. */
   similarItems(itemId: string, k: number): Promise<Recommendation[]>;
-  /** Matrices whose row dot products are the model's scores: what the evaluation and every retriever use. */
+  /** The embedding space: matrices whose row dot products compare users and products (similar items, vector queries). */
   scoringMatrices(): { users: Matrix; items: Matrix };
+  /**
+   * What recommendations rank by, what the evaluation and every retriever of recommendations use: `scoringMatrices()`
+   * plus any per-product term as extra columns (VASG's item bias: users 1, products b_i); the same matrices without one.
+   */
+  rankingMatrices(): { users: Matrix; items: Matrix };
   /** Writes the model directory (whole or not at all); `loadRecommender` reads it back. */
   save(dir: string): void;
 }
