@@ -3,7 +3,7 @@
 // model), and the fallback lists for users the model has never seen.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -165,6 +165,11 @@ test('a failed reload (damaged, mixed or missing directory) leaves the old model
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const user = catalog.model.parts.userIds[0];
   try {
+    const doc = (await call(base, 'GET', '/openapi.json')).json;
+    assert.deepEqual(Object.keys(doc.paths['/admin/reload'].post.responses).sort(), ['200', '400', '401', '409', '500']);
+    assert.deepEqual(Object.keys(doc.paths['/experiment'].get.responses).sort(), ['200', '400', '404', '500']);
+    assert.deepEqual(doc.paths['/users/{id}/recommendations'].get.parameters.find((p: { name: string }) => p.name === 'fallback').schema.enum, ['popular', 'new', 'mixed']);
+    assert.ok(doc.paths['/users/{id}/events'].post.requestBody.content['application/json'].schema.properties.events);
     const before = (await call(base, 'GET', '/healthz')).json.model_id;
     assert.equal(before, catalog.modelId);
     // Mixed: the new model's manifest over the old arrays of another shape.
@@ -316,6 +321,12 @@ test('two models on live traffic: stable arms, "arm" on every list, and the repo
     experiment = Experiment.open(logFile, 0.5, 24 * 3600e3, { readOnly: true });
     const { traffic_b: _t, attribution_hours: _h, model_a: _a, model_b: _b, ...counts } = report;
     assert.deepEqual(experiment.report(), counts);
+    // vasg ab-report reads the same log beside the running server.
+    const cli = spawnSync(process.execPath, [path.join(root, 'bin/vasg.js'), 'ab-report', '--model', dirA, '--json'], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual(JSON.parse(cli.stdout), counts);
+    const text = spawnSync(process.execPath, [path.join(root, 'bin/vasg.js'), 'ab-report', '--model', dirA], { encoding: 'utf8' }).stdout;
+    assert.match(text, /click-through: B − A = .*→ arm B is better \(p < 0\.05\)/);
   } finally {
     await app.close();
     experiment.close();
