@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ItemMeta, Matrix } from '../data/types.js';
-import { writeDirectoryAtomic, writeDirectoryAtomicOffThread } from '../data/atomic.js';
+import { writeDirectoryAtomic, writeDirectoryAtomicOffThread, type FileData } from '../data/atomic.js';
+import { encodeNpy, readNpy } from '../data/npy.js';
 import { InputError, UnknownIdError, VasgError } from '../errors.js';
 import { VasgModel, scoringFactors } from '../model/vasg-model.js';
 import { createRetriever, ExactRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
@@ -16,6 +17,8 @@ import { eventKey, productWeights, PURCHASE, resolveEventWeights, type EventWeig
 
 /** The server's state beside the model's own files: what the writes changed besides the products. */
 const STATE_FILE = 'serve_state.json';
+/** The features of the products in the state's `added`, float32 [added × I] in that order (binary: 4 bytes a value, not ≈ 19 as JSON). */
+const ADDED_FEATURES_FILE = 'serve_added_features.npy';
 
 interface ServeState {
   unavailable: string[];
@@ -25,10 +28,11 @@ interface ServeState {
    */
   users: Record<string, Array<string | UserEvent>>;
   /**
-   * Products added or replaced through the API, with their features: carried onto a newly trained model at a
-   * reload (embedded by its encoder) unless it has them. Absent in states written before reloads.
+   * Products added or replaced through the API (id and metadata; their features are the rows of
+   * serve_added_features.npy): carried onto a newly trained model at a reload (embedded by its encoder) unless it
+   * has them. Absent in states written before reloads.
    */
-  added?: NewItem[];
+  added?: Array<Omit<NewItem, 'features'>>;
 }
 
 /**
@@ -191,9 +195,12 @@ export class Catalog {
     const state: ServeState = {
       unavailable: itemIds.filter((_, i) => this.available[i] === 0),
       users: Object.fromEntries(Array.from(this.folded, ([user, { events }]) => [user, events])),
-      added: Array.from(this.added.values()),
+      added: Array.from(this.added.values(), ({ features: _features, ...meta }) => meta),
     };
-    return this.model.files(this.model.info, [[STATE_FILE, JSON.stringify(state)]]);
+    const added = Array.from(this.added.values(), (item) => item.features);
+    const extra: Array<[string, FileData]> = [[STATE_FILE, JSON.stringify(state)]];
+    if (added.length > 0) extra.push([ADDED_FEATURES_FILE, encodeNpy(matrixOf(added, 'added products'))]);
+    return this.model.files(this.model.info, extra);
   }
 
   /** Folds the log into the model directory (one atomic directory swap), then empties the log. At start and stop: it blocks. */
@@ -343,7 +350,11 @@ export class Catalog {
     if (!fs.existsSync(file)) return;
     const state = parseState(file);
     for (const id of state.unavailable) this.apply({ op: 'available', id, available: false }, null);
-    for (const item of state.added ?? []) this.added.set(item.id, item);
+    if (state.added?.length) {
+      const features = readNpy(path.join(dir, ADDED_FEATURES_FILE));
+      if (features.rows !== state.added.length) throw new InputError(`${path.join(dir, ADDED_FEATURES_FILE)}: ${features.rows} rows, but ${file} lists ${state.added.length} added products`, file);
+      state.added.forEach((meta, j) => this.added.set(meta.id, { ...meta, features: Array.from(features.data.subarray(j * features.cols, (j + 1) * features.cols)) }));
+    }
     for (const [user, events] of Object.entries(state.users)) {
       this.foldEvents(user, events.map((e) => (typeof e === 'string' ? { item: e, type: PURCHASE, time: null } : e)).filter((e) => this.model.hasItem(e.item)));
     }
