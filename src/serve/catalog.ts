@@ -380,6 +380,8 @@ export class Catalog {
    * Synchronous, so the log holds the writes in the order they were applied.
    */
   private write(record: WriteRecord, embedded: Matrix | null = null): number[] {
+    // Every route reads the served catalog synchronously before writing (addItems forwards after its await), so this would be a bug.
+    if (this.successor) throw new VasgError('a write reached a catalog a reload replaced; it was not applied');
     const rows = this.apply(record, embedded);
     if (!this.log) return rows;
     this.log.append(record);
