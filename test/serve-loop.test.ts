@@ -339,3 +339,14 @@ test('two models on live traffic: stable arms, "arm" on every list, and the repo
   await plain.close();
   await alone.close();
 });
+
+test('a serve_state.json written before typed events (users as lists of product ids) loads as purchases', async () => {
+  const modelDir = copyOf('base', 'old-state');
+  const [p, q] = VasgModel.load(modelDir).parts.itemIds;
+  fs.writeFileSync(path.join(modelDir, 'serve_state.json'), JSON.stringify({ unavailable: [q], users: { veteran: [p, q] } }));
+  fs.rmSync(path.join(modelDir, '.vasg-complete'), { force: true }); // edited by hand, as a state from an older version would be
+  const catalog = await Catalog.open(modelDir);
+  assert.deepEqual(catalog.purchases('veteran').map((item) => item.id), [p, q]);
+  assert.equal(catalog.item(catalog.model.itemIndexOf(q)).available, false);
+  await catalog.close();
+});
