@@ -350,3 +350,25 @@ test('a serve_state.json written before typed events (users as lists of product 
   assert.equal(catalog.item(catalog.model.itemIndexOf(q)).available, false);
   await catalog.close();
 });
+
+test('writes that arrive while a reload loads the new model are carried over or forwarded, never lost', async () => {
+  const modelDir = copyOf('base', 'reload-busy');
+  const catalog = await Catalog.open(modelDir);
+  const served = new Served(catalog, () => undefined);
+  const item = catalog.model.parts.itemIds[2];
+  deploy('next', modelDir);
+  const reloading = served.reload();
+  // Interleaved with the reload's awaits: product writes embed off the event loop, events apply at once.
+  const adds = Array.from({ length: 6 }, (_, j) => catalog.addItems([{ id: `busy-${j}`, features: features() }]));
+  catalog.addEvents('busy-user', [item]);
+  await Promise.all([reloading, ...adds]);
+  const next = served.catalog;
+  assert.notEqual(next, catalog);
+  for (let j = 0; j < 6; j++) assert.ok(next.model.hasItem(`busy-${j}`), `busy-${j} is served by the new model`);
+  assert.ok(next.knowsUser('busy-user'));
+  await next.close();
+  const reopened = await Catalog.open(modelDir);
+  for (let j = 0; j < 6; j++) assert.ok(reopened.model.hasItem(`busy-${j}`), `busy-${j} survived the restart`);
+  assert.ok(reopened.knowsUser('busy-user'));
+  await reopened.close();
+});
