@@ -65,7 +65,7 @@ function helpOf(args: string[]): { out: string; err: string; exitCode: number } 
 
 test('--help on every command: usage and options on stdout, exit 0, nothing on stderr', () => {
   const paths = commandPaths(buildProgram());
-  assert.deepEqual(paths.map((p) => p.join(' ')).sort(), ['demo', 'embed', 'evaluate', 'experiment', 'export', 'export-events', 'features', 'generate', 'import', 'import amazon', 'import table',
+  assert.deepEqual(paths.map((p) => p.join(' ')).sort(), ['ab-report', 'demo', 'embed', 'evaluate', 'experiment', 'export', 'export-events', 'features', 'generate', 'import', 'import amazon', 'import table',
     'prepare', 'recommend', 'serve', 'train', 'tune'], 'this list is every command: a new one is checked here too');
   for (const args of [[], ...paths]) {
     const { out, err, exitCode } = helpOf(args);

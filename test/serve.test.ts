@@ -260,7 +260,7 @@ test('healthz, metrics and the OpenAPI document', async () => {
   assert.match(metrics.text, new RegExp(`vasg_catalog_items ${health.json.items}`));
   const doc = (await call('GET', '/openapi.json')).json;
   assert.equal(doc.openapi, '3.0.3');
-  assert.deepEqual(Object.keys(doc.paths).sort(), ['/healthz', '/items', '/items/{id}', '/items/{id}/similar', '/items/{id}/users', '/map', '/metrics', '/openapi.json', '/query', '/recommendations', '/users', '/users/{id}', '/users/{id}/events', '/users/{id}/recommendations']);
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/admin/reload', '/experiment', '/healthz', '/items', '/items/{id}', '/items/{id}/similar', '/items/{id}/users', '/map', '/metrics', '/openapi.json', '/query', '/recommendations', '/users', '/users/{id}', '/users/{id}/events', '/users/{id}/recommendations']);
 });
 
 test('the CLI binds 127.0.0.1 by default and answers', async () => {

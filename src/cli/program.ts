@@ -12,6 +12,7 @@ import { importCommand } from './import.js';
 import { prepareCommand } from './prepare.js';
 import { recommendCommand } from './recommend.js';
 import { serveCommand } from './serve.js';
+import { abReportCommand } from './ab-report.js';
 import { trainCommand } from './train.js';
 import { tuneCommand } from './tune.js';
 
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)');
 
-  for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), exportCommand(), exportEventsCommand(), experimentCommand()]) {
+  for (const command of [demoCommand(), generateCommand(), importCommand(), featuresCommand(), prepareCommand(), trainCommand(), tuneCommand(), evaluateCommand(), recommendCommand(), embedCommand(), serveCommand(), abReportCommand(), exportCommand(), exportEventsCommand(), experimentCommand()]) {
     program.addCommand(command);
   }
   return program;

@@ -2,6 +2,7 @@
 // one space, the encoder M for embedding new products, and the users' seen items for filtering.
 // On disk: manifest.json plus NumPy .npy arrays, so other tools can read it. Every registered method's model is
 // stored this way (its factors as the embeddings, its name and capabilities in the manifest): docs/library.md.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, type Mlp } from '../native.js';
@@ -78,6 +79,12 @@ interface Manifest {
   format: string;
   version: number;
   created: string;
+  /**
+   * The model's identity, set when it is trained and kept by every rewrite (a server's compaction), so a
+   * deploy can tell which model answers (`/healthz`) and a server can tell that `train` replaced its directory.
+   * Absent in models written before it: their `created` time stands in.
+   */
+  modelId?: string;
   config: TrainConfig;
   featureDim: number;
   users: string[];
@@ -108,7 +115,7 @@ export class VasgModel implements Recommender {
   private similarIndex: ExactRetriever | null = null;
   private itemRows?: Map<string, number>;
 
-  private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}) {
+  private constructor(readonly parts: VasgModelParts, readonly info: Record<string, unknown> = {}, readonly modelId: string = newModelId()) {
     this.userIndex = new Map(parts.userIds.map((id, i) => [id, i]));
   }
 
@@ -315,6 +322,10 @@ export class VasgModel implements Recommender {
     return top.map(({ rows, scores }) => Array.from(rows, (row, j) => ({ itemId: itemIds[row], score: scores[j], cold: cold[row] === 1 })));
   }
 
+  hasItem(itemId: string): boolean {
+    return this.itemIndex().has(itemId);
+  }
+
   itemIndexOf(itemId: string): number {
     const i = this.itemIndex().get(itemId);
     if (i === undefined) throw new UnknownIdError(`unknown product "${itemId}" (the model knows ${this.parts.itemIds.length} products)`, 'item', itemId);
@@ -442,6 +453,7 @@ export class VasgModel implements Recommender {
       format: MODEL_FORMAT,
       version: MODEL_VERSION,
       created: new Date().toISOString(),
+      modelId: this.modelId,
       config: parts.config,
       featureDim: parts.featureDim,
       users: parts.userIds,
@@ -524,8 +536,13 @@ export class VasgModel implements Recommender {
       ...(itemQueries ? { itemQueries } : {}),
       ...(similarSpace ? { similarSpace } : {}),
       ...bias,
-    }, manifest.info ?? {});
+    }, manifest.info ?? {}, manifest.modelId ?? `created:${manifest.created}`);
   }
+}
+
+/** A fresh model id: the training time (readable in a deploy log) and random bits (two models trained in the same millisecond differ). */
+function newModelId(): string {
+  return `${new Date().toISOString()}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Reads the seen-items CSR and checks its structure, so a corrupt file is named here, not by the native scorer. */

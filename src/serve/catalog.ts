@@ -5,47 +5,45 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ItemMeta, Matrix } from '../data/types.js';
-import { writeDirectoryAtomic, writeDirectoryAtomicOffThread } from '../data/atomic.js';
+import { writeDirectoryAtomic, writeDirectoryAtomicOffThread, type FileData } from '../data/atomic.js';
+import { encodeNpy, readNpy } from '../data/npy.js';
 import { InputError, UnknownIdError, VasgError } from '../errors.js';
 import { VasgModel, scoringFactors } from '../model/vasg-model.js';
 import { createRetriever, ExactRetriever, type Retriever, type RetrieverKind } from '../search/index.js';
 import { evenSample, pca2 } from './map.js';
 import { canonicalDirectory, DirectoryLock } from './lock.js';
 import { WriteLog } from './write-log.js';
+import { eventKey, productWeights, PURCHASE, resolveEventWeights, type EventWeights, type UserEvent } from './events.js';
 
+/** The server's state beside the model's own files: what the writes changed besides the products. */
+const STATE_FILE = 'serve_state.json';
+/** The features of the products in the state's `added`, float32 [added × I] in that order (binary: 4 bytes a value, not ≈ 19 as JSON). */
+const ADDED_FEATURES_FILE = 'serve_added_features.npy';
 
-export interface ServeState {
+interface ServeState {
   unavailable: string[];
-  /** Folded-in users → ids of the products they bought. */
-  users: Record<string, string[]>;
-  /** Products added since training, with their features (what `vasg export-events` needs to train on them). */
-  added?: NewItem[];
-  /** Every event logged since training, with its time (seconds since the epoch), for `vasg export-events`. */
-  events?: LoggedEvent[];
+  /**
+   * Folded-in users → their events since training. An element is an event, or (written before typed events)
+   * the id of a product they bought.
+   */
+  users: Record<string, Array<string | UserEvent>>;
+  /**
+   * Products added or replaced through the API (id and metadata; their features are the rows of
+   * serve_added_features.npy): carried onto a newly trained model at a reload (embedded by its encoder) unless it
+   * has them. Absent in states written before reloads.
+   */
+  added?: Array<Omit<NewItem, 'features'>>;
 }
 
-/** One user event as `vasg export-events` turns it into a training interaction. */
-export interface LoggedEvent {
-  user: string;
-  item: string;
-  /** Seconds since the epoch; absent in records written before times were logged. */
-  time?: number;
-  /** Absent: a purchase. */
-  type?: string;
-}
-
+/**
+ * One write-log record. `events` carries typed events; a record with `items` (written before typed events,
+ * or by the `{"items"}` body) is purchases without a time.
+ */
 export type WriteRecord =
   | { op: 'items'; items: NewItem[] }
   | { op: 'available'; id: string; available: boolean }
-  | { op: 'events'; user: string; items: string[]; time?: number; type?: string };
-
-/** The model directory's file of the server's state. */
-export const SERVE_STATE_FILE = 'serve_state.json';
-
-/** The write log of a served model directory: beside it, since compaction swaps the directory whole. */
-export function writeLogOf(dir: string): string {
-  return `${path.resolve(dir)}.writes.log`;
-}
+  | { op: 'events'; user: string; events: UserEvent[] }
+  | { op: 'events'; user: string; items: string[] };
 
 export interface CatalogOptions {
   kind?: RetrieverKind;
@@ -53,9 +51,15 @@ export interface CatalogOptions {
   compactBytes?: number;
   /** `vasg serve --repair-log`: keep the intact records of a log damaged before its last record (see write-log.ts). */
   repairLog?: boolean;
-  /** Where the write log's one-line notices go (default: stderr). */
+  /** Where the write log's and reloads' one-line notices go (default: stderr). */
   notice?: (line: string) => void;
+  /** Event types and weights (`vasg serve --event-weights`); default: the model's config, else DEFAULT_EVENT_WEIGHTS. */
+  eventWeights?: EventWeights;
 }
+
+/** What `?fallback=` gives a user the model has never seen. */
+export const FALLBACK_KINDS = ['popular', 'new', 'mixed'] as const;
+export type FallbackKind = (typeof FALLBACK_KINDS)[number];
 
 /** Default of `vasg serve --compact-bytes`. */
 export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
@@ -109,9 +113,15 @@ export interface MapPoint {
   y: number;
 }
 
-/** A user folded in after training: their vector is the mean of the products they bought. */
+/**
+ * A user folded in after training: their events (deduplicated), and what they make: the products with their
+ * weights (the vector is the weighted mean) and the products bought (left out of their recommendations).
+ */
 interface FoldedUser {
-  items: number[];
+  events: UserEvent[];
+  keys: Set<string>;
+  weighted: Array<[row: number, weight: number]>;
+  bought: number[];
 }
 
 export class Catalog {
@@ -139,9 +149,15 @@ export class Catalog {
   private background: Promise<void> | null = null;
   /** Set when a background compaction failed: the log then grows until the next start compacts it. */
   private compactionError: Error | null = null;
-  /** Since training: added products with their features, and user events with their times (kept for `vasg export-events`). */
-  private added: NewItem[] = [];
-  private events: LoggedEvent[] = [];
+  /** Products written through the API (with their features), by id, in the order written. */
+  private readonly added = new Map<string, NewItem>();
+  /** Set when `train` has put another model into the directory: no compaction may overwrite it before a reload. */
+  private deployed: string | null = null;
+  /** The catalog a reload swapped in: a write that was embedding here when it happened goes there. */
+  private successor: Catalog | null = null;
+  private notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
+  private flagWeights: EventWeights | undefined;
+  readonly weights: EventWeights;
 
   /**
    * Serves the model in `dir` with persisted writes: state from the last compaction, then the write log
@@ -155,7 +171,8 @@ export class Catalog {
     const canonical = canonicalDirectory(dir);
     const lock = DirectoryLock.acquire(canonical);
     try {
-      const catalog = new Catalog(VasgModel.load(canonical), options.kind);
+      const catalog = new Catalog(VasgModel.load(canonical), options.kind, options.eventWeights);
+      if (options.notice) catalog.notice = options.notice;
       catalog.restore(canonical);
       const logFile = writeLogOf(canonical);
       const records = WriteLog.replay(logFile, { repair: options.repairLog, notice: options.notice }) as WriteRecord[];
@@ -177,18 +194,38 @@ export class Catalog {
     const { itemIds } = this.model.parts;
     const state: ServeState = {
       unavailable: itemIds.filter((_, i) => this.available[i] === 0),
-      users: Object.fromEntries(Array.from(this.folded, ([user, { items }]) => [user, items.map((i) => itemIds[i])])),
-      added: this.added,
-      events: this.events,
+      users: Object.fromEntries(Array.from(this.folded, ([user, { events }]) => [user, events])),
+      added: Array.from(this.added.values(), ({ features: _features, ...meta }) => meta),
     };
-    return this.model.files(this.model.info, [[SERVE_STATE_FILE, JSON.stringify(state)]]);
+    const added = Array.from(this.added.values(), (item) => item.features);
+    const extra: Array<[string, FileData]> = [[STATE_FILE, JSON.stringify(state)]];
+    if (added.length > 0) extra.push([ADDED_FEATURES_FILE, encodeNpy(matrixOf(added, 'added products'))]);
+    return this.model.files(this.model.info, extra);
   }
 
   /** Folds the log into the model directory (one atomic directory swap), then empties the log. At start and stop: it blocks. */
   compact(): void {
-    if (!this.dir || !this.log) return;
+    if (!this.dir || !this.log || this.replacedOnDisk()) return;
     writeDirectoryAtomic(this.dir, this.directoryFiles());
     this.log.clear();
+  }
+
+  /**
+   * Whether `vasg train --out DIR` has put another model into the served directory: then a compaction would
+   * overwrite the new model with the old one, so none runs (the log keeps every write) until a reload serves it.
+   */
+  private replacedOnDisk(): boolean {
+    if (this.deployed) return true;
+    const onDisk = modelIdIn(this.dir!);
+    if (onDisk === null || onDisk === this.model.modelId) return false;
+    this.deployed = onDisk;
+    this.notice(`vasg serve: ${this.dir} now holds model ${onDisk} (serving ${this.model.modelId}): not compacting over it; the write log keeps every write until a reload (SIGHUP or POST /admin/reload) serves the new model`);
+    return true;
+  }
+
+  /** The served model's id (manifest "modelId"), as /healthz reports it. */
+  get modelId(): string {
+    return this.model.modelId;
   }
 
   /** The background compaction in progress, if any (tests and a clean stop wait for it). */
@@ -202,6 +239,7 @@ export class Catalog {
    * only then is the rotated log deleted. Reads and writes go on meanwhile.
    */
   private compactInBackground(): void {
+    if (this.replacedOnDisk()) return;
     const log = this.log!;
     const written = writeDirectoryAtomicOffThread(this.dir!, this.directoryFiles());
     log.rotate();
@@ -219,9 +257,81 @@ export class Catalog {
 
   async close(): Promise<void> {
     while (this.background) await this.background;
+    if (this.log && this.replacedOnDisk()) {
+      // A model was deployed but not yet reloaded: carry the writes onto it now, so the next start finds them in the directory.
+      const next = await this.reload().catch((error: Error) => {
+        this.notice(`vasg serve: could not carry the writes onto the model in ${this.dir} (${error.message}); the write log keeps them for the next start`);
+        return null;
+      });
+      if (next && next !== this) return next.close();
+    }
     // Nothing since the last compaction: the directory already holds every write (no rewrite of an unchanged model).
     if (this.log && (this.log.bytes > 0 || this.compactionError)) this.compact();
     this.abandon();
+  }
+
+  /**
+   * Serves the model now in the directory (after `vasg train --out DIR`): loads it beside this one, carries
+   * over what the API wrote that it lacks (products it does not have, embedded by its encoder; availability;
+   * folded-in users' events, unless its training already holds all of them), and hands it the log and the
+   * lock. Returns the catalog to serve: this one when the directory holds the model already served. Throws,
+   * leaving this catalog serving and unchanged, when the directory cannot be loaded (missing, mixed, damaged).
+   * The caller swaps the returned catalog in synchronously.
+   */
+  async reload(): Promise<Catalog> {
+    if (!this.dir || !this.log || this.successor) throw new VasgError('this catalog does not serve a model directory (or was already replaced)');
+    while (this.background) await this.background;
+    if (modelIdIn(this.dir) === this.model.modelId) return this;
+    const model = VasgModel.load(this.dir);
+    if (model.modelId === this.model.modelId) return this;
+    const next = new Catalog(model, this.kind, this.flagWeights);
+    next.notice = this.notice;
+    // Embedding awaits: products written meanwhile are embedded in the next round, until none is missing.
+    const embedded = new Map<NewItem, Float32Array>();
+    for (;;) {
+      const missing = Array.from(this.added.values()).filter((item) => !embedded.has(item) && !model.hasItem(item.id) && next.canEmbed(item));
+      if (missing.length === 0) break;
+      const vectors = await next.embedChecked(matrixOf(missing.map((it) => it.features), 'added products'), 'added products');
+      missing.forEach((item, j) => embedded.set(item, vectors.data.subarray(j * vectors.cols, (j + 1) * vectors.cols)));
+    }
+    if (this.successor || !this.log) throw new VasgError('the catalog was replaced or closed during the reload');
+    // From here on synchronous: no write can come between the carry-over and the swap.
+    const carried = Array.from(this.added.values()).filter((item) => embedded.has(item));
+    const skipped = Array.from(this.added.values()).filter((item) => !model.hasItem(item.id) && !embedded.has(item)).map((it) => it.id);
+    if (carried.length > 0) {
+      const dim = model.config.dim;
+      const data = new Float32Array(carried.length * dim);
+      carried.forEach((item, j) => data.set(embedded.get(item)!, j * dim));
+      next.apply({ op: 'items', items: carried }, { data, rows: carried.length, cols: dim });
+    }
+    if (skipped.length > 0) this.notice(`vasg serve: reload: ${skipped.length} product(s) added through the API cannot be placed by the new model (no encoder, or another feature width) and are left out: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+    this.model.parts.itemIds.forEach((id, i) => { if (this.available[i] === 0 && next.model.hasItem(id)) next.apply({ op: 'available', id, available: false }, null); });
+    for (const [user, { events }] of this.folded) {
+      const known = events.filter((e) => next.model.hasItem(e.item));
+      if (known.length > 0 && !next.absorbed(user, known)) next.foldEvents(user, known);
+    }
+    next.dir = this.dir;
+    next.lock = this.lock;
+    next.log = this.log;
+    next.compactBytes = this.compactBytes;
+    this.log = null;
+    this.lock = null;
+    this.successor = next;
+    // The carried state is in memory and in the log's records only until the new directory holds it.
+    next.compactInBackground();
+    return next;
+  }
+
+  /** A trained user of this model whose events are all purchases it was trained on: training absorbed them. */
+  private absorbed(user: string, events: UserEvent[]): boolean {
+    if (!this.model.hasUser(user)) return false;
+    const trained = new Set(this.trainingPurchases(user));
+    return events.every((e) => trained.has(this.model.itemIndexOf(e.item)));
+  }
+
+  /** Whether this model can embed a product's features (it has an encoder of their width). */
+  private canEmbed(item: NewItem): boolean {
+    return this.model.capabilities.newItems && item.features.length === this.model.parts.featureDim;
   }
 
   /**
@@ -236,13 +346,10 @@ export class Catalog {
   }
 
   private restore(dir: string): void {
-    const file = path.join(dir, SERVE_STATE_FILE);
-    if (!fs.existsSync(file)) return;
-    const state = parseState(file);
-    this.added = state.added ?? [];
-    this.events = state.events ?? [];
+    const state = readCompactedState(dir);
     for (const id of state.unavailable) this.apply({ op: 'available', id, available: false }, null);
-    for (const [user, items] of Object.entries(state.users)) this.folded.set(user, { items: this.rowsOf(items, 'users', true) });
+    for (const item of state.added) this.added.set(item.id, item);
+    for (const [user, events] of Object.entries(state.users)) this.foldEvents(user, events.filter((e) => this.model.hasItem(e.item)));
   }
 
   /** The vectors of a write's products, made off the event loop before the write is applied (they depend on the encoder only). */
@@ -265,31 +372,30 @@ export class Catalog {
    * Synchronous, so the log holds the writes in the order they were applied.
    */
   private write(record: WriteRecord, embedded: Matrix | null = null): number[] {
+    // Every route reads the served catalog synchronously before writing (addItems forwards after its await), so this would be a bug.
+    if (this.successor) throw new VasgError('a write reached a catalog a reload replaced; it was not applied');
     const rows = this.apply(record, embedded);
     if (!this.log) return rows;
     this.log.append(record);
-    if (this.log.bytes > this.compactBytes && !this.background && !this.compactionError) this.compactInBackground();
+    if (this.log.bytes > this.compactBytes && !this.background && !this.compactionError && !this.deployed) this.compactInBackground();
     return rows;
   }
 
   private apply(record: WriteRecord, embedded: Matrix | null): number[] {
     this.masks = null;
     switch (record.op) {
-      case 'items':
-        this.added.push(...record.items);
-        return this.applyItems(record.items, embedded!);
+      case 'items': return this.applyItems(record.items, embedded!);
       case 'available': this.available[this.model.itemIndexOf(record.id)] = record.available ? 1 : 0; return [];
-      case 'events':
-        this.applyEvents(record.user, record.items);
-        for (const item of record.items) this.events.push({ user: record.user, item, time: record.time, ...(record.type ? { type: record.type } : {}) });
-        return [];
+      case 'events': this.foldEvents(record.user, eventsOf(record)); return [];
     }
   }
 
-  constructor(readonly model: VasgModel, kind: RetrieverKind = 'exact') {
+  constructor(readonly model: VasgModel, private readonly kind: RetrieverKind = 'exact', eventWeights?: EventWeights) {
     // Ranking rows: the scoring vectors plus the item bias as one more column (when the model has one).
     this.retriever = createRetriever(kind, model.rankingMatrices().items);
     this.available = new Uint8Array(model.parts.itemIds.length).fill(1);
+    this.flagWeights = eventWeights;
+    this.weights = resolveEventWeights(eventWeights, model.config);
   }
 
   get size(): number {
@@ -303,7 +409,12 @@ export class Catalog {
   /** Top-k for a known or folded-in user, with explanations. */
   async recommend(userId: string, k: number, options: RecommendOptions = {}): Promise<ServedItem[]> {
     const bought = this.boughtBy(userId);
-    return this.answer(this.userQuery(userId, bought), bought, k, options);
+    return this.answer(this.userQuery(userId), bought, k, options);
+  }
+
+  /** Whether the model or a fold-in knows this user (else recommend throws UnknownIdError). */
+  knowsUser(userId: string): boolean {
+    return this.folded.has(userId) || this.model.hasUser(userId);
   }
 
   /** Top-k for an anonymous basket of product ids (the basket itself excluded). */
@@ -345,8 +456,8 @@ export class Catalog {
   /** The paper's analogy X_p1 − X_u1 + X_u2 as an embedding-space vector. */
   analogy(product: string, fromUser: string, toUser: string): Float32Array {
     const p = this.rawItem(this.model.itemIndexOf(product));
-    const u1 = this.userQuery(fromUser, this.boughtBy(fromUser));
-    const u2 = this.userQuery(toUser, this.boughtBy(toUser));
+    const u1 = this.userQuery(fromUser);
+    const u2 = this.userQuery(toUser);
     return p.map((v, d) => v - u1[d] + u2[d]);
   }
 
@@ -415,6 +526,8 @@ export class Catalog {
    */
   async addItems(items: NewItem[]): Promise<{ rows: number[]; replaced: ReplacedItem[] }> {
     const embedded = await this.embed({ op: 'items', items });
+    // A reload swapped in another model while this was embedding: its encoder places the products.
+    if (this.successor) return this.successor.addItems(items);
     // Completed after the embedding (no await from here on): the fields kept are those of the product now.
     const replaced: ReplacedItem[] = [];
     const complete = items.map((item) => {
@@ -432,15 +545,76 @@ export class Catalog {
     this.write({ op: 'available', id: itemId, available });
   }
 
-  /** Folds a new or returning user in from products they bought. */
-  addEvents(userId: string, itemIds: string[]): void {
-    this.write({ op: 'events', user: userId, items: itemIds, time: Math.floor(Date.now() / 1000) });
+  /**
+   * Folds a new or returning user in from their events (types already checked against the weights,
+   * events.ts). Every product must be known: an unknown one is a 404 and nothing is written.
+   */
+  addEvents(userId: string, events: UserEvent[] | string[], now = new Date()): void {
+    const typed = events.map((e) => (typeof e === 'string' ? { item: e, type: PURCHASE, time: now.toISOString() } : e));
+    this.rowsOf(typed.map((e) => e.item), 'events');
+    this.write({ op: 'events', user: userId, events: typed });
+  }
+
+  /**
+   * A list for a user the model has never seen (`?fallback=`): `popular` ranks by the products' buyers in
+   * training plus the weights of the events served since; `new` lists the products added through the API,
+   * newest first, then the model's never-bought products; `mixed` alternates the two. The usual rules apply
+   * (availability, categories, allow, exclude); `new` includes never-bought products unless include_cold=false.
+   */
+  async fallback(kind: FallbackKind, k: number, options: RecommendOptions = {}): Promise<ServedItem[]> {
+    const popular = kind === 'new' ? [] : this.ranked(this.popularity(), this.allowMask(options), options.exclude);
+    const newest = kind === 'popular' ? [] : this.ranked(this.newness(), this.allowMask({ ...options, includeCold: options.includeCold ?? true }), options.exclude);
+    const rows: number[] = [];
+    const scores: number[] = [];
+    const taken = new Set<number>();
+    for (let j = 0; rows.length < k && (j < popular.length || j < newest.length); j++) {
+      for (const pair of [popular[j], newest[j]]) {
+        if (pair === undefined || taken.has(pair[0]) || rows.length >= k) continue;
+        const [row, score] = pair;
+        taken.add(row);
+        rows.push(row);
+        scores.push(score);
+      }
+    }
+    return this.decorate(Int32Array.from(rows), Float32Array.from(scores), []);
+  }
+
+  /** Rows with a positive score that pass the mask, best first, as [row, score]. */
+  private ranked(scores: Float64Array, mask: Uint8Array, exclude: string[] = []): Array<[number, number]> {
+    const excluded = new Set(this.rowsOf(exclude, 'exclude', true));
+    const rows: Array<[number, number]> = [];
+    scores.forEach((score, row) => { if (score > 0 && mask[row] && !excluded.has(row)) rows.push([row, score]); });
+    return rows.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+
+  /** Buyers in training plus the weights of the events served since (the recent part), per product. */
+  private popularity(): Float64Array {
+    const scores = new Float64Array(this.size);
+    for (const row of this.model.parts.seenIndices) scores[row] += this.weights[PURCHASE];
+    for (const [, user] of this.folded) {
+      for (const [id, w] of productWeights(user.events, this.weights)) scores[this.model.itemIndexOf(id)] += w;
+    }
+    return scores;
+  }
+
+  /** Newest first: products added through the API (last written highest), then the model's never-bought ones (later rows higher). */
+  private newness(): Float64Array {
+    const scores = new Float64Array(this.size);
+    const { cold } = this.model.parts;
+    for (let row = 0; row < this.size; row++) if (cold[row] === 1) scores[row] = (row + 1) / (this.size + 1);
+    let order = 1;
+    for (const id of this.added.keys()) scores[this.model.itemIndexOf(id)] = 1 + order++;
+    return scores;
   }
 
   private applyItems(items: NewItem[], embedded: Matrix): number[] {
     this.looksLike.clear();
     this.maps.clear();
     this.productWrites++;
+    for (const item of items) {
+      this.added.delete(item.id); // re-inserted: the map's order is the order of the last writes (newest last)
+      this.added.set(item.id, item);
+    }
     const meta = items.map((it) => ({ title: it.title ?? '', category: it.category ?? '', imageUrl: it.imageUrl ?? '' }));
     const rows = this.model.addEmbeddedItems(items.map((it) => it.id), embedded, meta, matrixOf(items.map((it) => it.features), 'items[].features'));
     if (this.size > this.available.length) {
@@ -456,10 +630,22 @@ export class Catalog {
     return rows;
   }
 
-  private applyEvents(userId: string, itemIds: string[]): void {
-    const rows = this.rowsOf(itemIds, 'items');
-    const known = this.folded.get(userId)?.items ?? (this.model.hasUser(userId) ? this.trainingPurchases(userId) : []);
-    this.folded.set(userId, { items: Array.from(new Set([...known, ...rows])) });
+  /** Adds events to a user (a trained user starts from their training purchases) and recomputes what they make. */
+  private foldEvents(userId: string, events: UserEvent[]): void {
+    const user = this.folded.get(userId) ?? { events: [], keys: new Set<string>(), weighted: [], bought: [] };
+    for (const event of events) {
+      const key = eventKey(event);
+      if (user.keys.has(key)) continue;
+      user.keys.add(key);
+      user.events.push(event);
+    }
+    const trained = this.model.hasUser(userId) ? this.trainingPurchases(userId) : [];
+    const weights = productWeights(user.events, this.weights);
+    for (const row of trained) weights.set(this.model.parts.itemIds[row], Math.max(weights.get(this.model.parts.itemIds[row]) ?? 0, this.weights[PURCHASE]));
+    user.weighted = Array.from(weights, ([id, w]) => [this.model.itemIndexOf(id), w]);
+    const purchased = user.events.filter((e) => e.type === PURCHASE).map((e) => this.model.itemIndexOf(e.item));
+    user.bought = Array.from(new Set([...trained, ...purchased]));
+    this.folded.set(userId, user);
   }
 
   /** Top-k for an embedding-space query; `biased`: ranked as a user's list (with the item bias), else by the embedding alone. */
@@ -526,7 +712,7 @@ export class Catalog {
   }
 
   private boughtBy(userId: string): number[] {
-    return this.folded.get(userId)?.items ?? this.trainingPurchases(userId);
+    return this.folded.get(userId)?.bought ?? this.trainingPurchases(userId);
   }
 
   private trainingPurchases(userId: string): number[] {
@@ -535,21 +721,25 @@ export class Catalog {
     return Array.from(seenIndices.subarray(seenIndptr[u], seenIndptr[u + 1]));
   }
 
-  /** A trained user's vector, or a folded-in user's mean purchase vector. */
-  private userQuery(userId: string, bought: number[]): Float32Array {
-    if (this.folded.has(userId)) return this.meanOf(bought);
+  /** A trained user's vector, or a folded-in user's weighted mean of their products' vectors. */
+  private userQuery(userId: string): Float32Array {
+    const folded = this.folded.get(userId);
+    if (folded) return this.meanOf(folded.weighted.map(([row]) => row), folded.weighted.map(([, w]) => w));
     const u = this.model.userIndexOf(userId);
     const dim = this.model.config.dim;
     return this.model.parts.users.data.slice(u * dim, (u + 1) * dim);
   }
 
-  private meanOf(rows: number[]): Float32Array {
+  /** The (weighted) mean of products' vectors: a folded-in user, a basket. */
+  private meanOf(rows: number[], weights?: number[]): Float32Array {
     const dim = this.model.config.dim;
     const mean = new Float32Array(dim);
-    for (const row of rows) {
+    const total = weights ? weights.reduce((a, b) => a + b, 0) : rows.length;
+    rows.forEach((row, j) => {
       const v = this.rawItem(row);
-      for (let d = 0; d < dim; d++) mean[d] += v[d] / rows.length;
-    }
+      const w = (weights ? weights[j] : 1) / total;
+      for (let d = 0; d < dim; d++) mean[d] += v[d] * w;
+    });
     return mean;
   }
 
@@ -608,6 +798,21 @@ export class Catalog {
   }
 }
 
+/** A log record's events: typed, or (`{"items"}`, older logs) purchases without a time. */
+export function eventsOf(record: Extract<WriteRecord, { op: 'events' }>): UserEvent[] {
+  return 'events' in record ? record.events : record.items.map((item) => ({ item, type: PURCHASE, time: null }));
+}
+
+/** The model id a directory's manifest names, or null when there is no readable manifest (a reload reports why). */
+function modelIdIn(dir: string): string | null {
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { modelId?: string; created?: string };
+    return manifest.modelId ?? (manifest.created ? `created:${manifest.created}` : null);
+  } catch {
+    return null;
+  }
+}
+
 function matrixOf(rows: number[][], field: string): Matrix {
   const cols = rows[0]?.length ?? 0;
   const bad = rows.findIndex((r) => r.length !== cols);
@@ -633,6 +838,35 @@ function dot(a: Float32Array, b: Float32Array): number {
 }
 
 /** serve_state.json as compaction writes it; anything else names the file and what was expected. */
+/** What a compaction left in a served directory, read back: sold-out ids, products added with their features, users' events. */
+export interface CompactedState {
+  unavailable: string[];
+  added: NewItem[];
+  users: Record<string, UserEvent[]>;
+}
+
+/** The write log of a served model directory: beside it, since compaction swaps the directory whole. */
+export function writeLogOf(dir: string): string {
+  return `${path.resolve(dir)}.writes.log`;
+}
+
+/** The compacted state of a served directory (empty when it was never served); `vasg export-events` reads it too. */
+export function readCompactedState(dir: string): CompactedState {
+  const file = path.join(dir, STATE_FILE);
+  if (!fs.existsSync(file)) return { unavailable: [], added: [], users: {} };
+  const state = parseState(file);
+  const added: NewItem[] = [];
+  if (state.added?.length) {
+    const featuresFile = path.join(dir, ADDED_FEATURES_FILE);
+    const features = readNpy(featuresFile);
+    if (features.rows !== state.added.length) throw new InputError(`${featuresFile}: ${features.rows} rows, but ${file} lists ${state.added.length} added products`, file);
+    state.added.forEach((meta, j) => added.push({ ...meta, features: Array.from(features.data.subarray(j * features.cols, (j + 1) * features.cols)) }));
+  }
+  const users = Object.fromEntries(Object.entries(state.users).map(([user, events]) =>
+    [user, events.map((e) => (typeof e === 'string' ? { item: e, type: PURCHASE, time: null } : e))]));
+  return { unavailable: state.unavailable, added, users };
+}
+
 function parseState(file: string): ServeState {
   let state: Partial<ServeState>;
   try {
@@ -641,10 +875,11 @@ function parseState(file: string): ServeState {
     throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it is the server's state (unavailable products, folded-in users), written by compaction: restore it from a backup or delete it to start without that state`, file);
   }
   const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const isEvent = (x: unknown) => typeof x === 'string' || (typeof x === 'object' && x !== null && typeof (x as UserEvent).item === 'string' && typeof (x as UserEvent).type === 'string');
+  const isEvents = (v: unknown) => Array.isArray(v) && v.every(isEvent);
   if (typeof state !== 'object' || state === null || !isStrings(state.unavailable) || typeof state.users !== 'object' || state.users === null
-    || !Object.values(state.users).every(isStrings) || (state.added !== undefined && !Array.isArray(state.added))
-    || (state.events !== undefined && !Array.isArray(state.events))) {
-    throw new InputError(`${file}: expected {"unavailable": [product ids], "users": {user id: [product ids]}, "added"?: [products], "events"?: [events]}`, file);
+    || !Object.values(state.users).every(isEvents) || !(state.added === undefined || Array.isArray(state.added))) {
+    throw new InputError(`${file}: expected {"unavailable": [product ids], "users": {user id: [product ids or {item, type, time}]}, "added": [products]}`, file);
   }
   return state as ServeState;
 }

@@ -8,7 +8,8 @@ import { InputError } from '../errors.js';
 import { loadDataset, type DatasetToWrite } from '../data/dataset.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, typesOf } from '../data/events.js';
 import type { Dataset, ItemMeta } from '../data/types.js';
-import { SERVE_STATE_FILE, writeLogOf, type LoggedEvent, type NewItem, type ServeState, type WriteRecord } from './catalog.js';
+import { eventsOf, readCompactedState, writeLogOf, type NewItem, type WriteRecord } from './catalog.js';
+import type { UserEvent } from './events.js';
 import { WriteLog } from './write-log.js';
 
 export interface ExportReport {
@@ -25,17 +26,28 @@ export interface ExportReport {
   availabilityChanges: number;
 }
 
+/** One logged user event as the export reads it: `time` in seconds since the epoch, absent when unknown. */
+interface LoggedEvent {
+  user: string;
+  item: string;
+  time?: number;
+  type: string;
+}
+
 /** What a served model directory logged since training: its compacted state, then the records of its write log. */
 function loggedWrites(modelDir: string): { added: NewItem[]; events: LoggedEvent[]; availability: number } {
-  const stateFile = path.join(modelDir, SERVE_STATE_FILE);
-  const state: ServeState = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : { unavailable: [], users: {} };
-  const added = [...(state.added ?? [])];
-  const events = [...(state.events ?? [])];
+  const state = readCompactedState(modelDir);
+  const added = [...state.added];
+  const events: LoggedEvent[] = [];
+  const push = (user: string, list: UserEvent[]) => {
+    for (const e of list) events.push({ user, item: e.item, type: e.type, ...(e.time === null ? {} : { time: Math.floor(Date.parse(e.time) / 1000) }) });
+  };
+  for (const [user, list] of Object.entries(state.users)) push(user, list);
   let availability = state.unavailable.length;
   for (const record of WriteLog.read(writeLogOf(modelDir)) as WriteRecord[]) {
     if (record.op === 'items') added.push(...record.items);
     else if (record.op === 'available') availability++;
-    else for (const item of record.items) events.push({ user: record.user, item, time: record.time, type: record.type });
+    else push(record.user, eventsOf(record));
   }
   return { added, events, availability };
 }
@@ -118,7 +130,7 @@ function appendEvents(dataset: Dataset, events: LoggedEvent[], itemIndex: Map<st
     if (item === undefined) throw new InputError(`${log}: an event of user "${event.user}" names product "${event.item}", which is neither in the data set nor added`, log);
     let user = userIndex.get(event.user);
     if (user === undefined) userIndex.set(event.user, (user = userIds.push(event.user) - 1));
-    const bit = collector.bit(event.type ?? DEFAULT_EVENT_TYPE, `${log}: event of user "${event.user}"`, log);
+    const bit = collector.bit(event.type, `${log}: event of user "${event.user}"`, log);
     const time = event.time ?? now;
     const existing = pair.get(user * nItems + item);
     if (existing !== undefined) {

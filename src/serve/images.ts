@@ -29,7 +29,7 @@ export function imagesRoot(dir: string): string {
   return root;
 }
 
-export function registerImageRoute(app: FastifyInstance, catalog: Catalog, root: string): void {
+export function registerImageRoute(app: FastifyInstance, current: () => Catalog, root: string): void {
   app.get('/items/:id/image', {
     schema: {
       summary: 'the product\'s picture from the --images folder (404 when it has none there)',
@@ -37,6 +37,7 @@ export function registerImageRoute(app: FastifyInstance, catalog: Catalog, root:
     },
   }, async (request: FastifyRequest, reply: FastifyReply) => {
     const { id } = request.params as { id: string };
+    const catalog = current();
     const { imageUrl } = catalog.model.itemMeta(catalog.model.itemIndexOf(id)); // unknown id: 404 from the error handler
     const file = localImage(root, id, imageUrl);
     if (!file) return reply.code(404).send({ error: `product "${id}" has no image in the images folder`, id });

@@ -12,8 +12,11 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import { ConfigError, InputError, UnknownIdError, UnsupportedError } from '../errors.js';
 import { featureWidth, type FeatureExtractor } from '../features/extractors.js';
-import { Catalog, type NewItem, type RecommendOptions } from './catalog.js';
+import { Catalog, FALLBACK_KINDS, type FallbackKind, type NewItem, type RecommendOptions } from './catalog.js';
+import { checkEvents, type PostedEvent, type UserEvent } from './events.js';
+import type { Experiment } from './experiment.js';
 import { imagesRoot, registerImageRoute } from './images.js';
+import { Served } from './served.js';
 
 /** The image → features model that lets `POST /items` take images (`vasg serve --features-model`). */
 export interface ImageFeatures {
@@ -32,6 +35,8 @@ export interface ServerOptions {
   webRoot?: string;
   /** Folder of product images, served at /items/:id/image (`vasg serve --images`). */
   images?: string;
+  /** Two models on live traffic (`--model-b`): arm B's model and the experiment that assigns arms and counts. */
+  abTest?: { b: Served; experiment: Experiment };
 }
 
 const PACKAGE_WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
@@ -60,8 +65,10 @@ type Query = Record<string, unknown>;
 interface RouteConfig { write?: boolean }
 const WRITE: RouteConfig = { write: true };
 
-export async function buildServer(catalog: Catalog, options: ServerOptions = {}): Promise<FastifyInstance> {
-  if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, catalog.model.parts.featureDim);
+export async function buildServer(input: Catalog | Served, options: ServerOptions = {}): Promise<FastifyInstance> {
+  // Routes read served.catalog per request: a reload swaps it (served.ts).
+  const served = input instanceof Served ? input : new Served(input);
+  if (options.imageFeatures) await checkFeatureWidth(options.imageFeatures, served.catalog.model.parts.featureDim);
   const images = options.images === undefined ? undefined : imagesRoot(options.images);
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.text).compile(schema));
@@ -100,37 +107,48 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   });
 
   app.get('/users/:id/recommendations', {
-    schema: { summary: 'top-k unseen products for a user, with explanations', params: idParams, querystring: { type: 'object', properties: { k: K, ...RULES } } },
+    schema: {
+      summary: 'top-k unseen products for a user, with explanations; for a user the model has never seen, a 404 or (with fallback) a popular/new list marked "fallback"',
+      params: idParams,
+      querystring: { type: 'object', properties: { k: K, ...RULES, fallback: { type: 'string', enum: [...FALLBACK_KINDS], description: 'for an unknown user: recent popularity, newest products, or both (default: 404)' } } },
+    },
   }, async (request) => {
     const { id } = request.params as { id: string };
     const q = request.query as Query;
-    return { user: id, recommendations: await catalog.recommend(id, q.k as number, rulesOf(q)) };
+    const ab = options.abTest;
+    const arm = ab?.experiment.arm(id);
+    const catalog = arm === 'B' ? ab!.b.catalog : served.catalog;
+    const fallback = q.fallback as FallbackKind | undefined;
+    const useFallback = fallback !== undefined && !catalog.knowsUser(id);
+    const recommendations = useFallback ? await catalog.fallback(fallback, q.k as number, rulesOf(q)) : await catalog.recommend(id, q.k as number, rulesOf(q));
+    if (arm) ab!.experiment.impression(arm, id, recommendations.map((r) => r.id));
+    return { user: id, ...(arm ? { arm } : {}), ...(useFallback ? { fallback } : {}), recommendations };
   });
 
   app.get('/items/:id/similar', {
     schema: { summary: 'nearest products, warm or cold', params: idParams, querystring: kQuery },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    return { item: id, similar: await catalog.similar(id, (request.query as Query).k as number) };
+    return { item: id, similar: await served.catalog.similar(id, (request.query as Query).k as number) };
   });
 
   app.get('/users', {
     schema: { summary: 'user ids starting with a prefix (trained and folded-in users)', querystring: { type: 'object', properties: { prefix: { type: 'string', maxLength: 256, default: '' }, limit: { ...K, default: 20 } } } },
   }, async (request) => {
     const q = request.query as { prefix: string; limit: number };
-    return catalog.users(q.prefix, q.limit);
+    return served.catalog.users(q.prefix, q.limit);
   });
 
   app.get('/users/:id', { schema: { summary: 'a user and the products they bought', params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
-    return { user: id, purchases: catalog.purchases(id) };
+    return { user: id, purchases: served.catalog.purchases(id) };
   });
 
   app.get('/items/:id/users', {
     schema: { summary: 'the trained users a product would be recommended to (highest scores, not bought)', params: idParams, querystring: kQuery },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    return { item: id, users: await catalog.topUsers(id, (request.query as Query).k as number) };
+    return { item: id, users: await served.catalog.topUsers(id, (request.query as Query).k as number) };
   });
 
   app.get('/map', {
@@ -140,11 +158,11 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     },
   }, async (request) => {
     const q = request.query as Query;
-    return catalog.map(q.limit as number, list(q.include));
+    return served.catalog.map(q.limit as number, list(q.include));
   });
 
   app.get('/items/:id', { schema: { summary: 'one product', params: idParams } }, async (request) => {
-    return catalog.item(catalog.model.itemIndexOf((request.params as { id: string }).id));
+    return served.catalog.item(served.catalog.model.itemIndexOf((request.params as { id: string }).id));
   });
 
   app.post('/items', {
@@ -171,10 +189,13 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
   }, async (request) => {
     const body = request.body as { items: PostedItem[] };
     checkUniqueIds(body.items.map((it) => it.id), 'body.items', '.id');
-    const features = await featuresOf(body.items, options.imageFeatures, catalog.model.parts.featureDim);
+    const features = await featuresOf(body.items, options.imageFeatures, served.catalog.model.parts.featureDim);
     const items = body.items.map(({ image_url, image: _image, ...rest }, j) => ({ ...rest, features: features[j], ...(image_url === undefined ? {} : { imageUrl: image_url }) }));
-    const { replaced } = await catalog.addItems(items);
-    return { added: items.length - replaced.length, replaced, items: items.map((it) => it.id), catalog_size: catalog.size };
+    const { replaced } = await served.catalog.addItems(items);
+    // Arm B's model learns of the product too, when it can place new products.
+    const b = options.abTest?.b.catalog;
+    if (b?.model.capabilities.newItems) await b.addItems(items);
+    return { added: items.length - replaced.length, replaced, items: items.map((it) => it.id), catalog_size: served.catalog.size };
   });
 
   app.patch('/items/:id', {
@@ -182,8 +203,10 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     schema: { summary: 'set a product\'s availability', params: idParams, body: { type: 'object', required: ['available'], additionalProperties: false, properties: { available: { type: 'boolean' } } } },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    catalog.setAvailable(id, (request.body as { available: boolean }).available);
-    return catalog.item(catalog.model.itemIndexOf(id));
+    served.catalog.setAvailable(id, (request.body as { available: boolean }).available);
+    const b = options.abTest?.b.catalog;
+    if (b?.model.hasItem(id)) b.setAvailable(id, (request.body as { available: boolean }).available);
+    return served.catalog.item(served.catalog.model.itemIndexOf(id));
   });
 
   app.post('/query', {
@@ -202,23 +225,78 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     if (body.vector) checkFloat32(body.vector, 'body.vector');
     if (body.features) checkFloat32(body.features, 'body.features');
     let vector: Float32Array | undefined = body.vector ? Float32Array.from(body.vector) : undefined;
-    if (vector && vector.length !== catalog.model.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${catalog.model.config.dim}`, 'body.vector', undefined, 'body.vector');
-    if (body.features) checkWidth(body.features, catalog.model.parts.featureDim, 'body.features');
-    if (body.analogy) vector = catalog.analogy(body.analogy.product, body.analogy.from_user, body.analogy.to_user);
-    return { results: await catalog.query(body.k as number, { features: body.features, vector }, rulesOf(body)) };
+    if (vector && vector.length !== served.catalog.model.config.dim) throw new InputError(`vector has ${vector.length} values, the model's dimension is ${served.catalog.model.config.dim}`, 'body.vector', undefined, 'body.vector');
+    if (body.features) checkWidth(body.features, served.catalog.model.parts.featureDim, 'body.features');
+    if (body.analogy) vector = served.catalog.analogy(body.analogy.product, body.analogy.from_user, body.analogy.to_user);
+    return { results: await served.catalog.query(body.k as number, { features: body.features, vector }, rulesOf(body)) };
   });
 
   app.post('/users/:id/events', {
     config: WRITE,
     schema: {
-      summary: 'fold in a new or returning user from products they bought',
+      summary: 'fold in a new or returning user from typed events ("events") or products they bought ("items": purchases)',
       params: idParams,
-      body: { type: 'object', required: ['items'], additionalProperties: false, properties: { items: { ...ID_LIST, minItems: 1 } } },
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          items: { ...ID_LIST, minItems: 1, description: 'products bought (purchases, time: now)' },
+          events: {
+            type: 'array', minItems: 1, maxItems: 10000,
+            items: {
+              type: 'object', required: ['item', 'type'], additionalProperties: false,
+              properties: {
+                item: ID,
+                type: { type: 'string', minLength: 1, maxLength: 64, description: 'an event type of the server\'s weights (--event-weights): purchase, cart, click, view, …' },
+                time: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }], description: 'ISO-8601 or epoch seconds; default: now' },
+              },
+            },
+          },
+        },
+      },
     },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    catalog.addEvents(id, (request.body as { items: string[] }).items);
-    return { user: id, folded: true };
+    const body = request.body as { items?: string[]; events?: PostedEvent[] };
+    if ((body.items === undefined) === (body.events === undefined)) throw new InputError('body: give "events" (typed events) or "items" (purchases), one of them', 'body', undefined, 'body');
+    const catalog = served.catalog;
+    const now = new Date();
+    const events: UserEvent[] = body.events ? checkEvents(body.events, catalog.weights, 'body.events', now) : body.items!.map((item) => ({ item, type: 'purchase', time: now.toISOString() }));
+    catalog.addEvents(id, events);
+    const ab = options.abTest;
+    if (ab) {
+      // Arm B folds in the events of the products it knows (of types it weighs); the experiment attributes them.
+      const b = ab.b.catalog;
+      const known = events.filter((e) => b.model.hasItem(e.item) && e.type in b.weights);
+      if (known.length > 0) b.addEvents(id, known);
+      ab.experiment.events(id, events);
+    }
+    return { user: id, folded: true, events: events.length };
+  });
+
+  app.post('/admin/reload', {
+    config: WRITE,
+    schema: {
+      summary: 'serve the model now in the model directory (after vasg train --out DIR), carrying over the writes it lacks; the same as SIGHUP',
+      extraResponses: { 409: 'the reload failed (missing, mixed or damaged directory): the old model keeps serving; the error says why' },
+    } as FastifySchema,
+  }, async (_request, reply) => {
+    try {
+      const a = await served.reload();
+      return options.abTest ? { ...a, b: await options.abTest.b.reload() } : a;
+    } catch (error) {
+      return reply.code(409).send({ error: `reload failed: ${(error as Error).message}`, model_id: served.catalog.modelId, ...(options.abTest ? { model_b_id: options.abTest.b.catalog.modelId } : {}) });
+    }
+  });
+
+  app.get('/experiment', {
+    schema: {
+      summary: 'the A/B test of --model-b: per arm users, impressions, clicks, conversions, rates with 95 % (Wilson) intervals, and a two-proportion z-test of B − A',
+      extraResponses: { 404: 'no experiment: the server was started without --model-b' },
+    } as FastifySchema,
+  }, async (_request, reply) => {
+    const ab = options.abTest;
+    if (!ab) return reply.code(404).send({ error: 'no experiment: start vasg serve with --model-b MODEL to compare two models' });
+    return { traffic_b: ab.experiment.trafficB, attribution_hours: ab.experiment.windowMs / 3600e3, model_a: served.catalog.modelId, model_b: ab.b.catalog.modelId, ...ab.experiment.report() };
   });
 
   app.post('/recommendations', {
@@ -228,17 +306,17 @@ export async function buildServer(catalog: Catalog, options: ServerOptions = {})
     },
   }, async (request) => {
     const body = request.body as Query & { items: string[] };
-    return { recommendations: await catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
+    return { recommendations: await served.catalog.recommendBasket(body.items, body.k as number, rulesOf(body)) };
   });
 
-  app.get('/healthz', { schema: summary('liveness, the model\'s method and capabilities, catalog size, the features model that turns posted images into features (null: none), and whether /items/:id/image serves pictures') }, async () => ({
-    ok: true, method: catalog.model.method, capabilities: catalog.model.capabilities, items: catalog.size, users: catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null, images: images !== undefined,
+  app.get('/healthz', { schema: summary('liveness, the served model\'s id (manifest modelId, set by vasg train), the model\'s method and capabilities, catalog size, the features model that turns posted images into features (null: none), and whether /items/:id/image serves pictures') }, async () => ({
+    ok: true, model_id: served.catalog.modelId, ...(options.abTest ? { model_b_id: options.abTest.b.catalog.modelId, traffic_b: options.abTest.experiment.trafficB } : {}), method: served.catalog.model.method, capabilities: served.catalog.model.capabilities, items: served.catalog.size, users: served.catalog.model.parts.userIds.length, features_model: options.imageFeatures?.name ?? null, images: images !== undefined,
   }));
-  if (images) registerImageRoute(app, catalog, images);
+  if (images) registerImageRoute(app, () => served.catalog, images);
 
   app.get('/metrics', { schema: summary('Prometheus metrics') }, async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.type('text/plain; version=0.0.4');
-    return metrics.text(catalog.size);
+    return metrics.text(served.catalog.size);
   });
 
   app.get('/openapi.json', { schema: summary('this document') }, async () => openApi(routes, Boolean(options.apiKey)));
@@ -358,8 +436,9 @@ const SECURITY_SCHEMES = {
 };
 
 /** Every status a route can answer: what its inputs allow, and the write key where it needs one. */
-function responsesOf(s: { params?: unknown; body?: unknown }, write: boolean): Record<string, { description: string }> {
+function responsesOf(s: { params?: unknown; body?: unknown; extraResponses?: Record<string, string> }, write: boolean): Record<string, { description: string }> {
   return {
+    ...Object.fromEntries(Object.entries(s.extraResponses ?? {}).map(([status, description]) => [status, { description }])),
     200: { description: 'OK' },
     400: { description: 'bad input (names the field)' },
     ...(write ? { 401: { description: 'the API key is missing or wrong (checked before the body)' } } : {}),
@@ -373,7 +452,7 @@ function responsesOf(s: { params?: unknown; body?: unknown }, write: boolean): R
 function openApi(routes: ApiRoute[], apiKey: boolean): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { method, url, schema, write } of routes) {
-    const s = schema as { summary?: string; params?: { properties: Record<string, unknown> }; querystring?: { properties: Record<string, unknown> }; body?: unknown };
+    const s = schema as { summary?: string; params?: { properties: Record<string, unknown> }; querystring?: { properties: Record<string, unknown> }; body?: unknown; extraResponses?: Record<string, string> };
     const openPath = url.replace(/:([a-zA-Z_]+)/g, '{$1}');
     const parameters = [
       ...Object.entries(s.params?.properties ?? {}).map(([name, p]) => ({ name, in: 'path', required: true, schema: p })),

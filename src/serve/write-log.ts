@@ -47,9 +47,9 @@ export class WriteLog {
       // Only the live file can end in a torn append: the rotated part was complete before its rename.
       const torn = f === file && tail !== undefined && tail.end === scan.size && !scan.frames.some((fr) => fr.start > tail.start);
       const damaged = torn ? scan.damaged.slice(0, -1) : scan.damaged;
-      if (damaged.length > 0 && !options.repair) throw damageError(f, scan, damaged[0]);
+      if (damaged.length > 0 && (!options.repair || options.readOnly)) throw damageError(f, scan, damaged[0]);
       if (damaged.length > 0) repair(f, scan, notice);
-      else if (torn) {
+      else if (torn && !options.readOnly) {
         fs.truncateSync(f, tail.start);
         notice(`vasg serve: ${f}: dropped a torn last record (bytes ${tail.start}–${tail.end}, a write cut short by a crash, never acknowledged)`);
       }
@@ -110,6 +110,8 @@ export interface ReplayOptions {
   repair?: boolean;
   /** Where the one-line notices go (default: stderr). */
   notice?: (line: string) => void;
+  /** Read only (a report beside a running server): a torn last record is skipped, nothing is truncated or repaired. */
+  readOnly?: boolean;
 }
 
 interface Frame { start: number; end: number; record: unknown }
