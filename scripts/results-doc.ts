@@ -2,6 +2,7 @@
 // docs/results/NAME.json). Generic over the rows and metric columns present, so new methods and new
 // metrics appear without touching this file; every table says the command, data, date and machine it came from.
 import { formatStat, type Stat } from '../src/experiments/stats.js';
+import { replaySummaryLine, type ReplayResult } from '../src/experiments/replay.js';
 
 /** One metric column: a path into a row (`["warm"]`, `["recall@20", "cold"]`) and its header. */
 export interface Column {
@@ -12,14 +13,14 @@ export interface Column {
 interface Provenance {
   command: string;
   date: string;
-  data?: { dir: string; users: number; items: number; splitSeed: number };
+  data?: { dir: string; users: number; items: number; splitSeed?: number };
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
 }
 
 type Row = { method: string } & Record<string, unknown>;
 
 /** Headers for the top-level statistics of the experiments' rows; anything else is named by its key. */
-const LABELS: Record<string, string> = { warm: 'warm AUC', cold: 'cold AUC', combined: 'combined AUC', all: 'AUC (all)', accuracy: 'accuracy' };
+const LABELS: Record<string, string> = { warm: 'warm AUC', cold: 'cold AUC', new: 'new-product AUC', combined: 'combined AUC', all: 'AUC (all)', accuracy: 'accuracy' };
 
 const isStat = (value: unknown): value is Stat =>
   typeof value === 'object' && value !== null && 'mean' in value && (typeof (value as Stat).mean === 'number' || (value as Stat).mean === null);
@@ -69,7 +70,8 @@ export function tablesOf(json: Record<string, unknown>): Array<{ name: string; r
 function provenanceLines(p: Provenance | undefined): string[] {
   if (!p) return ['*No command, date or machine recorded in this file.*'];
   const m = p.machine;
-  const data = p.data ? `Data: \`${p.data.dir}\` (${p.data.users} users, ${p.data.items} products, split seed ${p.data.splitSeed}). ` : '';
+  const seed = p.data?.splitSeed === undefined ? '' : `, split seed ${p.data.splitSeed}`;
+  const data = p.data ? `Data: \`${p.data.dir}\` (${p.data.users} users, ${p.data.items} products${seed}). ` : '';
   return [
     '```', p.command, '```', '',
     `${data}Run ${p.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}.`,
@@ -92,11 +94,19 @@ export function renderResults(files: Array<{ name: string; json: Record<string, 
       if (t.name) out.push('', `### ${t.name}`);
       out.push('', table(t.rows));
     }
+    const note = noteOf(json);
+    if (note) out.push('', note);
     const seconds = json.seconds as Record<string, number> | number | undefined;
     if (typeof seconds === 'object') out.push('', `Wall time per method, all runs: ${Object.entries(seconds).map(([m, s]) => `${m} ${s.toFixed(0)} s`).join(', ')}.`);
     else if (typeof seconds === 'number') out.push('', `Wall time: ${seconds.toFixed(0)} s.`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A sentence some results carry besides their rows: the replay's verdict on its goal. */
+function noteOf(json: Record<string, unknown>): string | null {
+  const summary = json.summary as ReplayResult['summary'] | undefined;
+  return summary?.goal ? replaySummaryLine(summary) : null;
 }
 
 const BLOCK = /(<!-- docs:results file=(\S+) columns=(\S+) -->\n)[\s\S]*?(<!-- \/docs:results -->)/g;
@@ -117,6 +127,7 @@ export function refreshBlocks(markdown: string, read: (file: string) => Record<s
     });
     const p = json.provenance as Provenance | undefined;
     const source = p ? `\n\n\`${p.command}\`, ${p.date.slice(0, 10)}, ${p.machine.cores} × ${p.machine.cpu}.` : '';
-    return `${open}${table(rows, columns)}${source}\n${close}`;
+    const note = noteOf(json);
+    return `${open}${table(rows, columns)}${note ? `\n\n${note}` : ''}${source}\n${close}`;
   });
 }

@@ -254,9 +254,18 @@ test('replay on tiny: rounds of scratch and incremental retraining, each evaluat
     }
   }
   assert.equal(typeof result.summary.goal.met, 'boolean');
+  // The rows (what docs:results renders): each arm's mean over the rounds.
+  const [full, incremental] = result.rows;
+  assert.deepEqual([full.method, incremental.method], ['full retraining', 'incremental']);
+  const meanOf = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  assert.ok(Math.abs(incremental.combined.mean - meanOf(result.rounds.map((r) => r.incremental.auc.combined))) < 1e-12);
+  assert.ok(Math.abs(full['recall@20'].warm.mean - meanOf(result.rounds.map((r) => r.scratch.recall20.warm))) < 1e-12);
   const cli = vasg(['experiment', 'replay', '--data', at('tiny'), '--batches', '3', '--threads', '1', '--dim', '16', '--hidden', '32', '--rank-epochs', '2']);
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /\| 2 \| incremental \|/);
   assert.match(cli.stdout, /goal (met|not met)/);
+  const json = JSON.parse(vasg(['experiment', 'replay', '--data', at('tiny'), '--batches', '3', '--threads', '1', '--dim', '16', '--hidden', '32', '--rank-epochs', '2', '--json']).stdout);
+  assert.match(json.provenance.command, /^vasg experiment replay --data /);
+  assert.equal(json.provenance.data.items, tiny.itemIds.length);
   assert.match(vasg(['experiment', 'replay', 'auc', '--data', at('tiny')]).stderr, /replay runs alone/);
 });

@@ -137,8 +137,9 @@ async function replay(command: Command, asked: ExperimentName[], options: Record
   const incremental = { ...given, ...(options.incremental as Partial<TrainConfig> | undefined) };
   const result = await replayExperiment(dataset, { batches: options.batches as number, initialFraction: options.initialFraction as number, config, incremental, progress });
   const markdown = [`# vasg experiment replay`, '', `Data: \`${options.data}\`; VASG, seed ${config.seed}, ${config.threads} thread(s).`, '', replaySection(result)].join('\n');
-  if (options.out) writeDirectoryAtomic(options.out as string, [['report.md', markdown + '\n'], ['results.json', JSON.stringify(result, null, 1)]]);
-  console.log(options.json ? JSON.stringify(result) : markdown);
+  const json = { ...result, provenance: provenance({ dir: options.data as string, users: dataset.userIds.length, items: dataset.itemIds.length }) };
+  if (options.out) writeDirectoryAtomic(options.out as string, [['report.md', markdown + '\n'], ['results.json', JSON.stringify(json, null, 1)]]);
+  console.log(options.json ? JSON.stringify(json) : markdown);
 }
 
 /** `walksPerNode=2,rankEpochs=5`: numeric training options by key, checked against CONFIG_OPTIONS. */

@@ -8,8 +8,8 @@ export interface Provenance {
   /** ISO 8601, when the experiment finished. */
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
-  /** The prepared split the numbers are on. */
-  data: { dir: string; users: number; items: number; splitSeed: number };
+  /** The prepared split the numbers are on (a data set, without a split seed, for replay). */
+  data: { dir: string; users: number; items: number; splitSeed?: number };
 }
 
 export function provenance(data: Provenance['data'], argv: string[] = process.argv): Provenance {

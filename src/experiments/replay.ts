@@ -13,6 +13,7 @@ import { trainVasg } from '../model/train.js';
 import type { VasgModel } from '../model/vasg-model.js';
 import { retrainVasg } from '../methods/vasg.js';
 import { silentProgress, type Progress } from '../progress.js';
+import { summarize, type Stat } from './stats.js';
 
 export interface ReplayOptions {
   /** Batches the later interactions arrive in. */
@@ -57,6 +58,8 @@ export interface ReplayResult {
   cutTime: string;
   initialSeconds: number;
   rounds: ReplayRound[];
+  /** Each arm's quality and time as mean ± sd over the rounds, in the rows form of the other experiments (docs:results renders them). */
+  rows: ReplayRow[];
   /** Means over the rounds, and the issue's goal checked on them. */
   summary: {
     aucGap: number;
@@ -64,6 +67,16 @@ export interface ReplayResult {
     timeRatio: number;
     goal: { aucWithin: number; recallWithin: number; timeAtMost: number; met: boolean };
   };
+}
+
+export interface ReplayRow {
+  method: 'full retraining' | 'incremental';
+  combined: Stat;
+  warm: Stat;
+  new: Stat;
+  'recall@20': { warm: Stat; new: Stat };
+  'ndcg@20': { warm: Stat; new: Stat };
+  seconds: Stat;
 }
 
 /** The goal of issue 17: incremental within 0.005 AUC and 5 % relative Recall@20 of full retraining, at ≤ 30 % of its time. */
@@ -195,11 +208,33 @@ export async function replayExperiment(dataset: Dataset, options: ReplayOptions)
     cutTime: new Date(times[order[initial]] * 1000).toISOString(),
     initialSeconds,
     rounds,
+    rows: [armRow('full retraining', rounds.map((r) => r.scratch)), armRow('incremental', rounds.map((r) => r.incremental))],
     summary: { aucGap, recallRelativeGap, timeRatio, goal: { ...REPLAY_GOAL, met } },
   };
 }
 
 /** The replay as a Markdown table (one row per round and arm) and the goal line. */
+function armRow(method: ReplayRow['method'], rounds: ReplayQuality[]): ReplayRow {
+  const over = (value: (q: ReplayQuality) => number) => summarize(rounds.map(value));
+  return {
+    method,
+    combined: over((q) => q.auc.combined),
+    warm: over((q) => q.auc.warm),
+    new: over((q) => q.auc.new),
+    'recall@20': { warm: over((q) => q.recall20.warm), new: over((q) => q.recall20.new) },
+    'ndcg@20': { warm: over((q) => q.ndcg20.warm), new: over((q) => q.ndcg20.new) },
+    seconds: over((q) => q.seconds),
+  };
+}
+
+/** The summary against the goal, in one sentence (the report and docs:results print it). */
+export function replaySummaryLine(summary: ReplayResult['summary']): string {
+  const { goal } = summary;
+  return `Mean over rounds: AUC gap (full − incremental) ${summary.aucGap.toFixed(4)} (goal ≤ ${goal.aucWithin}), ` +
+    `relative Recall@20 gap ${(100 * summary.recallRelativeGap).toFixed(1)} % (goal ≤ ${100 * goal.recallWithin} %), ` +
+    `time ratio ${(100 * summary.timeRatio).toFixed(0)} % (goal ≤ ${100 * goal.timeAtMost} %): goal ${goal.met ? 'met' : 'not met'}.`;
+}
+
 export function replaySection(result: ReplayResult): string {
   const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(4));
   const lines = [
@@ -215,10 +250,7 @@ export function replaySection(result: ReplayResult): string {
         `${f(q.ndcg20.warm)} | ${f(q.ndcg20.new)} | ${q.seconds.toFixed(1)} | ${r.testWarm}/${r.testNew} |`);
     }
   }
-  const s = result.summary;
-  lines.push('', `Mean over rounds: AUC gap (scratch − incremental) ${s.aucGap.toFixed(4)} (goal ≤ ${s.goal.aucWithin}), ` +
-    `relative Recall@20 gap ${(100 * s.recallRelativeGap).toFixed(1)} % (goal ≤ ${100 * s.goal.recallWithin} %), ` +
-    `time ratio ${(100 * s.timeRatio).toFixed(0)} % (goal ≤ ${100 * s.goal.timeAtMost} %): goal ${s.goal.met ? 'met' : 'not met'}.`);
+  lines.push('', replaySummaryLine(result.summary));
   return lines.join('\n');
 }
 
