@@ -36,6 +36,7 @@ import { soakBench } from './soak.js';
 import { batchBench } from './batch.js';
 import { HNSW_DEFAULTS } from '../src/search/hnsw.js';
 import type { PresetName } from '../src/data/generate.js';
+import { provenance } from '../src/experiments/provenance.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../../bin/vasg.js');
@@ -90,7 +91,7 @@ const runBatch = async (fallback: string) => {
 const alone: Record<string, () => unknown> = { search: runSearch, import: runImport, serve: () => runServe('small'), load: runLoad, soak: runSoak, batch: () => runBatch('small') };
 if (only !== null && !(only in alone)) throw new Error(`--only ${only}: the sections that run alone are: ${Object.keys(alone).join(', ')}`);
 if (only !== null) {
-  console.log(JSON.stringify({ threads, [only]: await alone[only]() }));
+  console.log(JSON.stringify({ threads, [only]: await alone[only](), provenance: provenance(undefined, process.argv, 'npm run bench --') }));
   process.exit(0);
 }
 
@@ -209,6 +210,7 @@ try {
     import: importAmazon,
     serve,
     batch,
+    provenance: provenance(undefined, process.argv, 'npm run bench --'),
   }));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

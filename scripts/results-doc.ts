@@ -111,12 +111,36 @@ function noteOf(json: Record<string, unknown>): string | null {
 
 const BLOCK = /(<!-- docs:results file=(\S+) columns=(\S+) -->\n)[\s\S]*?(<!-- \/docs:results -->)/g;
 
+const VALUES = /(<!-- docs:values file=(\S+) keys=(\S+) -->\n)[\s\S]*?(<!-- \/docs:values -->)/g;
+
+/**
+ * Refreshes each `<!-- docs:values file=../bench/serve-men.json keys=serve.reload.seconds,… -->` … `<!-- /docs:values -->`
+ * block: a two-column table of those values of a JSON file (a bench's measurements), with its provenance.
+ */
+function refreshValues(markdown: string, read: (file: string) => Record<string, unknown>): string {
+  return markdown.replace(VALUES, (_all, open: string, file: string, spec: string, close: string) => {
+    const json = read(file);
+    const lines = ['| measurement | value |', '|---|---|'];
+    for (const key of spec.split(',')) {
+      const value = key.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], json);
+      if (typeof value !== 'number' && typeof value !== 'string') throw new Error(`docs:values block for ${file}: no value at "${key}"`);
+      lines.push(`| ${key} | ${typeof value === 'number' ? Number(value.toPrecision(4)) : value} |`);
+    }
+    return `${open}${lines.join('\n')}${sourceOf(json)}\n${close}`;
+  });
+}
+
+function sourceOf(json: Record<string, unknown>): string {
+  const p = json.provenance as Provenance | undefined;
+  return p ? `\n\n\`${p.command}\`, ${p.date.slice(0, 10)}, ${p.machine.cores} × ${p.machine.cpu}.` : '';
+}
+
 /**
  * Refreshes each `<!-- docs:results file=NAME.json columns=warm,cold,recall@20.warm -->` … `<!-- /docs:results -->`
  * block of a Markdown text (the README's summary) with that table, those columns only.
  */
 export function refreshBlocks(markdown: string, read: (file: string) => Record<string, unknown>): string {
-  return markdown.replace(BLOCK, (_all, open: string, file: string, spec: string, close: string) => {
+  return refreshValues(markdown, read).replace(BLOCK, (_all, open: string, file: string, spec: string, close: string) => {
     const json = read(file);
     const rows = tablesOf(json)[0]?.rows ?? [];
     const available = columnsOf(rows);
@@ -125,9 +149,7 @@ export function refreshBlocks(markdown: string, read: (file: string) => Record<s
       if (!column) throw new Error(`docs:results block for ${file}: no column "${key}" (there are ${available.map((c) => c.path.join('.')).join(', ')})`);
       return column;
     });
-    const p = json.provenance as Provenance | undefined;
-    const source = p ? `\n\n\`${p.command}\`, ${p.date.slice(0, 10)}, ${p.machine.cores} × ${p.machine.cpu}.` : '';
     const note = noteOf(json);
-    return `${open}${table(rows, columns)}${note ? `\n\n${note}` : ''}${source}\n${close}`;
+    return `${open}${table(rows, columns)}${note ? `\n\n${note}` : ''}${sourceOf(json)}\n${close}`;
   });
 }

@@ -44,3 +44,13 @@ test('docs/results.md and the README summary are what npm run docs:results makes
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   assert.equal(refreshBlocks(readme, read), readme, 'run npm run docs:results');
 });
+
+test('a values block shows the named numbers of a JSON file with its provenance; a missing key is an error naming it', () => {
+  const json = { serve: { reload: { seconds: 0.53412, failed_requests: 0 } }, provenance: { command: 'npm run bench -- --only serve', date: '2026-12-01T10:00:00Z', machine: { cpu: 'CPU', cores: 2, memoryGiB: 24, os: 'Linux', node: 'v20' } } };
+  const block = '<!-- docs:values file=../bench/x.json keys=serve.reload.seconds,serve.reload.failed_requests -->\nold\n<!-- /docs:values -->';
+  const fresh = refreshBlocks(block, () => json);
+  assert.match(fresh, /\| serve\.reload\.seconds \| 0\.5341 \|\n\| serve\.reload\.failed_requests \| 0 \|/);
+  assert.match(fresh, /`npm run bench -- --only serve`, 2026-12-01, 2 × CPU\./);
+  assert.equal(refreshBlocks(fresh, () => json), fresh);
+  assert.throws(() => refreshBlocks(block.replace('failed_requests', 'dropped'), () => json), /no value at "serve\.reload\.dropped"/);
+});

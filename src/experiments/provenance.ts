@@ -9,14 +9,15 @@ export interface Provenance {
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
   /** The prepared split the numbers are on (a data set, without a split seed, for replay). */
-  data: { dir: string; users: number; items: number; splitSeed?: number };
+  data?: { dir: string; users: number; items: number; splitSeed?: number };
 }
 
-export function provenance(data: Provenance['data'], argv: string[] = process.argv): Provenance {
+/** `program` names the entry script in the command (`vasg`; the bench: `npm run bench --`). */
+export function provenance(data: Provenance['data'], argv: string[] = process.argv, program = 'vasg'): Provenance {
   const cpus = os.cpus();
   return {
-    command: ['vasg', ...argv.slice(2)].map(quoteArg).join(' '),
-    data,
+    command: [program, ...argv.slice(2).map(quoteArg)].join(' '),
+    ...(data ? { data } : {}),
     date: new Date().toISOString(),
     machine: {
       cpu: cpus[0]?.model.trim() ?? 'unknown',
