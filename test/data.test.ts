@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { floatToHalf, npyDtype, readNpy, writeNpy } from '../src/data/npy.js';
-import { checkOutputDirectory, recoverDirectory, writeDirectoryAtomic, writeFileAtomic } from '../src/data/atomic.js';
+import { encodeNpy, floatToHalf, npyDtype, readNpy, writeNpy } from '../src/data/npy.js';
+import { checkOutputDirectory, recoverDirectory, writeDirectoryAtomic, writeDirectoryAtomicOffThread, writeFileAtomic } from '../src/data/atomic.js';
 import { spawnSync } from 'node:child_process';
 import { loadDataset, writeDataset } from '../src/data/dataset.js';
 import { generate, PRESETS } from '../src/data/generate.js';
@@ -123,6 +123,60 @@ test('npy float16: every finite half survives write → read; overflow on write 
     fs.writeFileSync(file, npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (3, 2), }", Buffer.from(data.buffer)));
     assert.throws(() => readNpy(file), (e: Error) => e.message === `${file}: row 2, column 1: expected a finite value, found float16 ${name}`);
   }
+});
+
+/** The value of a float16 bit pattern, from its definition (a reference independent of npy.ts's table). */
+function halfValue(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  return sign * (exp === 0 ? mant * 2 ** -24 : (1 + mant / 1024) * 2 ** (exp - 15));
+}
+
+/**
+ * 4,100 × 2,048 float16 values (more than the writer's and reader's 16 MiB block of 8,388,608 halves, so two blocks
+ * each way): every finite float16 (subnormals, ±65504, −0) in an order that differs from row to row, so a row
+ * written from another block or shifted is seen.
+ */
+function multiBlockHalves(): { matrix: { data: Float32Array; rows: number; cols: number }; bits: Uint16Array } {
+  if (multiBlock) return multiBlock;
+  const rows = 4100;
+  const cols = 2048;
+  const finite = 2 * 0x7c00; // patterns 0x0000–0x7bff and 0x8000–0xfbff
+  const bits = Uint16Array.from({ length: rows * cols }, (_, k) => {
+    const p = (Math.floor(k / cols) * 7919 + (k % cols) * 31) % finite;
+    return p < 0x7c00 ? p : 0x8000 + p - 0x7c00;
+  });
+  multiBlock = { matrix: { data: Float32Array.from(bits, halfValue), rows, cols }, bits };
+  return multiBlock;
+}
+let multiBlock: ReturnType<typeof multiBlockHalves> | undefined;
+
+/** The data bytes of a float16 .npy file as bit patterns, and the index of the first that differs from `bits` (-1 if none). */
+function firstDifference(file: string, bits: Uint16Array): number {
+  const bytes = fs.readFileSync(file);
+  const written = new Uint16Array(bytes.buffer.slice(bytes.byteOffset + bytes.length - 2 * bits.length, bytes.byteOffset + bytes.length));
+  return written.findIndex((h, k) => h !== bits[k]);
+}
+
+test('npy float16 over several 16 MiB blocks: every row written and read back in place (once, blocks were all the last one)', () => {
+  const { matrix, bits } = multiBlockHalves();
+  const file = path.join(tempDir(), 'big.npy');
+  writeNpy(file, matrix, 'float16');
+  const k = firstDifference(file, bits);
+  assert.equal(k, -1, `row ${Math.floor(k / matrix.cols)}, column ${k % matrix.cols} was written wrong`);
+  const back = readNpy(file);
+  assert.deepEqual([back.rows, back.cols], [matrix.rows, matrix.cols]);
+  const wrong = back.data.findIndex((v, j) => !Object.is(v, matrix.data[j]));
+  assert.equal(wrong, -1, `row ${Math.floor(wrong / matrix.cols)}, column ${wrong % matrix.cols} read back wrong`);
+});
+
+test('atomic off-thread write copies each part of a generator that reuses its buffer (float16 .npy over several blocks)', async () => {
+  const { matrix, bits } = multiBlockHalves();
+  const dir = path.join(tempDir(), 'out');
+  await writeDirectoryAtomicOffThread(dir, [['features.npy', encodeNpy(matrix, 'float16')]]);
+  const k = firstDifference(path.join(dir, 'features.npy'), bits);
+  assert.equal(k, -1, `row ${Math.floor(k / matrix.cols)}, column ${k % matrix.cols} was written wrong`);
 });
 
 test('atomic: a failing directory write leaves neither temporary nor half-written files', () => {

@@ -329,8 +329,11 @@ function swapInStaged(dir: string, fill: (staged: string, checks: Record<string,
 function snapshot(dir: string, files: Array<[name: string, data: FileData | (() => FileData)]>): Array<[string, Uint8Array]> {
   return files.map(([name, data]) => {
     const produced = produce(dir, name, data);
-    const parts = (typeof produced === 'string' || ArrayBuffer.isView(produced) ? [produced] : [...produced])
-      .map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : new Uint8Array(part.buffer, part.byteOffset, part.byteLength)));
+    // Each part is copied as it comes: a generator may refill one buffer for its next part (see FileData).
+    const parts: Uint8Array[] = [];
+    for (const part of typeof produced === 'string' || ArrayBuffer.isView(produced) ? [produced] : produced) {
+      parts.push(typeof part === 'string' ? Buffer.from(part, 'utf8') : new Uint8Array(part.buffer, part.byteOffset, part.byteLength).slice());
+    }
     const bytes = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
     let offset = 0;
     for (const part of parts) {

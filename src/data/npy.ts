@@ -287,7 +287,16 @@ export function encodeNpy(matrix: Matrix, dtype: NpyDtype = 'float32', rowNames?
   // Checked before anything is written, so a bad value never leaves half a file behind.
   if (dtype === 'float16') checkHalfRange(matrix, rowNames);
   // Typed arrays are little-endian on every platform Node supports here (x86-64, arm64).
-  return dtype === 'float16' ? [npyHeader(matrix.rows, matrix.cols, 'float16'), ...halfBlocks(matrix.data)] : [npyHeader(matrix.rows, matrix.cols), matrix.data];
+  return dtype === 'float16' ? halfNpy(matrix) : [npyHeader(matrix.rows, matrix.cols), matrix.data];
+}
+
+/**
+ * The float16 file as a lazy sequence: header, then each block as the writer asks for it. Never spread it into an
+ * array: every block is the same reused buffer, so collecting them first leaves each holding the last block's values.
+ */
+function* halfNpy(matrix: Matrix): Generator<ArrayBufferView> {
+  yield npyHeader(matrix.rows, matrix.cols, 'float16');
+  yield* halfBlocks(matrix.data);
 }
 
 /** Index of the first value whose float16 rounding overflows (|x| ≥ 65520), or -1. */
