@@ -150,6 +150,11 @@ test('--init-from: known products start from the old vectors, a new product from
   // The new product is now warm, and its buyers score it above the users who did not buy it.
   const pRow = retrained.parts.itemIds.indexOf(popular);
   assert.equal(retrained.parts.cold[pRow], 0);
+  // The similar-items distance is carried over, not refitted: the same Y places every product of the new run.
+  assert.equal(start.similarProjection, old.parts.similarSpace!.projection);
+  const Y = retrained.parts.similarSpace!;
+  assert.deepEqual(Array.from(Y.projection.data), Array.from(old.parts.similarSpace!.projection.data));
+  assert.equal(Y.rows.rows, retrained.parts.itemIds.length);
   const { users: U, items: P } = retrained.scoringMatrices();
   const score = (r: number) => row(U, r).reduce((sum, x, d) => sum + x * P.data[pRow * dim + d], 0);
   const buyers = new Set(Array.from(now.train.users.keys()).filter((e) => now.train.items[e] === p).map((e) => retrained.parts.userIds.indexOf(now.userIds[now.train.users[e]])));

@@ -75,6 +75,11 @@ export function fitSimilarSpace(split: Split, items: Matrix, encoded: Matrix, co
   });
 }
 
+/** A space with a given Y (an incremental run's previous one): every product's row Y·u_i, nothing fitted. */
+export function placeInSimilarSpace(projection: Matrix, items: Matrix, features: Matrix): SimilarSpace {
+  return { projection, rows: projectRows(projection, similarInput(items, features)) };
+}
+
 /**
  * The similarity similar items rank by: in a similar-items space, −|Y u_i − Y u_j|²/2 as an inner product
  * (distanceRows); without one, the dot product of the scoring rows `items` (their cosine under cosine scoring).

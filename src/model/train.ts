@@ -21,7 +21,7 @@ import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
 import { coldBias, itemBiases, itemPopularity } from './item-bias.js';
-import { fitSimilarSpace } from './similar-space.js';
+import { fitSimilarSpace, placeInSimilarSpace } from './similar-space.js';
 import { pairWeights, selectEvents, weighsEvents } from '../data/events.js';
 import { checkEnoughWarm } from '../data/split.js';
 
@@ -109,6 +109,8 @@ export interface StartingPoint {
    * whole epoch of a short incremental run, and the joint encoder (E) does not use it.
    */
   freezeDecoder: boolean;
+  /** The previous similar-items space's Y, kept instead of refitted (null: fit one, as a full run does). */
+  similarProjection: Matrix | null;
 }
 
 /** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
@@ -280,7 +282,8 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
   });
   const similarStart = Date.now();
   const similarSpace = config.similar === 'embedding' ? null
-    : fitSimilarSpace(split, model.parts.items, await model.embedFeatures(split.features), config, new Set(), progress);
+    : start?.similarProjection ? placeInSimilarSpace(start.similarProjection, model.parts.items, split.features)
+      : fitSimilarSpace(split, model.parts.items, await model.embedFeatures(split.features), config, new Set(), progress);
   const similarSeconds = (Date.now() - similarStart) / 1000;
   const seconds = (Date.now() - started) / 1000;
   const known = Object.values(stages).reduce((s, x) => s + x, 0) + encoderSeconds + similarSeconds;
