@@ -2,12 +2,11 @@
 // d(i, j) = ||Y(x_i − x_j)||², Y of rank K (K × I), P(related | i, j) = σ(c − d(i, j)), fitted by logistic loss on
 // co-purchased (positive) and random (negative) training pairs with minibatch Adam. IBR learns it on image features
 // (baselines/ibr.ts); VASG's similar-items space learns it on the product embeddings (similar-space.ts). Every pass
-// over the vectors is a GEMM (native.sgemm): rows are gathered by copy, projected, and the gradient is W^T·[F_a; F_b];
-// JS only touches K-wide projections.
+// over the vectors is a GEMM (native.sgemm) on the pairs' differences Δ = f_a − f_b, gathered by copy: Z = Δ·Yᵀ, and
+// the gradient is Wᵀ·Δ (half the work of projecting both rows of each pair); JS only touches K-wide projections.
 import { native } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
-import { gatherRows } from './matrix.js';
 import { coPurchasedPairs, pairKey } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
 
@@ -73,9 +72,9 @@ export function pairDistances(model: Pick<PairMetric, 'projection'>, features: M
 export function pairMetricLossGrad(projection: Matrix, offset: number, features: Matrix, pairs: LabelledPairs): PairMetricLossGrad {
   const { rows: K, cols: I } = projection;
   const B = pairs.first.length;
-  const { stacked, diff } = project(projection, features, pairs.first, pairs.second);
-  // W = [w ⊙ Z; −w ⊙ Z] with w_p = d loss/d d_p · 2, so that grad Y = W^T [F_a; F_b].
-  const weighted = new Float32Array(2 * B * K);
+  const { differences, diff } = project(projection, features, pairs.first, pairs.second);
+  // W = w ⊙ Z with w_p = d loss/d d_p · 2, so that grad Y = Wᵀ Δ.
+  const weighted = new Float32Array(B * K);
   let loss = 0;
   let gradC = 0;
   for (let p = 0; p < B; p++) {
@@ -89,13 +88,10 @@ export function pairMetricLossGrad(projection: Matrix, offset: number, features:
     const dz = sigmoid(z) - y; // d loss / d z
     gradC += dz / B;
     const w = (-dz * 2) / B; // d loss / d d = −dz; d d / d Z_p = 2 Z_p
-    for (let k = 0; k < K; k++) {
-      weighted[p * K + k] = w * diff[p * K + k];
-      weighted[(B + p) * K + k] = -w * diff[p * K + k];
-    }
+    for (let k = 0; k < K; k++) weighted[p * K + k] = w * diff[p * K + k];
   }
   const gradY = new Float32Array(K * I);
-  native.sgemm(true, false, K, I, 2 * B, 1, weighted, K, stacked, I, 0, gradY, I);
+  native.sgemm(true, false, K, I, B, 1, weighted, K, differences, I, 0, gradY, I);
   return { loss: loss / B, gradY, gradC };
 }
 
@@ -191,19 +187,21 @@ export function fitPairMetric(split: Split, vectors: Matrix, config: PairMetricC
   return { projection, offset, log };
 }
 
-/** Gathers the pairs' feature rows as [F_a; F_b] and returns them with Z = (F_a − F_b) Y^T. */
-function project(projection: Matrix, features: Matrix, first: Int32Array, second: Int32Array): { stacked: Float32Array; diff: Float32Array } {
+/** The pairs' row differences Δ = F_a − F_b [B × I] and Z = Δ·Yᵀ [B × K]. */
+function project(projection: Matrix, features: Matrix, first: Int32Array, second: Int32Array): { differences: Float32Array; diff: Float32Array } {
   const { rows: K, cols: I } = projection;
   if (features.cols !== I) throw new Error(`pair metric: vectors have ${features.cols} columns, the projection expects ${I}`);
   const B = first.length;
-  const stacked = new Float32Array(2 * B * I);
-  gatherRows(features, first, stacked.subarray(0, B * I));
-  gatherRows(features, second, stacked.subarray(B * I));
-  const projected = new Float32Array(2 * B * K);
-  native.sgemm(false, true, 2 * B, K, I, 1, stacked, I, projection.data, I, 0, projected, K);
+  const differences = new Float32Array(B * I);
+  const f = features.data;
+  for (let p = 0; p < B; p++) {
+    const a = first[p] * I;
+    const b = second[p] * I;
+    for (let c = 0; c < I; c++) differences[p * I + c] = f[a + c] - f[b + c];
+  }
   const diff = new Float32Array(B * K);
-  for (let k = 0; k < B * K; k++) diff[k] = projected[k] - projected[B * K + k];
-  return { stacked, diff };
+  native.sgemm(false, true, B, K, I, 1, differences, I, projection.data, I, 0, diff, K);
+  return { differences, diff };
 }
 
 function sigmoid(z: number): number {

@@ -35,16 +35,25 @@ export function similarMetricConfig(config: TrainConfig): PairMetricConfig {
 
 /** u = [x̂; w·f̂] per row: unit-length embeddings next to image features of length w = FEATURE_WEIGHT. */
 export function similarInput(embeddings: Matrix, features: Matrix): Matrix {
+  const out = { data: new Float32Array(embeddings.rows * (embeddings.cols + features.cols)), rows: embeddings.rows, cols: embeddings.cols + features.cols };
+  fillSimilarInput(embeddings, features, out.data);
+  return out;
+}
+
+/** Writes similarInput's rows into `out` (so that two views share one allocation: on `men` each is ≈ 1 GB). */
+function fillSimilarInput(embeddings: Matrix, features: Matrix, out: Float32Array): void {
   if (embeddings.rows !== features.rows) throw new Error(`similar-items space: ${embeddings.rows} embeddings but ${features.rows} feature rows`);
   const x = normalizeRows(embeddings);
-  const f = normalizeRows(features);
-  const cols = x.cols + f.cols;
-  const data = new Float32Array(x.rows * cols);
+  const cols = x.cols + features.cols;
   for (let i = 0; i < x.rows; i++) {
-    data.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), i * cols);
-    for (let c = 0; c < f.cols; c++) data[i * cols + x.cols + c] = FEATURE_WEIGHT * f.data[i * f.cols + c];
+    out.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), i * cols);
+    const row = features.data.subarray(i * features.cols, (i + 1) * features.cols);
+    let norm = 0;
+    for (let c = 0; c < features.cols; c++) norm += row[c] ** 2;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    // The unit-length feature is rounded to float32 before the weight, as normalizeRows' output was.
+    for (let c = 0; c < features.cols; c++) out[i * cols + x.cols + c] = FEATURE_WEIGHT * Math.fround(row[c] * scale);
   }
-  return { data, rows: x.rows, cols };
 }
 
 /** Y·u for each row of `input` ([n × (dim + I)] → [n × rank]). */
@@ -64,14 +73,14 @@ export function projectRows(projection: Matrix, input: Matrix): Matrix {
 export function fitSimilarSpace(split: Split, items: Matrix, encoded: Matrix, config: TrainConfig, exclude: Set<number> = new Set(),
   progress: Progress = silentProgress): SimilarSpace | null {
   if (config.similar === 'embedding') return null;
-  const input = similarInput(items, split.features);
-  const second = similarInput(encoded, split.features);
-  const views: Matrix = { data: new Float32Array(2 * input.rows * input.cols), rows: 2 * input.rows, cols: input.cols };
-  views.data.set(input.data);
-  views.data.set(second.data, input.rows * input.cols);
+  const n = items.rows;
+  const cols = items.cols + split.features.cols;
+  const views: Matrix = { data: new Float32Array(2 * n * cols), rows: 2 * n, cols };
+  fillSimilarInput(items, split.features, views.data.subarray(0, n * cols));
+  fillSimilarInput(encoded, split.features, views.data.subarray(n * cols));
   return withBlasThreads(config.threads, () => {
     const { projection } = fitPairMetric(split, views, similarMetricConfig(config), exclude, progress, 'similar-items space', { probability: ENCODER_VIEW });
-    return { projection, rows: projectRows(projection, input) };
+    return { projection, rows: projectRows(projection, { data: views.data.subarray(0, n * cols), rows: n, cols }) };
   });
 }
 
