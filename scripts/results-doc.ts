@@ -1,6 +1,8 @@
 // Result tables rendered from experiment JSON (`vasg experiment … --out DIR` writes results.json; copy it to
 // docs/results/NAME.json). Generic over the rows and metric columns present, so new methods and new
 // metrics appear without touching this file; every table says the command, data, date and machine it came from.
+import fs from 'node:fs';
+import path from 'node:path';
 import { formatStat, type Stat } from '../src/experiments/stats.js';
 import { replaySummaryLine, type ReplayResult } from '../src/experiments/replay.js';
 
@@ -152,4 +154,10 @@ export function refreshBlocks(markdown: string, read: (file: string) => Record<s
     const note = noteOf(json);
     return `${open}${table(rows, columns)}${note ? `\n\n${note}` : ''}${sourceOf(json)}\n${close}`;
   });
+}
+
+/** The pages whose `docs:results` / `docs:values` blocks are refreshed: the README and every page in docs/ but results.md. */
+export function pagesWithBlocks(root: string): string[] {
+  const docs = fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md') && f !== 'results.md').sort();
+  return ['README.md', ...docs.map((f) => `docs/${f}`)];
 }

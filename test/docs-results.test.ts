@@ -1,4 +1,4 @@
-// docs/results.md and the README's results summary are rendered from experiment JSON (npm run docs:results),
+// docs/results.md and the README and docs/ result blocks are rendered from experiment JSON (npm run docs:results),
 // generic over rows and metric columns: a new method or metric shows up without code changes, and the
 // committed pages are exactly what the committed JSON gives (nobody edits the numbers by hand).
 import test from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { columnsOf, refreshBlocks, renderResults, table } from '../scripts/results-doc.js';
+import { columnsOf, pagesWithBlocks, refreshBlocks, renderResults, table } from '../scripts/results-doc.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const stat = (mean: number | null, sd: number | null = 0) => ({ mean, sd });
@@ -34,15 +34,19 @@ test('a README block keeps the columns it names; an unknown column is an error n
   assert.throws(() => refreshBlocks(block.replace('recall@20.all', 'ndcg@5.warm'), () => json), /no column "ndcg@5.warm" \(there are warm, cold, recall@20.warm/);
 });
 
-test('docs/results.md and the README summary are what npm run docs:results makes of docs/results/*.json', () => {
+test('docs/results.md and the blocks of the README and of docs/ are what npm run docs:results makes of docs/results/*.json', () => {
   const dir = path.join(root, 'docs/results');
   const read = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => ({ name: f.replace(/\.json$/, ''), json: read(f) }));
   assert.ok(files.length >= 1);
   for (const { name, json } of files) assert.ok(json.provenance?.command && json.provenance?.date && json.provenance?.machine, `${name}: command, date and machine recorded`);
   assert.equal(fs.readFileSync(path.join(root, 'docs/results.md'), 'utf8'), renderResults(files), 'run npm run docs:results');
-  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  assert.equal(refreshBlocks(readme, read), readme, 'run npm run docs:results');
+  const pages = pagesWithBlocks(root);
+  assert.ok(pages.includes('README.md') && pages.includes('docs/relations.md'));
+  for (const page of pages) {
+    const text = fs.readFileSync(path.join(root, page), 'utf8');
+    assert.equal(refreshBlocks(text, read), text, `${page}: run npm run docs:results`);
+  }
 });
 
 test('a values block shows the named numbers of a JSON file with its provenance; a missing key is an error naming it', () => {
