@@ -8,7 +8,7 @@ import { ConfigError } from '../src/errors.js';
 
 // Listing every key of TrainConfig: the compiler refuses this literal when a key is missing or unknown.
 const EVERY_KEY: Record<keyof TrainConfig, true> = {
-  dim: true, walksPerNode: true, walkLength: true, weightedWalks: true, window: true, negatives: true, negativePower: true,
+  dim: true, walksPerNode: true, newWalksPerNode: true, walkLength: true, weightedWalks: true, window: true, negatives: true, negativePower: true,
   epochs: true, skipgramLr: true, decoder: true, hidden: true, dropout: true, lr: true, batchSize: true, minMaxScale: true,
   decoderNoise: true, visual: true, visualLr: true, rankEpochs: true, rankLr: true, rankReg: true, pretrain: true,
   encoderObjective: true, encoderSteps: true, encoderDropout: true, calibrateCold: true, encoderNoise: true, scoring: true,

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGraph, negativeTable, nodeFrequencies } from '../src/graph/graph.js';
-import { generateWalks } from '../src/graph/walks.js';
+import { generateWalks, interleaveWalks, keepWalks } from '../src/graph/walks.js';
 import type { Interactions } from '../src/data/types.js';
 
 // 3 users, 4 items; item 3 has no training interaction (cold).
@@ -49,4 +49,16 @@ test('negativeTable draws nodes in proportion to count^0.75', () => {
   const hits = nodeFrequencies(table, 4);
   const expected = [1, 8, 0, 27].map((x) => x / 36);
   for (let v = 0; v < 4; v++) assert.ok(Math.abs(hits[v] / table.length - expected[v]) < 0.002, `node ${v}`);
+});
+
+test('keepWalks and interleaveWalks: walks filtered by start node, merged evenly, each corpus in its own order', () => {
+  const walk = (start: number) => [start, start + 1];
+  const a = Int32Array.from([0, 1, 2, 3, 4, 5].flatMap(walk));
+  const b = keepWalks(Int32Array.from([10, 11, 12, 13].flatMap(walk)), 2, (node) => node % 2 === 0);
+  assert.deepEqual(Array.from(b), [10, 11, 12, 13]);
+  const merged = interleaveWalks(a, b, 2);
+  const starts = Array.from({ length: merged.length / 2 }, (_, w) => merged[2 * w]);
+  assert.deepEqual(starts, [0, 1, 2, 10, 3, 4, 5, 12], 'two extra walks among six: one in each half');
+  assert.deepEqual(Array.from(merged.subarray(6, 8)), [10, 11], 'walks are moved whole');
+  assert.deepEqual(Array.from(interleaveWalks(a, new Int32Array(0), 2)), Array.from(a));
 });

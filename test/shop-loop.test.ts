@@ -133,6 +133,18 @@ test('--init-from: known products start from the old vectors, a new product from
   const newUsers = now.userIds.filter((id) => !before.userIds.includes(id)).length;
   assert.ok(newUsers >= 1);
   assert.deepEqual(report, { keptUsers: now.userIds.length - newUsers, newUsers, keptItems: now.itemIds.length - 1, newItems: 1 });
+  // Touched (extra walks start there): exactly the users and products of the pairs the old model was not trained on.
+  const oldPairs = new Set(Array.from(before.train.users, (u, e) => `${before.userIds[u]}\t${before.itemIds[before.train.items[e]]}`));
+  const touchedUsers = new Set<number>(), touchedItems = new Set<number>();
+  now.train.users.forEach((u, e) => {
+    if (oldPairs.has(`${now.userIds[u]}\t${now.itemIds[now.train.items[e]]}`)) return;
+    touchedUsers.add(u);
+    touchedItems.add(now.train.items[e]);
+  });
+  const marked = (mask: Uint8Array) => Array.from(mask.keys()).filter((k) => mask[k] === 1);
+  assert.deepEqual(marked(start.touched.users), [...touchedUsers].sort((a, b) => a - b));
+  assert.deepEqual(marked(start.touched.items), [...touchedItems].sort((a, b) => a - b));
+  assert.ok(touchedItems.has(now.itemIds.indexOf(popular)) && touchedUsers.has(now.userIds.indexOf(newUser)));
   const dim = config.dim;
   const row = (m: { data: Float32Array }, r: number) => Array.from(m.data.subarray(r * dim, (r + 1) * dim));
   const known = now.itemIds.findIndex((id) => id !== popular);

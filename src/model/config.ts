@@ -31,6 +31,11 @@ export interface TrainConfig {
   /** Random walks started from every node, and their length (tokens). */
   walksPerNode: number;
   walkLength: number;
+  /**
+   * Incremental runs only (`--init-from`): extra walks per epoch from every user and product with purchases the
+   * previous model did not see, so new users, new purchases and newly bought products get a full run's training.
+   */
+  newWalksPerNode: number;
   /** Transition probability ∝ rating instead of uniform. */
   weightedWalks: boolean;
   /** Skip-gram window w (odd): centre ± (w-1)/2, as in the paper's "window 7". */
@@ -114,6 +119,8 @@ const option = <K extends keyof TrainConfig>(key: K, flag: string, description: 
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('dim', '--dim <n>', 'embedding size D', 100, integer(1, 4096)),
   option('walksPerNode', '--walks-per-node <n>', 'random walks started from every node per epoch', 10, integer(1, 1000)),
+  option('newWalksPerNode', '--new-walks-per-node <n>', 'with --init-from: extra walks per epoch from every user and product with purchases the previous model ' +
+    'did not see (default there 5; ignored when training from scratch)', 0, integer(0, 1000)),
   option('walkLength', '--walk-length <n>', 'tokens per walk', 20, integer(2, 10000)),
   option('weightedWalks', '--weighted-walks', 'choose the next node with probability proportional to the rating', false, onOff),
   option('window', '--window <w>', 'skip-gram window (odd): centre ± (w-1)/2', 7, oddInteger(3, 101)),

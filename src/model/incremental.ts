@@ -15,10 +15,11 @@ export const SHAPE_KEYS = ['dim', 'hidden', 'decoder', 'visual', 'minMaxScale', 
 
 /**
  * The shorter schedule of an incremental run, used where a flag does not say otherwise: one walk per node at a lower
- * skip-gram rate (the vectors are already trained; the full rate scatters them), then half the ranking epochs at twice
- * the rate: the ranking stage is what brings the quality back. Chosen on the replay experiment (docs/shop-loop.md).
+ * skip-gram rate (the vectors are already trained; the full rate scatters them), five more from every user and product
+ * of the new purchases (what the previous model never saw is what needs training), then half the ranking epochs at
+ * twice the rate: the ranking stage is what brings the quality back. Chosen on the replay experiment (docs/shop-loop.md).
  */
-export const INCREMENTAL_SCHEDULE: Partial<TrainConfig> = { walksPerNode: 1, skipgramLr: 0.01, rankEpochs: 15, rankLr: 0.1 };
+export const INCREMENTAL_SCHEDULE: Partial<TrainConfig> = { walksPerNode: 1, newWalksPerNode: 5, skipgramLr: 0.01, rankEpochs: 15, rankLr: 0.1 };
 
 /** How the starting point was assembled, for the training summary. */
 export interface StartReport {
@@ -83,9 +84,42 @@ export function startingPoint(previous: VasgModel, split: Split, config: TrainCo
       // Refitting the similar-items distance costs more than the rest of an incremental run (≈ 13 of 15 s on `small`);
       // the previous one places the products of this run as serving places products added to it.
       similarProjection: config.similar === 'metric' ? parts.similarSpace?.projection ?? null : null,
+      touched: touchedByNewPairs(previous, split, known),
     },
     report: { keptUsers: split.userIds.length - newUsers, newUsers, keptItems: split.itemIds.length - items.added, newItems: items.added },
   };
+}
+
+/**
+ * The users and products of every training pair the previous model was not trained on (its per-user purchase lists):
+ * new users, known users' new purchases, and the products bought in them, newly bought ones included.
+ */
+function touchedByNewPairs(previous: VasgModel, split: Split, known: number[]): { users: Uint8Array; items: Uint8Array } {
+  const { seenIndptr, seenIndices, itemIds } = previous.parts;
+  const itemRow = new Map(itemIds.map((id, k) => [id, k]));
+  const previousRow = split.itemIds.map((id) => itemRow.get(id) ?? -1);
+  const users = new Uint8Array(split.userIds.length);
+  const items = new Uint8Array(split.itemIds.length);
+  const { users: pairUsers, items: pairItems } = split.train;
+  for (let e = 0; e < pairUsers.length; e++) {
+    const u = known[pairUsers[e]];
+    const i = previousRow[pairItems[e]];
+    if (u >= 0 && i >= 0 && sortedIncludes(seenIndices, seenIndptr[u], seenIndptr[u + 1], i)) continue;
+    users[pairUsers[e]] = 1;
+    items[pairItems[e]] = 1;
+  }
+  return { users, items };
+}
+
+/** Binary search for `value` in the sorted range [from, to) of `list`. */
+function sortedIncludes(list: Int32Array, from: number, to: number, value: number): boolean {
+  let lo = from, hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < to && list[lo] === value;
 }
 
 /** Known products keep their vectors; new ones are M(f), as serving embeds an added product. */

@@ -11,7 +11,7 @@ import { native, type Mlp } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { buildGraph, negativeTable, nodeFrequencies, type BipartiteGraph } from '../graph/graph.js';
-import { generateWalks } from '../graph/walks.js';
+import { generateWalks, interleaveWalks, keepWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
 import { withBlasThreads } from '../core/blas.js';
@@ -111,6 +111,8 @@ export interface StartingPoint {
   freezeDecoder: boolean;
   /** The previous similar-items space's Y, kept instead of refitted (null: fit one, as a full run does). */
   similarProjection: Matrix | null;
+  /** Users and products (split indices) with purchases the previous model did not see: `newWalksPerNode` more walks start from each. */
+  touched: { users: Uint8Array; items: Uint8Array };
 }
 
 /** §3.1–3.2: random walks, then skip-gram jointly with the decoder (or alone, with `decoder: false`). */
@@ -147,13 +149,7 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
   const log: EpochLog[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     const epochStart = Date.now();
-    const corpus = await generateWalks(graph, {
-      walksPerNode: config.walksPerNode,
-      walkLength: config.walkLength,
-      weighted: config.weightedWalks,
-      seed: config.seed * 1000 + epoch,
-      threads: config.threads,
-    });
+    const corpus = await epochCorpus(graph, config, epoch, start?.touched);
     const walkSeconds = (Date.now() - epochStart) / 1000;
     const entry = await joint.epoch(corpus, epoch, progress);
     entry.seconds = (Date.now() - epochStart) / 1000;
@@ -170,6 +166,18 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
     decoder: sum('decoderSeconds'), visual: sum('visualSeconds'), ranking: (Date.now() - rankingStart) / 1000,
   };
   return { graph, vectors, features, decoder, visual, log, rankingLog, stages };
+}
+
+/** One epoch's walks: `walksPerNode` from every node, and in an incremental run `newWalksPerNode` more from the touched ones. */
+async function epochCorpus(graph: BipartiteGraph, config: TrainConfig, epoch: number, touched?: StartingPoint['touched']): Promise<Int32Array> {
+  const walks = (walksPerNode: number, seed: number) => generateWalks(graph, {
+    walksPerNode, walkLength: config.walkLength, weighted: config.weightedWalks, seed, threads: config.threads,
+  });
+  const corpus = await walks(config.walksPerNode, config.seed * 1000 + epoch);
+  if (!touched || config.newWalksPerNode === 0) return corpus;
+  const startsTouched = (node: number) => (node < graph.nUsers ? touched.users[node] : touched.items[graph.nodeItem[node - graph.nUsers]]) === 1;
+  const extra = keepWalks(await walks(config.newWalksPerNode, config.seed * 1000 + epoch + 500), config.walkLength, startsTouched);
+  return interleaveWalks(corpus, extra, config.walkLength);
 }
 
 /**
