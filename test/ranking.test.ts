@@ -6,6 +6,7 @@ import { Rng } from '../src/data/random.js';
 import type { Matrix, Split } from '../src/data/types.js';
 import { hardestNegatives, rankingStep, type RankingState } from '../src/model/rank.js';
 import { standardize, VisualProjection } from '../src/model/visual.js';
+import { featureRows, minMaxRows } from '../src/model/matrix.js';
 import { rankingMetrics } from '../src/eval/auc.js';
 import { BprSampler, type BprBatch } from '../src/core/bpr-sampling.js';
 import { generate } from '../src/data/generate.js';
@@ -19,7 +20,7 @@ const I = 6;
 
 function randomState(seed: number): RankingState {
   const rng = new Rng(seed);
-  const features = standardize({ data: rng.fillNormal(new Float32Array(5 * I)), rows: 5, cols: I }).standardized;
+  const features = standardize(featureRows({ data: rng.fillNormal(new Float32Array(5 * I)), rows: 5, cols: I }, false)).standardized;
   return {
     dim,
     users: rng.fillNormal(new Float32Array(3 * dim), 0.5),
@@ -83,7 +84,7 @@ test('BPR steps lower the loss of the triples they train on', () => {
 test('the visual term steps E along −f̃ᵀΔ and folds its standardisation into an encoder network', () => {
   const rng = new Rng(5);
   const raw: Matrix = { data: rng.fillNormal(new Float32Array(7 * I), 2, 1), rows: 7, cols: I };
-  const { standardized, standardization } = standardize(raw);
+  const { standardized, standardization } = standardize(featureRows(raw, false));
   // Standardised rows: centred columns, unit mean squared norm.
   for (let c = 0; c < I; c++) {
     let mean = 0;
@@ -109,6 +110,26 @@ test('the visual term steps E along −f̃ᵀΔ and folds its standardisation in
   const network = projection.toNetwork(standardization, 1);
   const direct = network.forward(raw.data, 7, false);
   for (let k = 0; k < projected.length; k++) assert.ok(Math.abs(direct[k] - projected[k]) < 1e-4, `row ${Math.floor(k / dim)}`);
+});
+
+test('standardize reads the listed rows in blocks, min–max scaled on the way, and gives what the whole scaled copy gives', () => {
+  // 2,600 rows: three blocks; every other row listed, as warm products are a subset of the catalogue.
+  const rng = new Rng(9);
+  const raw: Matrix = { data: rng.fillNormal(new Float32Array(2600 * 3), 4, 2), rows: 2600, cols: 3 };
+  const listed = Int32Array.from({ length: 1300 }, (_, k) => 2 * k + 1);
+  const { standardized, standardization } = standardize(featureRows(raw, true), listed);
+  const scaled = minMaxRows(raw);
+  const mean = [0, 0, 0];
+  for (const r of listed) for (let c = 0; c < 3; c++) mean[c] += scaled.data[r * 3 + c] / listed.length;
+  let squares = 0;
+  for (const r of listed) for (let c = 0; c < 3; c++) squares += (scaled.data[r * 3 + c] - mean[c]) ** 2;
+  const scale = Math.sqrt(squares / listed.length);
+  assert.equal(standardized.rows, 1300);
+  mean.forEach((m, c) => assert.ok(Math.abs(standardization.mean[c] - m) < 1e-5));
+  assert.ok(Math.abs(standardization.scale - scale) < 1e-4 * scale);
+  listed.forEach((r, k) => {
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(standardized.data[k * 3 + c] - (scaled.data[r * 3 + c] - mean[c]) / scale) < 1e-4, `row ${r}`);
+  });
 });
 
 test('dynamic negative sampling keeps the highest-scoring of the k draws (the visual term included)', () => {

@@ -201,8 +201,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** E over the warm products' standardised features, in graph node order. */
 function createVisual(graph: BipartiteGraph, features: RowSource, config: TrainConfig) {
-  const warm: Matrix = { data: features.gather(graph.nodeItem), rows: graph.nodeItem.length, cols: features.cols };
-  const { standardized, standardization } = standardize(warm);
+  const { standardized, standardization } = standardize(features, graph.nodeItem);
   return { projection: new VisualProjection(standardized, config.dim, config.visualLr), standardization };
 }
 
