@@ -10,6 +10,7 @@ import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
 import { evaluateModel } from '../src/eval/evaluate.js';
 import { consoleProgress } from '../src/progress.js';
+import { provenance } from '../src/experiments/provenance.js';
 
 const [dataDir, runDir] = process.argv.slice(2);
 const progress = consoleProgress();
@@ -47,4 +48,5 @@ console.log(JSON.stringify({
   mostpop: report.baselines.mostpop,
   wboi: report.baselines.wboi,
   oracle: report.oracle,
+  provenance: provenance({ dir: dataDir, users: split.userIds.length, items: split.itemIds.length, splitSeed: 1 }, process.argv, 'node dist/bench/pipeline.js'),
 }));
