@@ -242,14 +242,15 @@ export function weighEvents(split: Split, config: TrainConfig): { split: Split; 
 
 async function trainModel(split: Split, config: TrainConfig, progress: Progress, start?: StartingPoint): Promise<TrainResult> {
   const started = Date.now();
-  const { graph, vectors, features, decoder, visual, log, rankingLog, stages } = await trainEmbeddings(split, config, progress, start);
+  const embedded = await trainEmbeddings(split, config, progress, start);
+  const { graph, vectors, features, decoder, log, rankingLog, stages } = embedded;
   const encoderStart = Date.now();
   const nUsers = graph.nUsers;
   const embeddings: Matrix = { data: vectors, rows: graph.nNodes, cols: config.dim };
   let encoder: Encoder;
   let encoderLog: number[] = [];
   if (config.encoderObjective === 'joint') {
-    encoder = jointEncoder(visual!, config);
+    encoder = jointEncoder(embedded.visual!, config);
   } else {
     const warmItems = graph.nodeItem;
     const warmTargets: Matrix = {
@@ -270,6 +271,9 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
   const coldVectors = encodeRows(encoder, features, coldItems);
   coldItems.forEach((item, k) => items.set(coldVectors.data.subarray(k * config.dim, (k + 1) * config.dim), item * config.dim));
   const encoderSeconds = (Date.now() - encoderStart) / 1000;
+  // E's standardised warm features (nearly the size of the feature matrix) are done with once E is the encoder: let them
+  // go before the similar-items fit, the stage that sets training's peak memory.
+  embedded.visual = null;
 
   assertFinite('trained user vectors', vectors.subarray(0, nUsers * config.dim), config.dim);
   assertFinite('product vectors (warm: trained, cold: encoder output)', items, config.dim);
