@@ -175,6 +175,8 @@ async function epochCorpus(graph: BipartiteGraph, config: TrainConfig, epoch: nu
   });
   const corpus = await walks(config.walksPerNode, config.seed * 1000 + epoch);
   if (!touched || config.newWalksPerNode === 0) return corpus;
+  // The native walker starts from every node: walking from all and keeping the touched starts costs less than a second
+  // entry point would save (walks are ≈ 0.1 % of training on `men`).
   const startsTouched = (node: number) => (node < graph.nUsers ? touched.users[node] : touched.items[graph.nodeItem[node - graph.nUsers]]) === 1;
   const extra = keepWalks(await walks(config.newWalksPerNode, config.seed * 1000 + epoch + 500), config.walkLength, startsTouched);
   return interleaveWalks(corpus, extra, config.walkLength);
