@@ -10,9 +10,9 @@ import { ConfigError } from '../src/errors.js';
 const EVERY_KEY: Record<keyof TrainConfig, true> = {
   dim: true, walksPerNode: true, newWalksPerNode: true, walkLength: true, weightedWalks: true, window: true, negatives: true, negativePower: true,
   epochs: true, skipgramLr: true, decoder: true, hidden: true, dropout: true, lr: true, batchSize: true, minMaxScale: true,
-  decoderNoise: true, visual: true, visualLr: true, visualSubspace: true, rankEpochs: true, rankLr: true, rankReg: true, pretrain: true,
+  decoderNoise: true, visual: true, visualLr: true, rankEpochs: true, rankLr: true, rankReg: true, pretrain: true,
   encoderObjective: true, encoderSteps: true, encoderDropout: true, calibrateCold: true, encoderNoise: true, scoring: true,
-  itemBias: true, coldPopularity: true, coldOffset: true, rankNegatives: true, similar: true, similarRank: true, similarEpochs: true,
+  itemBias: true, coldPopularity: true, coldOffset: true, rankNegatives: true, rankSubspace: true, similar: true, similarRank: true, similarEpochs: true,
   eventWeights: true, halfLifeDays: true, threads: true, seed: true,
 };
 

@@ -1,12 +1,9 @@
-// The principal subspace (model/subspace.ts) the visual term's E acts through on wide features: orthonormal columns
-// spanning a low-rank matrix's row space (read in blocks), dependent columns zeroed; E = P·B folded into the encoder
-// network, and a previous E taken back into B.
+// The principal subspace (model/subspace.ts) that the ranking refinement's E moves in on wide features: orthonormal
+// columns spanning a low-rank matrix's row space (read in blocks), dependent columns zeroed.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/data/random.js';
-import { coordinates, matrixBlocks, orthonormalizeColumns, principalSubspace } from '../src/model/subspace.js';
-import { visualInputs, VisualProjection } from '../src/model/visual.js';
-import { featureRows } from '../src/model/matrix.js';
+import { orthonormalizeColumns, principalSubspace } from '../src/model/subspace.js';
 
 /** PᵀP for a row-major [rows × k] basis. */
 function gram(p: Float32Array, rows: number, k: number): number[][] {
@@ -31,7 +28,7 @@ test('principalSubspace: orthonormal columns spanning the row space of a rank-3 
     data[i * I + c] = v;
   }
   const k = 5;
-  const basis = principalSubspace(matrixBlocks({ data, rows: n, cols: I }), k, 1);
+  const basis = principalSubspace({ data, rows: n, cols: I }, k, 1);
   const g = gram(basis, I, k);
   // Unit or zero columns (those beyond the numerical rank), pairwise orthogonal; at least the rank's worth of units.
   for (let a = 0; a < k; a++) {
@@ -59,35 +56,4 @@ test('orthonormalizeColumns: a column in the span of the earlier ones becomes ze
   const a = Float32Array.of(1, 1, 2, 0, 1, 1, 0, 0, 0);
   orthonormalizeColumns(a, 3, 3);
   assert.deepEqual(Array.from(a), [1, 0, 0, 0, 1, 0, 0, 0, 0]);
-});
-
-test('visual term on principal coordinates: E = P·B folds into a network on the raw features, and a previous E comes back as B', () => {
-  const rng = new Rng(6);
-  const n = 60;
-  const I = 12;
-  const dim = 3;
-  const raw = { data: rng.fillNormal(new Float32Array(n * I), 1, 2), rows: n, cols: I };
-  const listed = Array.from({ length: 40 }, (_, k) => k + 10); // warm products: a subset of the rows
-  const { inputs, basis, standardization } = visualInputs(featureRows(raw, true), listed, 5, 1);
-  assert.ok(basis);
-  assert.deepEqual([inputs.rows, inputs.cols], [40, 5]);
-  // The coordinates are the standardised rows times P.
-  const full = visualInputs(featureRows(raw, true), listed, 0, 1);
-  assert.equal(full.basis, null);
-  const expected = coordinates(matrixBlocks(full.inputs), basis);
-  for (let k = 0; k < expected.data.length; k++) assert.ok(Math.abs(expected.data[k] - inputs.data[k]) < 1e-5);
-
-  const projection = new VisualProjection(inputs, dim, 0.01, basis);
-  rng.fillNormal(projection.weights);
-  rng.fillNormal(projection.bias);
-  const projected = projection.project(new Float32Array(40 * dim));
-  const network = projection.toNetwork(standardization, 1);
-  const scaled = featureRows(raw, true).gather(listed);
-  const direct = network.forward(scaled, 40, false);
-  for (let k = 0; k < projected.length; k++) assert.ok(Math.abs(direct[k] - projected[k]) < 1e-4, `row ${Math.floor(k / dim)}: ${direct[k]} vs ${projected[k]}`);
-
-  const restarted = new VisualProjection(inputs, dim, 0.01, basis);
-  restarted.startFrom(network.getParams(), standardization);
-  projection.weights.forEach((w, k) => assert.ok(Math.abs(restarted.weights[k] - w) < 1e-4, `B[${k}]`));
-  projection.bias.forEach((b, d) => assert.ok(Math.abs(restarted.bias[d] - b) < 1e-4, `bias[${d}]`));
 });

@@ -64,15 +64,14 @@ export interface TrainConfig {
   visual: boolean;
   /** Adam learning rate of E. */
   visualLr: number;
-  /** E acts on the top k principal directions of the standardised warm features (0 = on all I columns). */
-  visualSubspace: number;
   /** BPR epochs of ranking refinement after the joint stage (0 = none, the paper's model), their SGD rate and L2 weight. */
   rankEpochs: number;
   rankLr: number;
   rankReg: number;
   /** Negatives drawn per BPR triple; the highest-scoring one is trained on (1 = uniform BPR). */
   rankNegatives: number;
-
+  /** Principal directions of the features E moves in during the ranking refinement (0 = all: full-width updates). */
+  rankSubspace: number;
   /** Pre-train an autoencoder on image features (encoderSteps steps) and start product vectors and decoder from it. */
   pretrain: boolean;
   /**
@@ -141,12 +140,12 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('decoderNoise', '--decoder-noise <sd>', 'Gaussian noise on embeddings before the decoder (reference implementation: 1)', 0, number(0, 100)),
   option('visual', '--no-visual', 'no joint visual term: product vectors are free skip-gram vectors (the paper\'s model)', true, onOff),
   option('visualLr', '--visual-lr <x>', 'Adam learning rate of the visual term\'s E', 1e-3, number(1e-8, 1)),
-  option('visualSubspace', '--visual-subspace <k>', 'the visual term\'s E acts on the features\' top k principal directions: every step costs k columns, not I, ' +
-    'and training holds k coordinates per product instead of a standardised copy of its features (0, or k ≥ I: all I columns)', 256, integer(0, 100_000)),
   option('rankEpochs', '--rank-epochs <n>', 'BPR epochs of ranking refinement after the joint stage (0 = none, the paper\'s model)', 30, integer(0, 10000)),
   option('rankLr', '--rank-lr <x>', 'SGD learning rate of the ranking refinement', 0.05, number(1e-8, 10)),
   option('rankReg', '--rank-reg <x>', 'L2 weight of the ranking refinement, per touched vector', 0.03, number(0, 100)),
   option('rankNegatives', '--rank-negatives <k>', 'ranking refinement trains on the highest-scoring of k uniform negatives (1 = plain BPR)', 1, integer(1, 1000)),
+  option('rankSubspace', '--rank-subspace <k>', 'ranking refinement moves E within the features\' top k principal directions, so each step costs k columns, not I ' +
+    '(0, or k ≥ I: full width)', 256, integer(0, 100_000)),
   option('encoderObjective', '--encoder-objective <name>', 'joint: M is the visual term\'s E (default); regress: an MLP M(f) ≈ warm embeddings; ' +
     'autoencoder: the paper\'s f → M(f) → frozen M⁻¹ (default with --no-visual: regress)', 'joint', oneOf<EncoderObjective>('joint', 'autoencoder', 'regress')),
   option('encoderSteps', '--encoder-steps <n>', 'encoder training steps (minibatches of --batch-size warm products)', 1000, integer(0, 10_000_000)),

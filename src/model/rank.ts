@@ -12,6 +12,7 @@ import { BprSampler, bprLoss, bprWeight, type BprBatch } from '../core/bpr-sampl
 import type { BipartiteGraph } from '../graph/graph.js';
 import type { TrainConfig } from './config.js';
 import type { VisualProjection } from './visual.js';
+import { principalSubspace } from './subspace.js';
 
 /** Triples per batch: one GEMM projects the batch's feature differences, one accumulates E's gradient. */
 const BATCH = 256;
@@ -29,9 +30,16 @@ export interface RankingState {
   /** [warm products × dim] free parts a_p. */
   free: Float32Array;
   row: Int32Array;
-  /** What E reads (standardised features f̃ or their principal coordinates, [warm × I or k], rows as `free`) and E; null without the visual term. */
+  /**
+   * What the visual term reads, null without it: the standardised features f̃ ([warm × I], rows as `free`) and E
+   * ([I × dim]); or, when E moves only within a principal subspace P of the features, their coordinates z = f̃·P
+   * ([warm × k]) and B ([k × dim]) with E = baseScale·E₀ + P·B, and `base` = f̃·E₀ ([warm × dim]).
+   */
   features: Matrix | null;
   weights: Float32Array | null;
+  base?: Float32Array;
+  /** The decay owed by E₀ (B decays in place). */
+  baseScale?: number;
 }
 
 /** Per-batch scratch buffers, allocated once. */
@@ -67,6 +75,14 @@ export function rankingStep(state: RankingState, batch: BprBatch, lr: number, re
       for (let c = 0; c < I; c++) diffs[b * I + c] = features.data[i + c] - features.data[j + c];
     }
     native.sgemm(false, false, B, dim, I, 1, diffs, I, weights, dim, 0, visualTerm, dim);
+    const { base, baseScale = 1 } = state;
+    if (base) {
+      for (let b = 0; b < B; b++) {
+        const i = row[batch.pos[b]] * dim;
+        const j = row[batch.neg[b]] * dim;
+        for (let d = 0; d < dim; d++) visualTerm[b * dim + d] += baseScale * (base[i + d] - base[j + d]);
+      }
+    }
   } else {
     visualTerm.fill(0);
   }
@@ -93,7 +109,11 @@ export function rankingStep(state: RankingState, batch: BprBatch, lr: number, re
       free[j + d] += lr * (-g[b] * xu - reg * free[j + d]);
     }
   }
-  if (features && weights) native.sgemm(true, false, I, dim, B, lr, diffs, I, grads, dim, 1 - lr * B * REG_VISUAL, weights, dim);
+  if (features && weights) {
+    const decay = 1 - lr * B * REG_VISUAL;
+    native.sgemm(true, false, I, dim, B, lr, diffs, I, grads, dim, decay, weights, dim);
+    if (state.base) state.baseScale = (state.baseScale ?? 1) * decay;
+  }
   return loss;
 }
 
@@ -141,13 +161,15 @@ export function refineForRanking(split: Split, graph: BipartiteGraph, vectors: F
     visual.project(projected);
     for (let k = 0; k < products.length; k++) products[k] -= projected[k];
   }
+  const subspace = visual ? visualSubspace(visual, config.rankSubspace, config.seed) : null;
   const state: RankingState = {
     dim,
     users: vectors.subarray(0, nUsers * dim),
     free: products,
     row: Int32Array.from(graph.itemNode, (node) => node - nUsers),
-    features: visual?.inputs ?? null,
-    weights: visual?.weights ?? null,
+    features: subspace?.coordinates ?? visual?.standardizedFeatures ?? null,
+    weights: subspace?.weights ?? visual?.weights ?? null,
+    ...(subspace ? { base: projected, baseScale: 1 } : {}),
   };
   const sampler = new BprSampler(split);
   const rng = new Rng(config.seed + 53);
@@ -158,7 +180,7 @@ export function refineForRanking(split: Split, graph: BipartiteGraph, vectors: F
     progress.start(`ranking ${epoch + 1}/${config.rankEpochs}`, sampler.pairUsers.length);
     let loss = 0;
     let done = 0;
-    if (epochVisual.length > 0) visual!.project(epochVisual);
+    if (epochVisual.length > 0) projectVisual(state, epochVisual);
     for (const batch of sampler.epoch(rng, BATCH)) {
       if (config.rankNegatives > 1) hardestNegatives(state, epochVisual, sampler, rng, batch, config.rankNegatives);
       loss += rankingStep(state, batch, config.rankLr, config.rankReg, scratch);
@@ -171,8 +193,35 @@ export function refineForRanking(split: Split, graph: BipartiteGraph, vectors: F
     progress.finish(`loss ${log[log.length - 1].toFixed(4)}`);
   }
   if (visual) {
+    if (subspace) {
+      const I = visual.standardizedFeatures.cols;
+      const k = subspace.coordinates.cols;
+      native.sgemm(false, false, I, dim, k, 1, subspace.basis, k, subspace.weights, dim, state.baseScale!, visual.weights, dim);
+    }
     visual.project(projected);
     for (let k = 0; k < products.length; k++) products[k] += projected[k];
   }
   return log;
+}
+
+/**
+ * With features wider than k = `config.rankSubspace` (src/model/subspace.ts): their principal subspace P, the
+ * coordinates z = f̃·P of every warm product and B = 0 ([k × dim]), so that E = E₀ + P·B moves only within P. Null
+ * when k is 0 or the features are no wider (E moves freely: each step costs no more than k columns anyway).
+ */
+function visualSubspace(visual: VisualProjection, k: number, seed: number): { basis: Float32Array; coordinates: Matrix; weights: Float32Array } | null {
+  const features = visual.standardizedFeatures;
+  if (k === 0 || features.cols <= k) return null;
+  const basis = principalSubspace(features, k, seed + 59);
+  const coordinates = new Float32Array(features.rows * k);
+  native.sgemm(false, false, features.rows, k, features.cols, 1, features.data, features.cols, basis, k, 0, coordinates, k);
+  return { basis, coordinates: { data: coordinates, rows: features.rows, cols: k }, weights: new Float32Array(k * visual.dim) };
+}
+
+/** out = E·f̃_p for every warm product as the state holds it (the bias is left out: it shifts every product alike). */
+function projectVisual(state: RankingState, out: Float32Array): void {
+  const { features, weights, base, baseScale = 1, dim } = state;
+  if (!features || !weights) return;
+  native.sgemm(false, false, features.rows, dim, features.cols, 1, features.data, features.cols, weights, dim, 0, out, dim);
+  if (base) for (let k = 0; k < out.length; k++) out[k] += baseScale * base[k];
 }

@@ -1,7 +1,7 @@
 // The principal subspace of a feature matrix: an orthonormal basis P [I × k] of (approximately) its top-k right
-// singular vectors, by randomised subspace iteration (Halko, Martinsson & Tropp 2011, alg. 4.4). The visual term's
-// map E of 4096-wide image features is learned within this subspace (E = P·B), so every step and projection costs k
-// columns, not I, and training keeps the products' k coordinates instead of a standardised copy of their features.
+// singular vectors, by randomised subspace iteration (Halko, Martinsson & Tropp 2011, alg. 4.4). Training stages that
+// learn a linear map of 4096-wide features step by step (the ranking refinement's E) move it only within this
+// subspace, so each step costs k columns, not I; on image features a few hundred directions hold most of the variance.
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import type { Matrix } from '../data/types.js';
@@ -9,26 +9,14 @@ import type { Matrix } from '../data/types.js';
 /** Power iterations: enough that the basis settles on the top of a slowly decaying spectrum (CNN features). */
 const ITERATIONS = 3;
 
-/** Rows read in blocks: a matrix's own rows, or rows computed on the fly (so no transformed copy is ever whole). */
-export interface RowBlocks {
-  rows: number;
-  cols: number;
-  /** Rows [first, first + count) as a row-major [count × cols] array. */
-  read(first: number, count: number): Float32Array;
-}
-
-/** Rows per block: bounds the scratch ([block × I] read, [block × k] scores) on large catalogues. */
-export const BLOCK = 4096;
-
-export function matrixBlocks(m: Matrix): RowBlocks {
-  return { rows: m.rows, cols: m.cols, read: (first, count) => m.data.subarray(first * m.cols, (first + count) * m.cols) };
-}
+/** Rows per block: bounds the scratch of scores ([block × k]) on large catalogues. */
+const BLOCK = 4096;
 
 /**
  * P [cols × k], row-major with orthonormal columns, spanning approximately the top-k right singular vectors of the
  * rows (uncentred: the mean direction is among them when it dominates). Columns beyond the rows' rank are zero.
  */
-export function principalSubspace(m: RowBlocks, k: number, seed: number): Float32Array {
+export function principalSubspace(m: Matrix, k: number, seed: number): Float32Array {
   const { rows: n, cols: I } = m;
   if (k > I) throw new Error(`principal subspace: ${k} directions asked of ${I} columns`);
   const basis = new Rng(seed).fillNormal(new Float32Array(I * k));
@@ -38,7 +26,7 @@ export function principalSubspace(m: RowBlocks, k: number, seed: number): Float3
     const next = new Float32Array(I * k);
     for (let r0 = 0; r0 < n; r0 += BLOCK) {
       const count = Math.min(BLOCK, n - r0);
-      const block = m.read(r0, count);
+      const block = m.data.subarray(r0 * I, (r0 + count) * I);
       native.sgemm(false, false, count, k, I, 1, block, I, basis, k, 0, scores, k);   // Y = M·P
       native.sgemm(true, false, I, k, count, 1, block, I, scores, k, 1, next, k);      // P' += Mᵀ·Y
     }
@@ -70,16 +58,4 @@ function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let t = 0; t < a.length; t++) s += a[t] * b[t];
   return s;
-}
-
-/** The rows' coordinates in the subspace, z = f·P ([rows × k]), computed block by block. */
-export function coordinates(m: RowBlocks, basis: Float32Array): Matrix {
-  const I = m.cols;
-  const k = basis.length / I;
-  const out = new Float32Array(m.rows * k);
-  for (let r0 = 0; r0 < m.rows; r0 += BLOCK) {
-    const count = Math.min(BLOCK, m.rows - r0);
-    native.sgemm(false, false, count, k, I, 1, m.read(r0, count), I, basis, k, 0, out.subarray(r0 * k, (r0 + count) * k), k);
-  }
-  return { data: out, rows: m.rows, cols: k };
 }

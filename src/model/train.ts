@@ -19,7 +19,7 @@ import { assertFinite, featureRows, firstNonFinite, gatherRows, type RowSource }
 import { encodeRows, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
 import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
-import { visualInputs, VisualProjection, type Standardization } from './visual.js';
+import { standardize, VisualProjection, type Standardization } from './visual.js';
 import { coldBias, itemBiases, itemPopularity } from './item-bias.js';
 import { fitSimilarSpace, placeInSimilarSpace } from './similar-space.js';
 import { pairWeights, selectEvents, weighsEvents } from '../data/events.js';
@@ -201,10 +201,10 @@ function checkRawFeatureScale(split: Split): void {
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** E over the warm products' standardised features (or their principal coordinates), in graph node order. */
+/** E over the warm products' standardised features, in graph node order. */
 function createVisual(graph: BipartiteGraph, features: RowSource, config: TrainConfig) {
-  const { inputs, basis, standardization } = visualInputs(features, graph.nodeItem, config.visualSubspace, config.seed + 59);
-  return { projection: new VisualProjection(inputs, config.dim, config.visualLr, basis), standardization };
+  const { standardized, standardization } = standardize(features, graph.nodeItem);
+  return { projection: new VisualProjection(standardized, config.dim, config.visualLr), standardization };
 }
 
 /** The whole of VASG: embeddings, then the encoder M (§3.3), which embeds the cold products. */

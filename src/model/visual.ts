@@ -1,8 +1,6 @@
 // The joint visual term: every warm product's vector is a free part plus a linear map of its
 // image features, X_p = a_p + E·f̃_p, and E learns from the same skip-gram (and decoder) updates
-// as the free parts. On wide features E = P·B acts through their top k principal directions P
-// (subspace.ts): E reads each product's k coordinates z_p = Pᵀf̃_p, and training keeps those
-// instead of a standardised copy of the features. A product bought once or twice keeps a small free part, so its vector leans
+// as the free parts. A product bought once or twice keeps a small free part, so its vector leans
 // on what its image says; a cold product is E·f̃_p, embedded by the very map the ranking trained.
 //
 // The skip-gram kernel updates the stored vectors in place, so E's gradient is read off per corpus
@@ -12,13 +10,12 @@
 import { native, type Mlp } from '../native.js';
 import type { Matrix } from '../data/types.js';
 import type { RowSource } from './matrix.js';
-import { coordinates, principalSubspace, type RowBlocks } from './subspace.js';
 
 /** Rows per GEMM block when projecting: bounds the scratch memory on large catalogues. */
 const BLOCK = 4096;
 
 export class VisualProjection {
-  /** The map of `inputs`' columns as [cols × D] row-major (input-major, like the MLP layers): E, or B when E = P·B; and the bias. */
+  /** E as [I × D] row-major (input-major, like the MLP layers), and its bias. */
   readonly weights: Float32Array;
   readonly bias: Float32Array;
   private readonly m: Float32Array;
@@ -28,13 +25,12 @@ export class VisualProjection {
   private readonly gradB: Float32Array;
 
   /**
-   * @param inputs what E reads for each warm product: its standardised features f̃ ([n × I], see `standardize`), or
-   *   with `basis` their principal coordinates z = Pᵀf̃ ([n × k], see `visualInputs`)
+   * @param features the warm products' features, centred and scaled (see `standardize`), [n × I]
    * @param dim embedding size D
-   * @param basis P [I × k], or null when `inputs` are the features themselves
    */
-  constructor(readonly inputs: Matrix, readonly dim: number, private readonly lr: number, readonly basis: Float32Array | null = null) {
-    this.weights = new Float32Array(inputs.cols * dim);
+  constructor(readonly standardizedFeatures: Matrix, readonly dim: number, private readonly lr: number) {
+    const features = standardizedFeatures;
+    this.weights = new Float32Array(features.cols * dim);
     this.bias = new Float32Array(dim);
     this.m = new Float32Array(this.weights.length + dim);
     this.v = new Float32Array(this.weights.length + dim);
@@ -44,24 +40,24 @@ export class VisualProjection {
 
   /** out[r] = E·f̃_r + bias for every warm product, [n × D]. */
   project(out: Float32Array): Float32Array {
-    const { inputs, dim } = this;
-    for (let r0 = 0; r0 < inputs.rows; r0 += BLOCK) {
-      const rows = Math.min(BLOCK, inputs.rows - r0);
+    const { standardizedFeatures: features, dim } = this;
+    for (let r0 = 0; r0 < features.rows; r0 += BLOCK) {
+      const rows = Math.min(BLOCK, features.rows - r0);
       const block = out.subarray(r0 * dim, (r0 + rows) * dim);
       for (let r = 0; r < rows; r++) block.set(this.bias, r * dim);
-      native.sgemm(false, false, rows, dim, inputs.cols, 1, inputs.data.subarray(r0 * inputs.cols), inputs.cols,
+      native.sgemm(false, false, rows, dim, features.cols, 1, features.data.subarray(r0 * features.cols), features.cols,
         this.weights, dim, 1, block, dim);
     }
     return out;
   }
 
-  /** One Adam step on the loss whose SGD moved the products by `delta` ([n × D], rows as `inputs`). */
+  /** One Adam step on the loss whose SGD moved the products by `delta` ([n × D], rows as `features`). */
   step(delta: Float32Array): void {
-    const { inputs, dim } = this;
-    // ∂L/∂E ∝ −f̃ᵀ·Δ (Δ = −lr·∂L/∂X), or −zᵀ·Δ for B; Adam makes the constant irrelevant.
-    native.sgemm(true, false, inputs.cols, dim, inputs.rows, -1, inputs.data, inputs.cols, delta, dim, 0, this.gradW, dim);
+    const { standardizedFeatures: features, dim } = this;
+    // ∂L/∂E ∝ −f̃ᵀ·Δ (Δ = −lr·∂L/∂X); Adam makes the constant irrelevant.
+    native.sgemm(true, false, features.cols, dim, features.rows, -1, features.data, features.cols, delta, dim, 0, this.gradW, dim);
     this.gradB.fill(0);
-    for (let r = 0; r < inputs.rows; r++) for (let d = 0; d < dim; d++) this.gradB[d] -= delta[r * dim + d];
+    for (let r = 0; r < features.rows; r++) for (let d = 0; d < dim; d++) this.gradB[d] -= delta[r * dim + d];
     this.steps++;
     adam(this.weights, this.gradW, this.m, this.v, 0, this.lr, this.steps);
     adam(this.bias, this.gradB, this.m, this.v, this.weights.length, this.lr, this.steps);
@@ -72,29 +68,16 @@ export class VisualProjection {
    * under this run's standardisation): E = W·scale, bias = b + mean·W, so every product's E·f̃ + bias is unchanged.
    */
   startFrom([W, b]: Float32Array[], standardization: Standardization): void {
-    const { dim, basis } = this;
-    const I = standardization.mean.length;
+    const { dim } = this;
+    const I = this.standardizedFeatures.cols;
     if (W.length !== I * dim || b.length !== dim) throw new Error(`visual term: the previous E is [${W.length / dim} × ${dim}], this run needs [${I} × ${dim}]`);
     this.bias.set(b);
-    const E = basis ? new Float32Array(I * dim) : this.weights;
     for (let i = 0; i < I; i++) {
       for (let d = 0; d < dim; d++) {
-        E[i * dim + d] = W[i * dim + d] * standardization.scale;
+        this.weights[i * dim + d] = W[i * dim + d] * standardization.scale;
         this.bias[d] += standardization.mean[i] * W[i * dim + d];
       }
     }
-    // B = Pᵀ·E: the previous E's part within this run's subspace (what lies outside it, E could not use here).
-    if (basis) native.sgemm(true, false, this.inputs.cols, dim, I, 1, basis, this.inputs.cols, E, dim, 0, this.weights, dim);
-  }
-
-  /** E [I × D]: the weights, or P·B when they act on principal coordinates. */
-  fullWeights(): Float32Array {
-    if (!this.basis) return this.weights;
-    const k = this.inputs.cols;
-    const I = this.basis.length / k;
-    const out = new Float32Array(I * this.dim);
-    native.sgemm(false, false, I, this.dim, k, 1, this.basis, k, this.weights, this.dim, 0, out, this.dim);
-    return out;
   }
 
   /**
@@ -104,13 +87,12 @@ export class VisualProjection {
    */
   toNetwork(standardization: Standardization, seed: number): Mlp {
     const { dim } = this;
-    const full = this.fullWeights();
-    const I = full.length / dim;
-    const W = new Float32Array(full.length);
+    const I = this.standardizedFeatures.cols;
+    const W = new Float32Array(this.weights.length);
     const b = Float32Array.from(this.bias);
     for (let i = 0; i < I; i++) {
       for (let d = 0; d < dim; d++) {
-        const w = full[i * dim + d] / standardization.scale;
+        const w = this.weights[i * dim + d] / standardization.scale;
         W[i * dim + d] = w;
         b[d] -= standardization.mean[i] * w;
       }
@@ -129,67 +111,30 @@ export interface Standardization {
 
 /**
  * Centres the columns of the listed rows of `source` and scales them to unit mean squared norm: E's Adam steps then
- * mean the same on any feature width. Rows are gathered in blocks, so the only full-size array is the result.
+ * mean the same on any feature width. Rows are gathered in blocks (twice: for the mean, then for the values), so the
+ * only full-size array is the result, never a gathered copy beside it.
  */
-export function standardize(source: RowSource, rows: ArrayLike<number> = allRows(source)): { standardized: Matrix; standardization: Standardization } {
-  const standardization = standardizationOf(source, rows);
-  const blocks = standardizedBlocks(source, rows, standardization);
-  const data = new Float32Array(rows.length * source.cols);
-  for (let r0 = 0; r0 < rows.length; r0 += STANDARDIZE_BLOCK) {
-    data.set(blocks.read(r0, Math.min(STANDARDIZE_BLOCK, rows.length - r0)), r0 * source.cols);
-  }
-  return { standardized: { data, rows: rows.length, cols: source.cols }, standardization };
-}
-
-/**
- * What E reads for the listed rows: their standardised features, or with k > 0 and wider features their coordinates
- * in the top-k principal subspace of the standardised rows (the basis is returned). The standardised rows are
- * computed block by block each time they are read and never held whole.
- */
-export function visualInputs(source: RowSource, rows: ArrayLike<number>, k: number, seed: number): { inputs: Matrix; basis: Float32Array | null; standardization: Standardization } {
-  if (k === 0 || source.cols <= k) {
-    const { standardized, standardization } = standardize(source, rows);
-    return { inputs: standardized, basis: null, standardization };
-  }
-  const standardization = standardizationOf(source, rows);
-  const blocks = standardizedBlocks(source, rows, standardization);
-  const basis = principalSubspace(blocks, k, seed);
-  return { inputs: coordinates(blocks, basis), basis, standardization };
-}
-
-const allRows = (source: RowSource) => Array.from({ length: source.rows }, (_, r) => r);
-
-/** The listed rows' column means, and the scale that gives the centred rows unit mean squared norm (two passes). */
-function standardizationOf(source: RowSource, rows: ArrayLike<number>): Standardization {
+export function standardize(source: RowSource, rows: ArrayLike<number> = Array.from({ length: source.rows }, (_, r) => r)): { standardized: Matrix; standardization: Standardization } {
   const n = rows.length;
   const cols = source.cols;
-  const gathered = (r0: number) => source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, n - r0) }, (_, k) => rows[r0 + k]));
-  const mean = new Float32Array(cols);
-  for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
-    const block = gathered(r0);
-    for (let k = 0; k < block.length; k++) mean[k % cols] += block[k] / n;
-  }
-  let squares = 0;
-  for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
-    const block = gathered(r0);
-    for (let k = 0; k < block.length; k++) squares += (block[k] - mean[k % cols]) ** 2;
-  }
-  return { mean, scale: squares > 0 ? Math.sqrt(squares / Math.max(1, n)) : 1 };
-}
-
-/** The listed rows standardised, read in blocks (the values are rounded as a standardised float32 copy's would be). */
-function standardizedBlocks(source: RowSource, rows: ArrayLike<number>, { mean, scale }: Standardization): RowBlocks {
-  const cols = source.cols;
-  return {
-    rows: rows.length,
-    cols,
-    read(first, count) {
-      const block = source.gather(Array.from({ length: count }, (_, k) => rows[first + k]));
-      for (let k = 0; k < block.length; k++) block[k] -= mean[k % cols];
-      for (let k = 0; k < block.length; k++) block[k] /= scale;
-      return block;
-    },
+  const blocks = (visit: (block: Float32Array, first: number) => void) => {
+    for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
+      visit(source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, n - r0) }, (_, k) => rows[r0 + k])), r0);
+    }
   };
+  const mean = new Float32Array(cols);
+  blocks((block) => {
+    for (let k = 0; k < block.length; k++) mean[k % cols] += block[k] / n;
+  });
+  const data = new Float32Array(n * cols);
+  let squares = 0;
+  blocks((block, first) => {
+    const out = data.subarray(first * cols, first * cols + block.length);
+    for (let k = 0; k < block.length; k++) squares += (out[k] = block[k] - mean[k % cols]) ** 2;
+  });
+  const scale = squares > 0 ? Math.sqrt(squares / Math.max(1, n)) : 1;
+  for (let k = 0; k < data.length; k++) data[k] /= scale;
+  return { standardized: { data, rows: n, cols }, standardization: { mean, scale } };
 }
 
 /** Rows per gathered block when standardising (16 MiB at I = 4096). */
