@@ -16,8 +16,8 @@ import { native } from '../src/native.js';
 import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
 import { normalizeRows } from '../src/model/matrix.js';
-import { fitPairMetric, type SecondView } from '../src/model/pair-metric.js';
-import { projectRows, similarMetricConfig } from '../src/model/similar-space.js';
+import { fitPairMetric, matrixRows, projectRows, type SecondView } from '../src/model/pair-metric.js';
+import { similarMetricConfig } from '../src/model/similar-space.js';
 import { distanceRows, type ItemSimilarity } from '../src/core/pairs.js';
 import {
   buildRelationPairs, coPurchasedPairs, coPurchaseRecall, cosineSimilarity, heldOutCoPurchases, relationAccuracy, relationPairKeys,
@@ -55,7 +55,7 @@ function concat(a: Matrix, b: Matrix, w: number): Matrix {
 
 /** The learned distance on `input` (with a second view: rows n…2n−1 of `training`). */
 function learned(input: Matrix, epochs: number, training: Matrix = input, view?: SecondView): ItemSimilarity {
-  const { projection } = fitPairMetric(split, training, { ...similarMetricConfig(config), epochs }, exclude, silentProgress, 'variant', view);
+  const { projection } = fitPairMetric(split, matrixRows(training), { ...similarMetricConfig(config), epochs }, exclude, silentProgress, 'variant', view);
   return distanceRows(projectRows(projection, input));
 }
 

@@ -10,6 +10,7 @@ import {
   type RelationPairs,
 } from '../src/eval/relations.js';
 import { ibrLossGrad, ibrSimilarity, trainIbr, type LabelledPairs } from '../src/baselines/ibr.js';
+import { matrixRows } from '../src/model/pair-metric.js';
 
 const split = prepareSplit(generate('tiny', 1), { seed: 1 });
 
@@ -68,9 +69,10 @@ test('IBR: gradient of the logistic loss matches finite differences', () => {
   const projection: Matrix = { data: rng.fillNormal(new Float32Array(3 * 5), 0.5), rows: 3, cols: 5 };
   const pairs: LabelledPairs = { first: Int32Array.of(0, 1, 2, 3), second: Int32Array.of(4, 5, 0, 1), labels: Uint8Array.of(1, 0, 1, 0) };
   const offset = 0.7;
-  const { gradY, gradC } = ibrLossGrad(projection, offset, features, pairs);
+  const rows = matrixRows(features);
+  const { gradY, gradC } = ibrLossGrad(projection, offset, rows, pairs);
   const h = 1e-2;
-  const lossAt = (data: Float32Array, c: number) => ibrLossGrad({ ...projection, data }, c, features, pairs).loss;
+  const lossAt = (data: Float32Array, c: number) => ibrLossGrad({ ...projection, data }, c, rows, pairs).loss;
   for (let k = 0; k < projection.data.length; k++) {
     const plus = projection.data.slice();
     const minus = projection.data.slice();

@@ -6,7 +6,7 @@ import type { PairSimilarity } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { withBlasThreads } from '../core/blas.js';
 import { integer, number, option, resolveOptions, seedOption, threadsOption, type OptionSpec } from '../core/options.js';
-import { fitPairMetric, pairDistances, type PairMetric, type PairMetricConfig } from '../model/pair-metric.js';
+import { fitPairMetric, matrixRows, pairDistances, type PairMetric, type PairMetricConfig } from '../model/pair-metric.js';
 
 export { pairMetricLossGrad as ibrLossGrad, type LabelledPairs } from '../model/pair-metric.js';
 
@@ -36,13 +36,14 @@ export type IbrModel = PairMetric;
 export function trainIbr(split: Split, overrides: Partial<IbrConfig> = {}, exclude: Set<number> = new Set(),
   progress: Progress = silentProgress): IbrModel {
   const config = resolveOptions('ibr', IBR_OPTIONS, overrides);
-  return withBlasThreads(config.threads, () => fitPairMetric(split, split.features, config, exclude, progress, 'IBR'));
+  return withBlasThreads(config.threads, () => fitPairMetric(split, matrixRows(split.features), config, exclude, progress, 'IBR'));
 }
 
 /** Similarity for the relation task: −d(i, j) (the threshold is chosen on it like on a cosine). */
 export function ibrSimilarity(model: IbrModel, features: Matrix): PairSimilarity {
+  const rows = matrixRows(features);
   return (first, second) => {
-    const d = pairDistances(model, features, first, second);
+    const d = pairDistances(model, rows, first, second);
     for (let k = 0; k < d.length; k++) d[k] = -d[k];
     return d;
   };

@@ -11,7 +11,7 @@ import { BPR_MF_OPTIONS, trainBprMf } from '../baselines/bpr.js';
 import type { BprOptions } from '../core/bpr-sampling.js';
 import { trainVbpr, vbprItemMap, VBPR_OPTIONS, type VbprOptions } from '../baselines/vbpr.js';
 import { IBR_OPTIONS, trainIbr, type IbrConfig } from '../baselines/ibr.js';
-import { projectRows } from '../model/similar-space.js';
+import { projectRows } from '../model/pair-metric.js';
 import { asSplit, factorModel } from './artifact.js';
 import type { Method } from './method.js';
 

@@ -27,6 +27,41 @@ export interface PairMetricConfig {
   seed: number;
 }
 
+/**
+ * The learner's input rows, read only as pair differences: a matrix's rows (IBR: the image features), or rows
+ * assembled from parts held once (the similar-items space: two views of each product's embedding next to one copy
+ * of its features).
+ */
+export interface PairRows {
+  rows: number;
+  cols: number;
+  /** out[offset … offset + cols) = row a − row b. */
+  difference(a: number, b: number, out: Float32Array, offset: number): void;
+}
+
+/** A matrix's rows as the learner's input. */
+export function matrixRows(m: Matrix): PairRows {
+  const { data, cols } = m;
+  return {
+    rows: m.rows,
+    cols,
+    difference(a, b, out, offset) {
+      const ia = a * cols;
+      const ib = b * cols;
+      for (let c = 0; c < cols; c++) out[offset + c] = data[ia + c] - data[ib + c];
+    },
+  };
+}
+
+/** Y·u for each row of `input` ([n × I] → [n × rank]): the rows of a fitted space. */
+export function projectRows(projection: Matrix, input: Matrix): Matrix {
+  if (input.cols !== projection.cols) throw new Error(`pair metric: the projection takes ${projection.cols} columns, got ${input.cols}`);
+  const K = projection.rows;
+  const out = new Float32Array(input.rows * K);
+  if (input.rows > 0) native.sgemm(false, true, input.rows, K, input.cols, 1, input.data, input.cols, projection.data, input.cols, 0, out, K);
+  return { data: out, rows: input.rows, cols: K };
+}
+
 /** A fitted distance. */
 export interface PairMetric {
   /** Y, [rank × I] row-major. */
@@ -53,7 +88,7 @@ export interface PairMetricLossGrad {
 }
 
 /** d(i, j) = ||Y(f_i − f_j)||² for each pair, in batches of GEMMs. */
-export function pairDistances(model: Pick<PairMetric, 'projection'>, features: Matrix, first: Int32Array, second: Int32Array, batch = 1024): Float32Array {
+export function pairDistances(model: Pick<PairMetric, 'projection'>, features: PairRows, first: Int32Array, second: Int32Array, batch = 1024): Float32Array {
   const { rows: K } = model.projection;
   const out = new Float32Array(first.length);
   const scratch = new PairScratch(Math.min(batch, first.length), K, model.projection.cols);
@@ -88,7 +123,7 @@ export class PairScratch {
 }
 
 /** Mean logistic loss of σ(c − d) and its gradient with respect to Y and c (gradY is the scratch's buffer when given). */
-export function pairMetricLossGrad(projection: Matrix, offset: number, features: Matrix, pairs: LabelledPairs,
+export function pairMetricLossGrad(projection: Matrix, offset: number, features: PairRows, pairs: LabelledPairs,
   scratch = new PairScratch(pairs.first.length, projection.rows, projection.cols)): PairMetricLossGrad {
   const { rows: K, cols: I } = projection;
   const B = pairs.first.length;
@@ -130,7 +165,7 @@ export interface SecondView {
  * fresh uniform pairs of warm products never co-purchased (and not in `exclude`). Deterministic for config.seed; the
  * caller sets BLAS threads.
  */
-export function fitPairMetric(split: Split, vectors: Matrix, config: PairMetricConfig, exclude: Set<number> = new Set(),
+export function fitPairMetric(split: Split, vectors: PairRows, config: PairMetricConfig, exclude: Set<number> = new Set(),
   progress: Progress = silentProgress, label = 'pair metric', secondView?: SecondView): PairMetric {
   const rng = new Rng(config.seed);
   const view = (i: number) => (secondView && rng.next() < secondView.probability ? i + n : i);
@@ -150,10 +185,12 @@ export function fitPairMetric(split: Split, vectors: Matrix, config: PairMetricC
   // Scale Y so that distances start near 1: E||YΔ||² = K σ² E||Δ||².
   let meanSq = 0;
   const probe = 256;
+  const difference = new Float32Array(I);
   for (let t = 0; t < probe; t++) {
-    const a = warm[rng.int(warm.length)] * I;
-    const b = warm[rng.int(warm.length)] * I;
-    for (let c = 0; c < I; c++) meanSq += (features.data[a + c] - features.data[b + c]) ** 2;
+    const a = warm[rng.int(warm.length)];
+    const b = warm[rng.int(warm.length)];
+    features.difference(a, b, difference, 0);
+    for (let c = 0; c < I; c++) meanSq += difference[c] ** 2;
   }
   meanSq = Math.max(meanSq / probe, 1e-12);
   const Y = new Float32Array(K * I);
@@ -209,19 +246,14 @@ export function fitPairMetric(split: Split, vectors: Matrix, config: PairMetricC
 }
 
 /** The pairs' row differences Δ = F_a − F_b [B × I] and Z = Δ·Yᵀ [B × K], in the scratch's buffers. */
-function project(projection: Matrix, features: Matrix, first: Int32Array, second: Int32Array,
+function project(projection: Matrix, features: PairRows, first: Int32Array, second: Int32Array,
   scratch: PairScratch): { differences: Float32Array; diff: Float32Array } {
   const { rows: K, cols: I } = projection;
   if (features.cols !== I) throw new Error(`pair metric: vectors have ${features.cols} columns, the projection expects ${I}`);
   const B = first.length;
   if (B > scratch.batch) throw new Error(`pair metric: a batch of ${B} pairs, the scratch holds ${scratch.batch}`);
   const differences = scratch.differences.subarray(0, B * I);
-  const f = features.data;
-  for (let p = 0; p < B; p++) {
-    const a = first[p] * I;
-    const b = second[p] * I;
-    for (let c = 0; c < I; c++) differences[p * I + c] = f[a + c] - f[b + c];
-  }
+  for (let p = 0; p < B; p++) features.difference(first[p], second[p], differences, p * I);
   const diff = scratch.diff.subarray(0, B * K);
   native.sgemm(false, true, B, K, I, 1, differences, I, projection.data, I, 0, diff, K);
   return { differences, diff };

@@ -10,7 +10,7 @@ import type { Matrix, Split } from '../data/types.js';
 import { distanceRows, type ItemSimilarity } from '../core/pairs.js';
 import { withBlasThreads } from '../core/blas.js';
 import { silentProgress, type Progress } from '../progress.js';
-import { fitPairMetric, type PairMetricConfig } from './pair-metric.js';
+import { fitPairMetric, type PairMetricConfig, type PairRows } from './pair-metric.js';
 import { normalizeRows } from './matrix.js';
 import type { TrainConfig } from './config.js';
 
@@ -33,36 +33,81 @@ export function similarMetricConfig(config: TrainConfig): PairMetricConfig {
   return { rank: config.similarRank, epochs: config.similarEpochs, batchSize: 512, lr: 1e-3, l2: 0, maxPairs: 200000, seed: config.seed + 41 };
 }
 
-/** u = [x̂; w·f̂] per row: unit-length embeddings next to image features of length w = FEATURE_WEIGHT. */
-export function similarInput(embeddings: Matrix, features: Matrix): Matrix {
-  const out = { data: new Float32Array(embeddings.rows * (embeddings.cols + features.cols)), rows: embeddings.rows, cols: embeddings.cols + features.cols };
-  fillSimilarInput(embeddings, features, out.data);
-  return out;
+/** The halves of u = [x̂; w·f̂] for a set of products: unit-length embeddings, image features scaled to length w. */
+interface SimilarHalves {
+  /** x̂ [views·n × dim]: row v·n + i is view v of product i. */
+  embeddings: Matrix;
+  /** w·f̂ [n × I], held once for every view. */
+  features: Matrix;
 }
 
-/** Writes similarInput's rows into `out` (so that two views share one allocation: on `men` each is ≈ 1 GB). */
-function fillSimilarInput(embeddings: Matrix, features: Matrix, out: Float32Array): void {
-  if (embeddings.rows !== features.rows) throw new Error(`similar-items space: ${embeddings.rows} embeddings but ${features.rows} feature rows`);
-  const x = normalizeRows(embeddings);
-  const cols = x.cols + features.cols;
-  for (let i = 0; i < x.rows; i++) {
-    out.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), i * cols);
-    const row = features.data.subarray(i * features.cols, (i + 1) * features.cols);
+function similarHalves(views: Matrix[], features: Matrix): SimilarHalves {
+  for (const v of views) {
+    if (v.rows !== features.rows) throw new Error(`similar-items space: ${v.rows} embeddings but ${features.rows} feature rows`);
+  }
+  const dim = views[0].cols;
+  const embeddings = new Float32Array(views.length * features.rows * dim);
+  views.forEach((v, k) => embeddings.set(normalizeRows(v).data, k * features.rows * dim));
+  const I = features.cols;
+  const weighted = new Float32Array(features.rows * I);
+  for (let i = 0; i < features.rows; i++) {
+    const row = features.data.subarray(i * I, (i + 1) * I);
     let norm = 0;
-    for (let c = 0; c < features.cols; c++) norm += row[c] ** 2;
+    for (let c = 0; c < I; c++) norm += row[c] ** 2;
     const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     // The unit-length feature is rounded to float32 before the weight, as normalizeRows' output was.
-    for (let c = 0; c < features.cols; c++) out[i * cols + x.cols + c] = FEATURE_WEIGHT * Math.fround(row[c] * scale);
+    for (let c = 0; c < I; c++) weighted[i * I + c] = FEATURE_WEIGHT * Math.fround(row[c] * scale);
   }
+  return { embeddings: { data: embeddings, rows: views.length * features.rows, cols: dim }, features: { data: weighted, rows: features.rows, cols: I } };
 }
 
-/** Y·u for each row of `input` ([n × (dim + I)] → [n × rank]). */
-export function projectRows(projection: Matrix, input: Matrix): Matrix {
-  if (input.cols !== projection.cols) throw new Error(`similar-items space: the projection takes ${projection.cols} columns, got ${input.cols}`);
+/** The learner's rows u: [x̂ of the row's view; w·f̂ of its product], read as differences without a copy of each u. */
+function similarRows({ embeddings, features }: SimilarHalves): PairRows {
+  const dim = embeddings.cols;
+  const I = features.cols;
+  const n = features.rows;
+  const x = embeddings.data;
+  const f = features.data;
+  return {
+    rows: embeddings.rows,
+    cols: dim + I,
+    difference(a, b, out, offset) {
+      for (let c = 0; c < dim; c++) out[offset + c] = x[a * dim + c] - x[b * dim + c];
+      const fa = (a % n) * I;
+      const fb = (b % n) * I;
+      const o = offset + dim;
+      for (let c = 0; c < I; c++) out[o + c] = f[fa + c] - f[fb + c];
+    },
+  };
+}
+
+/** Rows of u assembled per block for projecting (4 MiB-ish blocks instead of a whole [n × (dim + I)] copy). */
+const PROJECT_BLOCK = 1024;
+
+/** Y·u_i for the products of `halves`' first view ([n × rank]), u assembled block by block. */
+function projectHalves(projection: Matrix, { embeddings, features }: SimilarHalves): Matrix {
+  const dim = embeddings.cols;
+  const I = features.cols;
+  const cols = dim + I;
+  if (cols !== projection.cols) throw new Error(`similar-items space: the projection takes ${projection.cols} columns, got ${cols}`);
+  const n = features.rows;
   const K = projection.rows;
-  const out = new Float32Array(input.rows * K);
-  if (input.rows > 0) native.sgemm(false, true, input.rows, K, input.cols, 1, input.data, input.cols, projection.data, input.cols, 0, out, K);
-  return { data: out, rows: input.rows, cols: K };
+  const out = new Float32Array(n * K);
+  const block = new Float32Array(Math.min(PROJECT_BLOCK, n) * cols);
+  for (let r0 = 0; r0 < n; r0 += PROJECT_BLOCK) {
+    const rows = Math.min(PROJECT_BLOCK, n - r0);
+    for (let r = 0; r < rows; r++) {
+      block.set(embeddings.data.subarray((r0 + r) * dim, (r0 + r + 1) * dim), r * cols);
+      block.set(features.data.subarray((r0 + r) * I, (r0 + r + 1) * I), r * cols + dim);
+    }
+    native.sgemm(false, true, rows, K, cols, 1, block, cols, projection.data, cols, 0, out.subarray(r0 * K, (r0 + rows) * K), K);
+  }
+  return { data: out, rows: n, cols: K };
+}
+
+/** Y·u_i of products given by their embeddings and image features (products placed in a fitted space). */
+export function projectProducts(projection: Matrix, embeddings: Matrix, features: Matrix): Matrix {
+  return projectHalves(projection, similarHalves([embeddings], features));
 }
 
 /**
@@ -73,20 +118,16 @@ export function projectRows(projection: Matrix, input: Matrix): Matrix {
 export function fitSimilarSpace(split: Split, items: Matrix, encoded: Matrix, config: TrainConfig, exclude: Set<number> = new Set(),
   progress: Progress = silentProgress): SimilarSpace | null {
   if (config.similar === 'embedding') return null;
-  const n = items.rows;
-  const cols = items.cols + split.features.cols;
-  const views: Matrix = { data: new Float32Array(2 * n * cols), rows: 2 * n, cols };
-  fillSimilarInput(items, split.features, views.data.subarray(0, n * cols));
-  fillSimilarInput(encoded, split.features, views.data.subarray(n * cols));
+  const halves = similarHalves([items, encoded], split.features);
   return withBlasThreads(config.threads, () => {
-    const { projection } = fitPairMetric(split, views, similarMetricConfig(config), exclude, progress, 'similar-items space', { probability: ENCODER_VIEW });
-    return { projection, rows: projectRows(projection, { data: views.data.subarray(0, n * cols), rows: n, cols }) };
+    const { projection } = fitPairMetric(split, similarRows(halves), similarMetricConfig(config), exclude, progress, 'similar-items space', { probability: ENCODER_VIEW });
+    return { projection, rows: projectHalves(projection, halves) };
   });
 }
 
 /** A space with a given Y (an incremental run's previous one): every product's row Y·u_i, nothing fitted. */
 export function placeInSimilarSpace(projection: Matrix, items: Matrix, features: Matrix): SimilarSpace {
-  return { projection, rows: projectRows(projection, similarInput(items, features)) };
+  return { projection, rows: projectProducts(projection, items, features) };
 }
 
 /**

@@ -19,7 +19,7 @@ import { createRetriever, type RetrieverKind, type RetrieverOptions } from '../s
 import type { Retriever } from '../search/retriever.js';
 import { seenLists } from '../core/factors.js';
 import { appendBiasColumn } from './item-bias.js';
-import { projectRows, similarInput, similarityOf, type SimilarSpace } from './similar-space.js';
+import { projectProducts, similarityOf, type SimilarSpace } from './similar-space.js';
 import type { ItemSimilarity } from '../core/pairs.js';
 
 export const MODEL_FORMAT = 'vasg-model';
@@ -385,7 +385,7 @@ export class VasgModel implements Recommender {
         (features ? `${features.rows} × ${features.cols}` : 'none'), 'features', undefined, 'features');
     }
     // Computed before anything changes, so a bad input leaves the model as it was.
-    const similarRows = space ? projectRows(space.projection, similarInput(embedded, features!)) : null;
+    const similarRows = space ? projectProducts(space.projection, embedded, features!) : null;
     const dim = this.config.dim;
     const index = this.itemIndex();
     const rows = ids.map((id) => {
