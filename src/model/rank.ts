@@ -3,7 +3,8 @@
 // user's products above the ones they did not buy: x_uij = X_u·(X_i − X_j) with X_p = a_p + E·f̃_p.
 // Skip-gram learns from walk co-occurrence (user–user and product–product pairs included); BPR
 // then adjusts users, free parts and E directly on user–product preferences. The space stays one:
-// users and products keep their vectors, E still embeds cold products.
+// users and products keep their vectors, E still embeds cold products. On wide features E moves only within
+// their top principal directions (`--rank-subspace`), so each step reads k coordinates per product, not I features.
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import type { Matrix, Split } from '../data/types.js';

@@ -81,7 +81,7 @@ function similarRows({ embeddings, features }: SimilarHalves): PairRows {
   };
 }
 
-/** Rows of u assembled per block for projecting (4 MiB-ish blocks instead of a whole [n × (dim + I)] copy). */
+/** Rows of u assembled per block for projecting (17 MB at I = 4096, instead of a whole [n × (dim + I)] copy). */
 const PROJECT_BLOCK = 1024;
 
 /** Y·u_i for the products of `halves`' first view ([n × rank]), u assembled block by block. */
