@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { generateWithStyles, PRESETS, type PresetName } from '../data/generate.js';
+import { generateStreamed, PRESETS, type PresetName } from '../data/generate.js';
 import { writeProductImages } from '../data/images.js';
 import { DATASET_FILES, writeDataset } from '../data/dataset.js';
 import { checkOutputDirectory } from '../data/atomic.js';
@@ -27,12 +27,13 @@ export function generateCommand(): Command {
       if (options.images && path.resolve(options.images) === path.resolve(options.out)) {
         throw new ConfigError(`--images ${options.images} is the --out directory: the data set would replace the images; give the images their own folder`, 'images');
       }
-      const generated = generateWithStyles(options.preset, options.seed, progress);
+      // Features are computed while features.npy is written: memory holds one block of them, not the matrix.
+      const generated = generateStreamed(options.preset, options.seed, options.dtype, progress);
       const { styles } = generated;
       const browsing = { viewsPerPurchase: options.viewsPerPurchase, cartsPerPurchase: options.cartsPerPurchase };
       const dataset = browsing.viewsPerPurchase > 0 || browsing.cartsPerPurchase > 0 ? addBrowsing(generated.dataset, browsing, options.seed) : generated.dataset;
       if (options.images) await writeProductImages(options.images, dataset, styles, options.seed, progress);
-      writeDataset(options.out, { ...dataset, featureDtype: options.dtype });
+      writeDataset(options.out, dataset);
       const summary = {
         out: options.out,
         users: dataset.userIds.length,

@@ -41,7 +41,8 @@ export function prepareCommand(): Command {
       if (!time && options.testFraction !== undefined) throw new InvalidArgumentError('--test-fraction applies to --split time');
       checkOutputDirectory(options.out, SPLIT_FILES.summary);
       const progress = progressFor(options);
-      const { dataset, report } = loadDataset(options.data, progress);
+      // Prepare only selects rows of the features: they are copied file to file when the split is written, never loaded.
+      const { dataset, report } = loadDataset(options.data, progress, 'on-disk');
       const policy = typeof options.cold === 'string' ? parseColdPolicy(options.cold) : options.cold;
       const split = time
         ? prepareTimeSplit(dataset, { minInteractions: options.minInteractions, seed: options.seed, testFraction: options.testFraction ?? DEFAULT_TEST_FRACTION }, progress)

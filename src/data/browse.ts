@@ -22,7 +22,7 @@ const RANDOM_VIEWS = 0.3;
  * The data set with `view` and `cart` events added (event types on every pair, purchases typed `purchase`). Each
  * user views/carts products they did not buy, at times inside the span of their purchases. Deterministic in `seed`.
  */
-export function addBrowsing(dataset: Dataset, options: BrowsingOptions, seed: number): Dataset {
+export function addBrowsing<D extends Omit<Dataset, 'features'>>(dataset: D, options: BrowsingOptions, seed: number): D {
   if (!dataset.truth) throw new Error('addBrowsing: the data set has no ground truth to draw views and carts from');
   const src = dataset.interactions;
   const nUsers = dataset.userIds.length;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
-import { checkFinite, encodeNpy, npyDtype, readNpy } from './npy.js';
+import { checkFinite, encodeNpy, npyDtype, openNpy, readNpy, type NpyOnDisk } from './npy.js';
 import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, typesOf } from './events.js';
@@ -186,18 +186,24 @@ function ratingField(table: CsvTable, row: CsvRow): number {
   return rating;
 }
 
-export function loadDataset(dir: string, progress: Progress = silentProgress): { dataset: Dataset; report: LoadReport } {
+/**
+ * Loads and validates a data set. `features: 'on-disk'` leaves features.npy unread (its header and size are checked;
+ * its values are checked when rows are copied from it, by `writeSplit`): for stages that only select rows.
+ */
+export function loadDataset(dir: string, progress?: Progress): { dataset: Dataset; report: LoadReport };
+export function loadDataset(dir: string, progress: Progress, features: 'on-disk'): { dataset: Dataset<NpyOnDisk>; report: LoadReport };
+export function loadDataset(dir: string, progress: Progress = silentProgress, featureMode?: 'on-disk'): { dataset: Dataset<Matrix | NpyOnDisk>; report: LoadReport } {
   recoverDirectory(dir);
   const report: LoadReport = { lines: 0, mergedDuplicates: 0, interactions: 0, users: 0, items: 0, featureDim: 0, hasTruth: false, notes: [] };
   progress.start(`load ${dir}`, 4);
   const items = readItems(path.join(dir, DATASET_FILES.items));
   progress.update(1, 'items');
   const featuresFile = path.join(dir, DATASET_FILES.features);
-  const features = readNpy(featuresFile, (message) => report.notes.push(message));
+  const features = featureMode === 'on-disk' ? openNpy(featuresFile) : readNpy(featuresFile, (message) => report.notes.push(message));
   if (features.rows !== items.ids.length) {
     throw new Error(`${featuresFile}: has ${features.rows} rows but ${DATASET_FILES.items} has ${items.ids.length} items (row i of features.npy must describe data row i of items.csv)`);
   }
-  checkFinite(featuresFile, features, items.ids);
+  if ('data' in features) checkFinite(featuresFile, features, items.ids);
   progress.update(2, 'features');
   const truth = readTruth(dir, items, report);
   const users: UserIndex = truth ? userIndexFrom(truth.userIds, path.join(dir, DATASET_FILES.truthUserIds)) : { ids: [], index: new Map(), fixed: false };
@@ -211,7 +217,7 @@ export function loadDataset(dir: string, progress: Progress = silentProgress): {
     hasTruth: truth !== undefined,
   });
   progress.finish(`${report.users} users, ${report.items} items, ${report.interactions} interactions, ${report.mergedDuplicates} duplicates merged`);
-  const dataset: Dataset = { userIds: users.ids, itemIds: items.ids, items: items.meta, interactions, features };
+  const dataset: Dataset<Matrix | NpyOnDisk> = { userIds: users.ids, itemIds: items.ids, items: items.meta, interactions, features };
   if (npyDtype(featuresFile) === 'float16') dataset.featureDtype = 'float16';
   if (truth) dataset.truth = truth.truth;
   return { dataset, report };

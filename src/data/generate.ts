@@ -5,6 +5,8 @@ import type { Dataset, Matrix } from './types.js';
 import { Rng } from './random.js';
 import { native } from '../native.js';
 import { silentProgress, type Progress } from '../progress.js';
+import { floatToHalf, halfOverflowReason, npyHeader, type NpyDtype } from './npy.js';
+import type { StreamedFeatures } from './dataset.js';
 
 export interface GenerateOptions {
   /** Users with ≥ 5 interactions (they survive the usual filter): Table 1's "users". */
@@ -53,6 +55,12 @@ export interface GenerateOptions {
    * time split has natural new arrivals. Must leave at least the activity cap on sale from day one.
    */
   arrivalFraction: number;
+  /**
+   * Consideration-set size for catalogues too large to score whole per user (0: exact). When set, each user's
+   * purchases are drawn among this many products sampled by popularity from those on sale (with replacement), by
+   * the rest of the true score: popularity × e^affinity as in the exact draw, without a pass over the catalogue.
+   */
+  candidates?: number;
 }
 
 const MODEL_DEFAULTS = {
@@ -104,6 +112,11 @@ export const PRESETS = {
   women: { ...MODEL_DEFAULTS, users: 14110, ratings: 307863, products: 116971, featureDim: 4096, hiddenDim: 256, categories: CATEGORIES.women },
   shoes: { ...MODEL_DEFAULTS, users: 22066, ratings: 211818, products: 71219, featureDim: 4096, hiddenDim: 256, categories: CATEGORIES.shoes },
   jewelry: { ...MODEL_DEFAULTS, users: 13975, ratings: 161439, products: 62958, featureDim: 4096, hiddenDim: 256, categories: CATEGORIES.jewelry },
+  // A whole Amazon category (≈ 1 M products bought, ≈ 5 M purchases, `sparse`'s tails): written streaming
+  // (`generateStreamed`), purchases drawn from consideration sets, since neither fits the exact path's memory or time.
+  xl: { ...MODEL_DEFAULTS, users: 600000, ratings: 5000000, products: 1000000, featureDim: 4096, hiddenDim: 256,
+    nonVisualDim: 16, activitySigma: 0.6, popularitySigma: 0.7, candidates: 4096,
+    categories: Object.entries(CATEGORIES).flatMap(([department, names]) => names.map((name) => `${department}/${name}`)) },
 } satisfies Record<string, GenerateOptions>;
 
 export type PresetName = keyof typeof PRESETS;
@@ -301,10 +314,11 @@ function featureBias(pre: Float32Array, noiseSd: number, scale: number, zeroFrac
 
 /**
  * Image features f = ReLU(scale·(W2·tanh(W1·[style; v·onehot(cat); nuisance] + c1) + noise) + b),
- * computed in blocks of products with sgemm. The bias b is set from the first block so that about
+ * computed in blocks of FEATURE_BLOCK products with sgemm and yielded one block at a time (the same buffer each
+ * time: consume it before asking for the next). The bias b is set from the first block so that about
  * `zeroFraction` of the values are exactly zero, with some spread between feature dimensions.
  */
-function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Progress): Matrix {
+function* featureBlocks(o: GenerateOptions, p: Products, rng: Rng, progress: Progress): Generator<Matrix> {
   const S = o.styleDim;
   const C = o.categories.length;
   const Nn = o.nuisanceDim;
@@ -316,10 +330,10 @@ function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Prog
   const c1 = rng.fillNormal(new Float32Array(H), 0.5);
   const W2 = rng.fillNormal(new Float32Array(H * I), 1 / Math.sqrt(H)); // [H × I]
   const biasSpread = rng.fillNormal(new Float32Array(I), 0.3);
-  const features = new Float32Array(p.n * I);
-  const block = 1024;
+  const block = FEATURE_BLOCK;
   const x = new Float32Array(block * Din);
   const h = new Float32Array(block * H);
+  const buffer = new Float32Array(Math.min(block, p.n) * I);
   let bias: Float32Array | undefined;
   let scale = 1;
   let noiseSd = 0;
@@ -337,7 +351,7 @@ function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Prog
     native.sgemm(false, false, rows, H, Din, 1, x, Din, W1, H, 1, h, H);
     let hiddenPower = 0;
     for (let k = 0; k < rows * H; k++) hiddenPower += (h[k] = Math.tanh(h[k])) ** 2;
-    const out = features.subarray(start * I, (start + rows) * I);
+    const out = buffer.subarray(0, rows * I);
     native.sgemm(false, false, rows, I, H, 1, h, H, W2, I, 0, out, I);
     if (bias === undefined) {
       // Signal sd per value ≈ √(mean h²) since W2 ~ N(0, 1/H); noise is relative to it.
@@ -359,10 +373,48 @@ function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Prog
         out[k + 1] = b > 0 ? b : 0;
       }
     }
+    yield { data: out, rows, cols: I };
     progress.update(start + rows);
   }
   progress.finish();
-  return { data: features, rows: p.n, cols: I };
+}
+
+/** Products per block of image features. */
+const FEATURE_BLOCK = 1024;
+
+/** All image features as one matrix (`featureBlocks` gathered). */
+function imageFeatures(o: GenerateOptions, p: Products, rng: Rng, progress: Progress): Matrix {
+  const features = new Float32Array(p.n * o.featureDim);
+  let offset = 0;
+  for (const block of featureBlocks(o, p, rng, progress)) {
+    features.set(block.data, offset);
+    offset += block.data.length;
+  }
+  return { data: features, rows: p.n, cols: o.featureDim };
+}
+
+/**
+ * features.npy written as it is computed (header, then one block of rows at a time): the whole matrix is never in
+ * memory. A value float16 cannot hold is an error naming its row, raised before that block is written.
+ */
+function* featureNpy(o: GenerateOptions, p: Products, rng: Rng, dtype: NpyDtype, progress: Progress): Generator<ArrayBufferView> {
+  yield npyHeader(p.n, o.featureDim, dtype);
+  const halves = dtype === 'float16' ? new Uint16Array(Math.min(FEATURE_BLOCK, p.n) * o.featureDim) : null;
+  let row = 0;
+  for (const block of featureBlocks(o, p, rng, progress)) {
+    if (!halves) {
+      yield block.data;
+    } else {
+      const out = halves.subarray(0, block.data.length);
+      for (let k = 0; k < out.length; k++) {
+        if (((out[k] = floatToHalf(block.data[k])) & 0x7c00) === 0x7c00) {
+          throw new Error(`generated features as float16: row ${row + Math.floor(k / o.featureDim)}, column ${k % o.featureDim}: ${halfOverflowReason(block.data[k])}`);
+        }
+      }
+      yield out;
+    }
+    row += block.rows;
+  }
 }
 
 /** Variance of the affinity α·t·s + β·n·b + γ·q[c] for standard-normal user factors. */
@@ -438,22 +490,59 @@ function userTimes(k: number, rng: Rng): number[] {
   return times;
 }
 
+/** The purchases being drawn, filled in user order. */
+interface PurchaseLog {
+  interactions: Dataset['interactions'];
+  /** Next free position. */
+  next: number;
+}
+
+function purchaseLog(counts: Int32Array): PurchaseLog {
+  let total = 0;
+  for (const c of counts) total += c;
+  return { interactions: { users: new Int32Array(total), items: new Int32Array(total), ratings: new Float32Array(total), timestamps: new Float64Array(total) }, next: 0 };
+}
+
+/**
+ * Draws user u's purchase times and products and appends them with their ratings. `choose(limits, out)` fills `out`
+ * with distinct products, draw d among the first limits[d] of the catalogue (those on sale at that purchase's time);
+ * `affinity(item)` is the user's true score of a product less its popularity.
+ */
+function appendUserPurchases(o: GenerateOptions, u: number, count: number, release: Float64Array, rng: Rng, log: PurchaseLog,
+  choose: (limits: number[], out: number[]) => void, affinity: (item: number) => number, chosen: number[]): void {
+  const affVar = affinityVariance(o);
+  const affSd = Math.sqrt(affVar);
+  const times = userTimes(count, rng);
+  // Purchases are drawn in a random order of the user's time slots: sampling order follows the
+  // score, and purchase order should not.
+  const slots = Array.from(rng.permutation(times.length));
+  choose(slots.map((j) => onSale(release, times[j])), chosen);
+  const bySlot = new Int32Array(times.length);
+  chosen.forEach((item, d) => (bySlot[slots[d]] = item));
+  const out = log.interactions;
+  bySlot.forEach((item, j) => {
+    // Purchased items have affinity ≈ N(affVar, affVar) (softmax tilt), so z is centred on them.
+    const z = (affinity(item) - affVar) / affSd;
+    const rating = Math.round(3.7 + 0.8 * z + 0.9 * rng.normal());
+    const k = log.next++;
+    out.users[k] = u;
+    out.items[k] = item;
+    out.ratings[k] = Math.min(5, Math.max(1, rating));
+    out.timestamps[k] = times[j];
+  });
+}
+
 /** Purchases of every user, scored by sgemm over blocks of users against the ground-truth item matrix. */
 function drawPurchases(o: GenerateOptions, users: Matrix, items: Matrix, products: Products, counts: Int32Array, rng: Rng, progress: Progress): Dataset['interactions'] {
   const { logPop, release } = products;
   const n = items.rows;
   const D = items.cols;
-  let total = 0;
-  for (const c of counts) total += c;
-  const result = { users: new Int32Array(total), items: new Int32Array(total), ratings: new Float32Array(total), timestamps: new Float64Array(total) };
-  const affVar = affinityVariance(o);
-  const affSd = Math.sqrt(affVar);
+  const log = purchaseLog(counts);
   const block = Math.max(1, Math.min(256, Math.floor((64 << 20) / (4 * n))));
   const scores = new Float32Array(block * n);
   const cum = new Float64Array(n);
   const mark = new Int32Array(n);
   const chosen: number[] = [];
-  let k = 0;
   progress.start('purchases', users.rows);
   for (let start = 0; start < users.rows; start += block) {
     const rows = Math.min(block, users.rows - start);
@@ -461,28 +550,216 @@ function drawPurchases(o: GenerateOptions, users: Matrix, items: Matrix, product
     for (let r = 0; r < rows; r++) {
       const u = start + r;
       const row = scores.subarray(r * n, (r + 1) * n);
-      const times = userTimes(counts[u], rng);
-      // Purchases are drawn in a random order of the user's time slots: sampling order follows the
-      // score, and purchase order should not.
-      const slots = Array.from(rng.permutation(times.length));
-      sampleWithoutReplacement(row, slots.map((j) => onSale(release, times[j])), rng, cum, mark, u + 1, chosen);
-      const bySlot = new Int32Array(times.length);
-      chosen.forEach((item, d) => (bySlot[slots[d]] = item));
-      bySlot.forEach((item, j) => {
-        // Purchased items have affinity ≈ N(affVar, affVar) (softmax tilt), so z is centred on them.
-        const z = (row[item] - logPop[item] - affVar) / affSd;
-        const rating = Math.round(3.7 + 0.8 * z + 0.9 * rng.normal());
-        result.users[k] = u;
-        result.items[k] = item;
-        result.ratings[k] = Math.min(5, Math.max(1, rating));
-        result.timestamps[k] = times[j];
-        k++;
-      });
+      appendUserPurchases(o, u, counts[u], release, rng, log, (limits, out) => sampleWithoutReplacement(row, limits, rng, cum, mark, u + 1, out),
+        (item) => row[item] - logPop[item], chosen);
     }
     progress.update(start + rows);
   }
-  progress.finish(`${total} purchases`);
-  return result;
+  progress.finish(`${log.next} purchases`);
+  return log.interactions;
+}
+
+/** Walker/Vose alias table: O(1) draws from fixed weights. */
+interface AliasTable {
+  probability: Float64Array;
+  alias: Int32Array;
+}
+
+function aliasTable(weights: Float64Array): AliasTable {
+  const n = weights.length;
+  let total = 0;
+  for (const w of weights) total += w;
+  const probability = Float64Array.from(weights, (w) => (w * n) / total);
+  const alias = new Int32Array(n);
+  const small: number[] = [];
+  const large: number[] = [];
+  probability.forEach((p, i) => (p < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large[large.length - 1];
+    alias[s] = l;
+    probability[l] -= 1 - probability[s];
+    if (probability[l] < 1) small.push(large.pop()!);
+  }
+  for (const i of large) probability[i] = 1;
+  for (const i of small) probability[i] = 1;
+  return { probability, alias };
+}
+
+function aliasDraw(table: AliasTable, rng: Rng): number {
+  const i = rng.int(table.probability.length);
+  return rng.next() < table.probability[i] ? i : table.alias[i];
+}
+
+/** Users who browse one storefront, and the popularity draws that stock it. */
+const STOREFRONT_USERS = 256;
+const STOREFRONT_DRAWS = 65536;
+
+/**
+ * Purchases of every user from consideration sets (`candidates`). Every STOREFRONT_USERS users share a storefront:
+ * STOREFRONT_DRAWS products drawn by popularity from the whole catalogue. Each user considers `candidates` draws
+ * from it among the products on sale by their last purchase, and buys distinct ones with weight
+ * multiplicity × e^affinity, draw d only among those on sale at that purchase's time. Popularity enters through the
+ * draws, affinity through the weight, so a purchase follows popularity × e^affinity as the exact path's softmax does;
+ * the storefront's affinities come from one sgemm per block of users, so the catalogue is never scanned per user
+ * and its rows are read once per block, not at random per candidate.
+ */
+function drawConsideredPurchases(o: GenerateOptions, users: Matrix, products: Products, counts: Int32Array, rng: Rng, progress: Progress): Dataset['interactions'] {
+  const log = purchaseLog(counts);
+  const factors = productFactors(o, products);
+  const popularity = aliasTable(Float64Array.from(products.logPop, Math.exp));
+  const storefront = new Storefront(o, products.n);
+  const sampler = new ConsiderationSampler(o.candidates ?? 0);
+  const chosen: number[] = [];
+  progress.start('purchases', users.rows);
+  for (let start = 0; start < users.rows; start += STOREFRONT_USERS) {
+    const rows = Math.min(STOREFRONT_USERS, users.rows - start);
+    storefront.stock(popularity, factors, products.category, rng);
+    const affinities = storefront.affinities(users, start, rows);
+    for (let r = 0; r < rows; r++) {
+      const u = start + r;
+      const user = users.data.subarray(u * users.cols, (u + 1) * users.cols);
+      const row = affinities.subarray(r * storefront.size, (r + 1) * storefront.size);
+      // A product's affinity: its factors · the user's (sgemm above) + γ · the user's preference for its category.
+      const affinity = (slot: number) => row[slot] + o.categoryWeight * user[storefront.F + storefront.category[slot]];
+      appendUserPurchases(o, u, counts[u], products.release, rng, log,
+        (limits, out) => sampler.choose(storefront, affinity, limits, out, rng), (item) => affinity(storefront.slotOf[item]), chosen);
+    }
+    progress.update(start + rows);
+  }
+  progress.finish(`${log.next} purchases`);
+  return log.interactions;
+}
+
+/** The distinct products of one storefront, how often each was drawn, and their factor rows. */
+class Storefront {
+  /** Distinct products stocked. */
+  size = 0;
+  readonly F: number;
+  readonly items: Int32Array;
+  readonly category: Int32Array;
+  /** Storefront slot of each drawn entry (uniform draws over them follow popularity). */
+  readonly entries = new Int32Array(STOREFRONT_DRAWS);
+  /** Slot of each catalogue product, −1 when not stocked. */
+  readonly slotOf: Int32Array;
+  private readonly factors: Float32Array;
+  private scores = new Float32Array(0);
+
+  constructor(o: GenerateOptions, catalogue: number) {
+    this.F = o.styleDim + o.nonVisualDim;
+    this.items = new Int32Array(STOREFRONT_DRAWS);
+    this.category = new Int32Array(STOREFRONT_DRAWS);
+    this.factors = new Float32Array(STOREFRONT_DRAWS * this.F);
+    this.slotOf = new Int32Array(catalogue).fill(-1);
+  }
+
+  stock(popularity: AliasTable, factors: Float32Array, category: Int32Array, rng: Rng): void {
+    const { F, items, slotOf, entries } = this;
+    for (let s = 0; s < this.size; s++) slotOf[items[s]] = -1;
+    this.size = 0;
+    for (let k = 0; k < STOREFRONT_DRAWS; k++) {
+      const item = aliasDraw(popularity, rng);
+      if (slotOf[item] < 0) {
+        const slot = (slotOf[item] = this.size++);
+        items[slot] = item;
+        this.category[slot] = category[item];
+        this.factors.set(factors.subarray(item * F, (item + 1) * F), slot * F);
+      }
+      entries[k] = slotOf[item];
+    }
+  }
+
+  /** [rows × size] factor affinities of users start … start + rows − 1 (their first F entries) with every slot. */
+  affinities(users: Matrix, start: number, rows: number): Float32Array {
+    if (this.scores.length < rows * this.size) this.scores = new Float32Array(STOREFRONT_USERS * STOREFRONT_DRAWS);
+    const out = this.scores.subarray(0, rows * this.size);
+    native.sgemm(false, true, rows, this.size, this.F, 1, users.data.subarray(start * users.cols), users.cols, this.factors, this.F, 0, out, this.size);
+    return out;
+  }
+}
+
+/** One user's consideration set at a time, in buffers reused from user to user. */
+class ConsiderationSampler {
+  private slots = new Int32Array(0);
+  private weights = new Float64Array(0);
+  private taken = new Uint8Array(0);
+  /** Position in `slots` of each storefront slot drawn for the current user, −1 otherwise. */
+  private readonly position = new Int32Array(STOREFRONT_DRAWS).fill(-1);
+
+  constructor(private readonly size: number) {}
+
+  /** Fills `out` with distinct products, draw d among those below limits[d] (on sale at that purchase). */
+  choose(storefront: Storefront, affinity: (slot: number) => number, limits: number[], out: number[], rng: Rng): void {
+    const distinct = this.drawCandidates(storefront, Math.max(this.size, 4 * limits.length), Math.max(...limits), rng);
+    const { slots, weights, taken } = this;
+    let max = -Infinity;
+    const affinities = new Float64Array(distinct);
+    for (let c = 0; c < distinct; c++) max = Math.max(max, (affinities[c] = affinity(slots[c])));
+    const items = new Int32Array(distinct);
+    for (let c = 0; c < distinct; c++) {
+      weights[c] *= Math.exp(affinities[c] - max);
+      taken[c] = 0;
+      items[c] = storefront.items[slots[c]];
+    }
+    out.length = 0;
+    for (const limit of limits) out.push(items[drawAmong(items, weights, taken, limit, rng)]);
+  }
+
+  /** `count` uniform draws of storefront entries on sale by `reach`, merged into distinct slots weighted by their count. */
+  private drawCandidates(storefront: Storefront, count: number, reach: number, rng: Rng): number {
+    if (this.slots.length < count) {
+      this.slots = new Int32Array(count);
+      this.weights = new Float64Array(count);
+      this.taken = new Uint8Array(count);
+    }
+    const { slots, weights, position } = this;
+    const { entries, items } = storefront;
+    let onSale = 0;
+    for (let k = 0; k < STOREFRONT_DRAWS && onSale === 0; k++) if (items[entries[k]] < reach) onSale++;
+    if (onSale === 0) throw new Error('generate: a storefront has no product on sale at a user\'s purchases; raise the catalogue\'s products on sale from the start');
+    let distinct = 0;
+    for (let drawn = 0; drawn < count;) {
+      const slot = entries[rng.int(STOREFRONT_DRAWS)];
+      if (items[slot] >= reach) continue;
+      drawn++;
+      if (position[slot] < 0) {
+        position[slot] = distinct;
+        slots[distinct] = slot;
+        weights[distinct++] = 0;
+      }
+      weights[position[slot]]++;
+    }
+    for (let c = 0; c < distinct; c++) position[slots[c]] = -1;
+    return distinct;
+  }
+}
+
+/** Rows [α·style, β·nonVisual] of every product (the first columns of `truthItems`), [n × (styleDim + nonVisualDim)]. */
+function productFactors(o: GenerateOptions, p: Products): Float32Array {
+  const S = o.styleDim;
+  const B = o.nonVisualDim;
+  const out = new Float32Array(p.n * (S + B));
+  for (let i = 0; i < p.n; i++) {
+    for (let d = 0; d < S; d++) out[i * (S + B) + d] = o.styleWeight * p.style[i * S + d];
+    for (let d = 0; d < B; d++) out[i * (S + B) + S + d] = o.nonVisualWeight * p.nonVisual[i * B + d];
+  }
+  return out;
+}
+
+/** One weighted draw among the candidates not yet taken whose catalogue index is below `limit`; marks it taken. */
+function drawAmong(candidates: Int32Array, weights: Float64Array, taken: Uint8Array, limit: number, rng: Rng): number {
+  let mass = 0;
+  for (let c = 0; c < candidates.length; c++) if (!taken[c] && candidates[c] < limit) mass += weights[c];
+  if (!(mass > 0)) throw new Error(`generate: a user's consideration set has no product left on sale at one of their purchases; raise candidates`);
+  let target = rng.next() * mass;
+  let last = -1;
+  for (let c = 0; c < candidates.length; c++) {
+    if (taken[c] || candidates[c] >= limit) continue;
+    last = c;
+    if ((target -= weights[c]) < 0) break;
+  }
+  taken[last] = 1;
+  return last;
 }
 
 function paddedId(prefix: string, index: number, total: number): string {
@@ -553,11 +830,33 @@ export interface ProductStyles {
   styleDim: number;
 }
 
+/** A generated data set with what rendering images and time splits need besides it. */
+export interface Generated<F> {
+  dataset: Omit<Dataset, 'features'> & { features: F };
+  /** The latent styles of the data set's products (for rendering their images). */
+  styles: ProductStyles;
+  /** Release times (seconds since the epoch, aligned with `itemIds`; no purchase precedes them). */
+  release: Float64Array;
+}
+
+/** `generate`, plus the products' styles and release times. */
+export function generateWithStyles(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): Generated<Matrix> {
+  const { generated, products, featureRng, o } = generateInteractions(spec, seed, progress);
+  return { ...generated, dataset: { ...generated.dataset, features: imageFeatures(o, products, featureRng, progress) } };
+}
+
 /**
- * `generate`, plus the latent styles of the data set's products (for rendering their images) and
- * their release times (seconds since the epoch, aligned with `itemIds`; no purchase precedes them).
+ * `generateWithStyles` with features.npy computed while it is written (`writeDataset`), one block of products at a
+ * time, in `dtype`: the same data set, for catalogues whose feature matrix does not fit in memory (`xl`).
  */
-export function generateWithStyles(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): { dataset: Dataset; styles: ProductStyles; release: Float64Array } {
+export function generateStreamed(spec: PresetName | GenerateOptions, seed: number, dtype: NpyDtype, progress: Progress = silentProgress): Generated<StreamedFeatures> {
+  const { generated, products, featureRng, o } = generateInteractions(spec, seed, progress);
+  const features = { rows: products.n, cols: o.featureDim, npy: () => featureNpy(o, products, featureRng, dtype, progress) };
+  return { ...generated, dataset: { ...generated.dataset, features } };
+}
+
+/** Everything but the image features, and what drawing them needs. */
+function generateInteractions(spec: PresetName | GenerateOptions, seed: number, progress: Progress): { generated: Generated<null>; products: Products; featureRng: Rng; o: GenerateOptions } {
   const o = resolveOptions(spec);
   validate(o);
   const rng = new Rng(seed);
@@ -573,22 +872,22 @@ export function generateWithStyles(spec: PresetName | GenerateOptions, seed: num
   const order = userRng.permutation(activity.length); // interleave light users with the others
   const counts = Int32Array.from(order, (k) => activity[k]);
   const users = truthUsers(o, userRng, counts.length);
-  const drawn = drawPurchases(o, users, truthItems(o, products), products, counts, purchaseRng, progress);
+  const drawn = o.candidates
+    ? drawConsideredPurchases(o, users, products, counts, purchaseRng, progress)
+    : drawPurchases(o, users, truthItems(o, products), products, counts, purchaseRng, progress);
   // Products nobody bought are not part of the data set (Table 1 counts bought products);
   // dropping them before drawing images keeps files and memory at the size of the real catalogue.
   const { kept, interactions } = dropUnbought(products, drawn);
-  const items = truthItems(o, kept);
-  const features = imageFeatures(o, kept, featureRng, progress);
   const itemIds = Array.from({ length: kept.n }, (_, i) => paddedId('P', i, kept.n));
   const styleScale = 1 / Math.hypot(o.categorySpread, o.withinCategorySpread);
   const styles = { category: kept.category, categories: o.categories, style: kept.style.map((v) => v * styleScale), styleDim: o.styleDim };
-  const dataset: Dataset = {
+  const dataset = {
     userIds: Array.from({ length: counts.length }, (_, u) => paddedId('U', u, counts.length)),
     itemIds,
     items: itemIds.map((_, i) => ({ title: `${o.categories[kept.category[i]]} item ${i + 1}`, category: o.categories[kept.category[i]], imageUrl: '' })),
     interactions,
-    features,
-    truth: { users, items },
+    features: null,
+    truth: { users, items: truthItems(o, kept) },
   };
-  return { dataset, styles, release: kept.release };
+  return { generated: { dataset, styles, release: kept.release }, products: kept, featureRng, o };
 }

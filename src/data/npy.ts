@@ -121,6 +121,100 @@ export function readNpy(file: string, note?: (message: string) => void): Matrix 
   return { data: dtype.read(buffer, header.dataOffset, rows * cols), rows, cols };
 }
 
+/**
+ * A 2-D feature array left on disk: its shape and storage, and optionally which of its rows (in order) are meant.
+ * Stages that only select and copy rows (`prepare`) use it so that a feature file larger than memory is never loaded.
+ */
+export interface NpyOnDisk {
+  file: string;
+  /** Rows meant: `sourceRows.length` when a selection is given, else the file's rows. */
+  rows: number;
+  cols: number;
+  /** How the file stores values (float32 also for '<f8'/'<i4', which are converted when read). */
+  dtype: NpyDtype;
+  /** The file's rows, in order, that make up this array; absent: all of them. */
+  sourceRows?: ArrayLike<number>;
+}
+
+/** Opens a .npy array without reading its data (header and size checked as readNpy checks them). */
+export function openNpy(file: string): NpyOnDisk {
+  const prefix = readPrefix(file);
+  const header = parseHeader(file, prefix.buffer);
+  const bytes = header.descr === '<f2' ? 2 : DTYPES[header.descr]?.bytes;
+  if (bytes === undefined) fail(file, `dtype ${JSON.stringify(header.descr)} is not supported (expected '<f4' or '<f2'; '<f8' and '<i4' are converted)`);
+  const { rows, cols } = checkShape(file, header, bytes, prefix.size);
+  return { file, rows, cols, dtype: header.descr === '<f2' ? 'float16' : 'float32' };
+}
+
+/** The same array restricted to its rows `rows` (indices into it), in that order. */
+export function selectNpyRows(array: NpyOnDisk, rows: number[]): NpyOnDisk {
+  const source = array.sourceRows;
+  return { ...array, rows: rows.length, sourceRows: source ? rows.map((r) => source[r]) : rows };
+}
+
+/**
+ * The .npy encoding (in `dtype`) of an on-disk array's rows, read and written a block at a time: memory holds one
+ * block, never the array. A non-finite value is an error naming the row (and its item, from `rowNames`) and column;
+ * a value float16 cannot hold, when converting to it, likewise.
+ */
+export function* copyNpyRows(array: NpyOnDisk, dtype: NpyDtype, rowNames?: readonly string[]): Generator<ArrayBufferView> {
+  yield npyHeader(array.rows, array.cols, dtype);
+  const prefix = readPrefix(array.file);
+  const header = parseHeader(array.file, prefix.buffer);
+  const half = header.descr === '<f2';
+  const bytes = half ? 2 : DTYPES[header.descr].bytes;
+  const rowBytes = array.cols * bytes;
+  const blockRows = Math.max(1, Math.floor(HALF_BLOCK / rowBytes));
+  const raw = Buffer.alloc(Math.min(blockRows, Math.max(1, array.rows)) * rowBytes);
+  const table = halfToFloat();
+  const where = (k: number, start: number) => {
+    const row = start + Math.floor(k / array.cols);
+    return `${array.file}: row ${array.sourceRows ? array.sourceRows[row] : row}${rowNames ? ` (item "${rowNames[row]}")` : ''}, column ${k % array.cols}`;
+  };
+  const fd = fs.openSync(array.file, 'r');
+  try {
+    for (let start = 0; start < array.rows; start += blockRows) {
+      const rows = Math.min(blockRows, array.rows - start);
+      const sourceOf = (r: number) => (array.sourceRows ? array.sourceRows[start + r] : start + r);
+      // One read per run of consecutive source rows (a selection keeps most rows, in order).
+      for (let r = 0, run = 1; r < rows; r += run) {
+        for (run = 1; r + run < rows && sourceOf(r + run) === sourceOf(r) + run;) run++;
+        readExactly(array.file, fd, raw, r * rowBytes, run * rowBytes, header.dataOffset + sourceOf(r) * rowBytes);
+      }
+      const block = raw.subarray(0, rows * rowBytes);
+      if (half) {
+        const halves = new Uint16Array(block.buffer, block.byteOffset, rows * array.cols);
+        for (let k = 0; k < halves.length; k++) {
+          if ((halves[k] & 0x7c00) === 0x7c00) throw new Error(`${where(k, start)}: expected a finite value, found float16 ${table[halves[k]]}`);
+        }
+        // float16 → float16 is a copy; float16 → float32 widens exactly.
+        yield dtype === 'float16' ? halves : Float32Array.from(halves, (h) => table[h]);
+        continue;
+      }
+      const values = DTYPES[header.descr].read(block, 0, rows * array.cols);
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`${where(bad, start)}: expected a finite value, found ${values[bad]}`);
+      if (dtype === 'float32') {
+        yield values;
+        continue;
+      }
+      const over = halfOverflow(values);
+      if (over >= 0) throw new Error(`${where(over, start)}: ${halfOverflowReason(values[over])}`);
+      yield Uint16Array.from(values, floatToHalf);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readExactly(file: string, fd: number, buffer: Buffer, offset: number, length: number, position: number): void {
+  for (let got = 0; got < length;) {
+    const n = fs.readSync(fd, buffer, offset + got, length - got, position + got);
+    if (n === 0) fail(file, `file shrank while reading (byte ${position + got})`);
+    got += n;
+  }
+}
+
 /** How `file` stores its values: float16 for '<f2', float32 for anything else readNpy takes. */
 export function npyDtype(file: string): NpyDtype {
   return parseHeader(file, readPrefix(file).buffer).descr === '<f2' ? 'float16' : 'float32';

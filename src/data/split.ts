@@ -8,7 +8,7 @@ import { DATASET_FILES } from './dataset.js';
 import type { Dataset, GroundTruth, Interactions, ItemMeta, Matrix, Split, SplitSummary } from './types.js';
 import { Rng } from './random.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
-import { encodeNpy, npyDtype, readNpy } from './npy.js';
+import { copyNpyRows, encodeNpy, npyDtype, readNpy, selectNpyRows, type NpyOnDisk } from './npy.js';
 import { openWrittenDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, selectEvents, typesOf } from './events.js';
@@ -92,7 +92,7 @@ function coldPrefix(policy: ColdPolicy, nItems: number, minRank: Int32Array, max
 }
 
 /** Data that cannot be trained on stops here, with what is missing, not later as null metrics (also for production training). */
-export function checkNotDegenerate(dataset: Dataset): void {
+export function checkNotDegenerate(dataset: Dataset<Matrix | NpyOnDisk>): void {
   if (dataset.itemIds.length === 0) throw new InputError(`${DATASET_FILES.items}: the catalogue lists no products`, DATASET_FILES.items);
   if (dataset.features.cols === 0) throw new InputError(`${DATASET_FILES.features}: features have width 0; each product needs at least one feature value`, DATASET_FILES.features);
   if (dataset.interactions.users.length === 0) throw new InputError(`${DATASET_FILES.interactions}: has no interactions (only a header?); nothing to train on`, DATASET_FILES.interactions);
@@ -104,7 +104,7 @@ export function checkEnoughWarm(stage: string, warmItems: number): void {
 }
 
 /** Users with at least `minInteractions` interactions; counts the others into `filtered`. */
-export function lightUserFilter(dataset: Dataset, minInteractions: number, filtered: Record<string, number>): (u: number) => boolean {
+export function lightUserFilter(dataset: Dataset<unknown>, minInteractions: number, filtered: Record<string, number>): (u: number) => boolean {
   const nUsers0 = dataset.userIds.length;
   const userCount = new Int32Array(nUsers0);
   for (const u of dataset.interactions.users) userCount[u]++;
@@ -124,7 +124,7 @@ export function lightUserFilter(dataset: Dataset, minInteractions: number, filte
 }
 
 /** Removes light users and unused items, chooses cold products and holds out one test pair per user. */
-export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: Progress = silentProgress): Split {
+export function prepareSplit<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, options: SplitOptions, progress: Progress = silentProgress): Split<F> {
   const minInteractions = options.minInteractions ?? 5;
   const policy = options.coldPolicy ?? 'balanced';
   const rng = new Rng(options.seed);
@@ -241,13 +241,18 @@ export function prepareSplit(dataset: Dataset, options: SplitOptions, progress: 
 }
 
 /** The counts every summary.json carries, read off an assembled split. */
-export function splitCounts(split: Split): Pick<SplitSummary, 'users' | 'items' | 'warmItems' | 'coldItems' | 'trainPairs' | 'testWarm' | 'testCold' | 'featureDim'> {
+export function splitCounts(split: Split<Matrix | NpyOnDisk>): Pick<SplitSummary, 'users' | 'items' | 'warmItems' | 'coldItems' | 'trainPairs' | 'testWarm' | 'testCold' | 'featureDim'> {
   const warmItems = split.warm.reduce((sum, w) => sum + w, 0);
   const testWarm = split.test.items.reduce((sum, i) => sum + split.warm[i], 0);
   return {
     users: split.userIds.length, items: split.itemIds.length, warmItems, coldItems: split.warm.length - warmItems,
     trainPairs: split.train.users.length, testWarm, testCold: split.test.users.length - testWarm, featureDim: split.features.cols,
   };
+}
+
+/** The features of the listed products: copied rows of a matrix, or a row selection of a file read when written. */
+function selectFeatures<F extends Matrix | NpyOnDisk>(features: F, rows: number[]): F {
+  return ('data' in features ? selectRows(features, rows) : selectNpyRows(features, rows)) as F;
 }
 
 function selectRows(matrix: Matrix, rows: number[]): Matrix {
@@ -269,8 +274,8 @@ function testablePairs(interactions: Interactions): (k: number) => boolean {
 }
 
 /** Re-indexes kept users/items; a test pair is cold exactly when its item has no training interaction. */
-export function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array, testItem: Int32Array,
-  trainCount: Int32Array): Split {
+export function assemble<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array,
+  testItem: Int32Array, trainCount: Int32Array): Split<F> {
   const users: number[] = [];
   const newUser = new Int32Array(keptUser.length).fill(-1);
   keptUser.forEach((keep, u) => {
@@ -293,14 +298,14 @@ export function assemble(dataset: Dataset, keptUser: Uint8Array, keptItems: numb
   const events = selectEvents(src.events, positions);
   if (events) train.events = events;
   const testUsers = users.filter((u) => testItem[u] >= 0);
-  const split: Split = {
+  const split: Split<F> = {
     userIds: users.map((u) => dataset.userIds[u]),
     itemIds: keptItems.map((i) => dataset.itemIds[i]),
     items: keptItems.map((i) => dataset.items[i]),
     warm: Uint8Array.from(keptItems, (i) => (trainCount[i] > 0 ? 1 : 0)),
     train,
     test: { users: Int32Array.from(testUsers, (u) => newUser[u]), items: Int32Array.from(testUsers, (u) => newItem[testItem[u]]) },
-    features: selectRows(dataset.features, keptItems),
+    features: selectFeatures(dataset.features, keptItems),
     summary: undefined as unknown as SplitSummary, // filled in by prepareSplit
   };
   if (dataset.truth) split.truth = { users: selectRows(dataset.truth.users, users), items: selectRows(dataset.truth.items, keptItems) };
@@ -313,12 +318,13 @@ function formatNumber(value: number): string {
 }
 
 /** Writes a prepared split directory (see SPLIT_FILES); every file atomically. */
-export function writeSplit(dir: string, split: Split): void {
+export function writeSplit(dir: string, split: Split<Matrix | NpyOnDisk>): void {
+  const { features } = split;
   const files: Array<[string, FileData | (() => FileData)]> = [
     [SPLIT_FILES.users, () => csvLine(['user_id']) + split.userIds.map((id) => csvLine([id])).join('')],
     [SPLIT_FILES.items, () => csvLine(['item_id', 'title', 'category', 'image_url', 'cold']) +
       split.itemIds.map((id, i) => csvLine([id, split.items[i].title, split.items[i].category, split.items[i].imageUrl, split.warm[i] ? 0 : 1])).join('')],
-    [SPLIT_FILES.features, encodeNpy(split.features, split.featureDtype, split.itemIds)],
+    [SPLIT_FILES.features, 'data' in features ? encodeNpy(features, split.featureDtype, split.itemIds) : () => copyNpyRows(features, split.featureDtype ?? 'float32', split.itemIds)],
     [SPLIT_FILES.train, () => {
       const { users, items, ratings, timestamps, events } = split.train;
       const lines = [csvLine(['user_id', 'item_id', 'rating', 'timestamp', ...(events ? ['event_types'] : [])])];

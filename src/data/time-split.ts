@@ -3,7 +3,8 @@
 // tested on their first purchase after it; products first bought after it are the cold ones.
 import { ConfigError, InputError } from '../errors.js';
 import { DATASET_FILES } from './dataset.js';
-import type { Dataset, Split } from './types.js';
+import type { Dataset, Matrix, Split } from './types.js';
+import type { NpyOnDisk } from './npy.js';
 import { Rng } from './random.js';
 import { assemble, checkEnoughWarm, checkNotDegenerate, groupByUser, lightUserFilter, splitCounts } from './split.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -29,7 +30,7 @@ export function parseTestFraction(text: string): number {
 }
 
 /** Every interaction needs a time to fall on one side of the cutoff; missing ones are an error, not a guess. */
-function checkTimestamps(dataset: Dataset): void {
+function checkTimestamps(dataset: Dataset<unknown>): void {
   const times = dataset.interactions.timestamps;
   let missing = 0;
   for (const t of times) if (Number.isNaN(t)) missing++;
@@ -61,7 +62,7 @@ function isoTime(seconds: number): string {
 }
 
 /** Splits at a global cutoff; see the module comment and docs/evaluation.md for every choice. */
-export function prepareTimeSplit(dataset: Dataset, options: TimeSplitOptions, progress: Progress = silentProgress): Split {
+export function prepareTimeSplit<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, options: TimeSplitOptions, progress: Progress = silentProgress): Split<F> {
   const testFraction = options.testFraction ?? DEFAULT_TEST_FRACTION;
   const minInteractions = options.minInteractions ?? 5;
   if (!(testFraction > 0 && testFraction <= 0.5)) throw new ConfigError(`--test-fraction: expected a number in (0, 0.5], found ${testFraction}`);

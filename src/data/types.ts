@@ -44,14 +44,17 @@ export interface GroundTruth {
   items: Matrix;
 }
 
-/** A data set in the standard layout (interactions.csv, items.csv, features.npy), loaded and validated. */
-export interface Dataset {
+/**
+ * A data set in the standard layout (interactions.csv, items.csv, features.npy), loaded and validated. Features are
+ * a matrix in memory, or (F = NpyOnDisk) left in their file for stages that only select rows of them.
+ */
+export interface Dataset<F = Matrix> {
   userIds: string[];
   itemIds: string[];
   items: ItemMeta[];
   interactions: Interactions;
   /** [itemIds.length × I] image features, row i ↔ item i. */
-  features: Matrix;
+  features: F;
   /** How features.npy stores them (absent: float32); in memory they are float32 either way. */
   featureDtype?: NpyDtype;
   truth?: GroundTruth;
@@ -89,8 +92,8 @@ export interface SplitSummary {
   warnings?: string[];
 }
 
-/** A prepared train/test split (output of `prepare`, input of `train` and `evaluate`). */
-export interface Split {
+/** A prepared train/test split (output of `prepare`, input of `train` and `evaluate`); features as in Dataset. */
+export interface Split<F = Matrix> {
   userIds: string[];
   itemIds: string[];
   items: ItemMeta[];
@@ -99,7 +102,7 @@ export interface Split {
   train: Interactions;
   /** One leave-one-out test pair per user (users without one are counted in the summary). */
   test: { users: Int32Array; items: Int32Array };
-  features: Matrix;
+  features: F;
   /** How the split's features.npy stores them (absent: float32), kept from the data set. */
   featureDtype?: NpyDtype;
   truth?: GroundTruth;
