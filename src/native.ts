@@ -114,6 +114,20 @@ export interface NativeCore {
   mse(pred: Float32Array, target: Float32Array, rowWeights: Float32Array | null, rows: number, cols: number,
     grad: Float32Array): number;
 
+  /**
+   * [sync] One Adam step (as Mlp.adamStep) on a parameter array: m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g²,
+   * params −= lr·m̂ / (√v̂ + ε) with bias corrections for `step` (≥ 1).
+   */
+  adamStep(params: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, step: number, lr: number,
+    beta1: number, beta2: number, eps: number): void;
+
+  /**
+   * [sync] Row differences of pairs: out[p] = [a[first[p]] − a[second[p]] ; b[first[p] mod bRows] − b[second[p] mod
+   * bRows]], [count × (aCols + bCols)] row-major; b null: a's part only (bCols, bRows ignored).
+   */
+  pairDifferences(first: Int32Array, second: Int32Array, count: number, a: Float32Array, aCols: number,
+    b: Float32Array | null, bCols: number, bRows: number, out: Float32Array): void;
+
   Mlp: new (sizes: number[], options: MlpOptions) => Mlp;
 
   /**

@@ -460,6 +460,47 @@ test('Mlp: one and two Adam steps match a TS reference', () => {
   }
 });
 
+test('adamStep: three steps on one array match a TS reference (large enough to run in parallel parts)', () => {
+  const n = 70000;
+  const lr = 1e-2, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const params = randomTable(n, 61, 1);
+  const m = new Float32Array(n), v = new Float32Array(n);
+  const ref = Float64Array.from(params), rm = new Float64Array(n), rv = new Float64Array(n);
+  for (let t = 1; t <= 3; t++) {
+    const grad = randomTable(n, 70 + t, 2);
+    native.adamStep(params, grad, m, v, t, lr, b1, b2, eps);
+    for (let j = 0; j < n; j++) {
+      rm[j] = b1 * rm[j] + (1 - b1) * grad[j];
+      rv[j] = b2 * rv[j] + (1 - b2) * grad[j] * grad[j];
+      ref[j] -= lr * (rm[j] / (1 - b1 ** t)) / (Math.sqrt(rv[j] / (1 - b2 ** t)) + eps);
+    }
+  }
+  closeArrays(params, ref, 1e-5, 1e-4, 'params after 3 steps');
+  assert.throws(() => native.adamStep(params, new Float32Array(3), m, v, 1, lr, b1, b2, eps), RangeError);
+  assert.throws(() => native.adamStep(params, params, m, v, 0, lr, b1, b2, eps), /step must be >= 1/);
+});
+
+test('pairDifferences: rows of a, and of a beside b read modulo its rows, equal a TS reference', () => {
+  const aCols = 3, bCols = 5, bRows = 4;
+  const a = randomTable(2 * bRows * aCols, 81, 1);
+  const b = randomTable(bRows * bCols, 82, 1);
+  const first = Int32Array.of(0, 7, 3, 5), second = Int32Array.of(6, 1, 3, 2);
+  const out = new Float32Array(4 * (aCols + bCols));
+  native.pairDifferences(first, second, 4, a, aCols, b, bCols, bRows, out);
+  const expected: number[] = [];
+  first.forEach((f, p) => {
+    const s = second[p];
+    for (let c = 0; c < aCols; c++) expected.push(a[f * aCols + c] - a[s * aCols + c]);
+    for (let c = 0; c < bCols; c++) expected.push(b[(f % bRows) * bCols + c] - b[(s % bRows) * bCols + c]);
+  });
+  assert.deepEqual(Array.from(out), expected.map(Math.fround));
+  const headOnly = new Float32Array(2 * aCols);
+  native.pairDifferences(first, second, 2, a, aCols, null, 0, 1, headOnly);
+  assert.deepEqual(Array.from(headOnly), [...expected.slice(0, aCols), ...expected.slice(aCols + bCols, 2 * aCols + bCols)].map(Math.fround));
+  assert.throws(() => native.pairDifferences(Int32Array.of(8), Int32Array.of(0), 1, a, aCols, b, bCols, bRows, out), /pair 0 names a row outside a's 8/);
+  assert.throws(() => native.pairDifferences(first, second, 4, a, aCols, b, bCols, bRows, new Float32Array(8)), RangeError);
+});
+
 test('Mlp: dropout zeroes about p of hidden units in training only; setParams(getParams()) round-trips', () => {
   const width = 64, rows = 50, p = 0.3;
   const net = new native.Mlp([4, width, width], { dropout: p, outputRelu: false, seed: 1 });

@@ -20,6 +20,35 @@ int PartsFor(int64_t n) {
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(cap, n / kGrain)));
 }
 
+// Adam's constants for one step: bias corrections folded into a step size and a scale of √v.
+struct AdamStepSize {
+  float stepSize, invSqrtBc2, b1, b2, cb1, cb2, eps;
+  AdamStepSize(double lr, double beta1, double beta2, double eps, int64_t step)
+      : stepSize(static_cast<float>(lr / (1.0 - std::pow(beta1, static_cast<double>(step))))),
+        invSqrtBc2(static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(beta2, static_cast<double>(step))))),
+        b1(static_cast<float>(beta1)), b2(static_cast<float>(beta2)), cb1(static_cast<float>(1.0 - beta1)),
+        cb2(static_cast<float>(1.0 - beta2)), eps(static_cast<float>(eps)) {}
+};
+
+// m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr·m̂ / (√v̂ + ε) over n elements (g = 0 when grad is null).
+void AdamUpdate(float* params, const float* grad, float* m, float* v, int64_t n, const AdamStepSize& a) {
+  PoolFor(n, PartsFor(n / 4), [&](int64_t i0, int64_t i1, int) {
+    float* __restrict pp = params;
+    const float* __restrict gg = grad;
+    float* __restrict mm = m;
+    float* __restrict vv = v;
+#pragma omp simd
+    for (int64_t i = i0; i < i1; ++i) {
+      const float gi = gg ? gg[i] : 0.0f;
+      const float mi = a.b1 * mm[i] + a.cb1 * gi;
+      const float vi = a.b2 * vv[i] + a.cb2 * gi * gi;
+      mm[i] = mi;
+      vv[i] = vi;
+      pp[i] -= a.stepSize * mi / (std::sqrt(vi) * a.invSqrtBc2 + a.eps);
+    }
+  });
+}
+
 void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
           int64_t ldb, float beta, float* C, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
@@ -346,34 +375,10 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
   }
 
   void AdamStep(const Napi::CallbackInfo& info) {
-    const float lr = static_cast<float>(NumArg(info, 0, "lr"));
-    const double b1 = NumArg(info, 1, "beta1"), b2 = NumArg(info, 2, "beta2");
-    const float eps = static_cast<float>(NumArg(info, 3, "eps"));
-    ++step_;
-    const double bc1 = 1.0 - std::pow(b1, static_cast<double>(step_));
-    const double bc2 = 1.0 - std::pow(b2, static_cast<double>(step_));
-    const float stepSize = static_cast<float>(lr / bc1);
-    const float invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
-    const float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
-    const float cb1 = static_cast<float>(1.0 - b1), cb2 = static_cast<float>(1.0 - b2);
+    const AdamStepSize a(NumArg(info, 0, "lr"), NumArg(info, 1, "beta1"), NumArg(info, 2, "beta2"), NumArg(info, 3, "eps"), ++step_);
     const bool zero = gradsZero_;
     auto update = [&](std::vector<float>& p, std::vector<float>& g, std::vector<float>& m, std::vector<float>& v) {
-      const int64_t n = static_cast<int64_t>(p.size());
-      PoolFor(n, PartsFor(n / 4), [&](int64_t i0, int64_t i1, int) {
-        float* __restrict pp = p.data();
-        const float* __restrict gg = g.data();
-        float* __restrict mm = m.data();
-        float* __restrict vv = v.data();
-#pragma omp simd
-        for (int64_t i = i0; i < i1; ++i) {
-          const float gi = zero ? 0.0f : gg[i];
-          const float mi = fb1 * mm[i] + cb1 * gi;
-          const float vi = fb2 * vv[i] + cb2 * gi * gi;
-          mm[i] = mi;
-          vv[i] = vi;
-          pp[i] -= stepSize * mi / (std::sqrt(vi) * invSqrtBc2 + eps);
-        }
-      });
+      AdamUpdate(p.data(), zero ? nullptr : g.data(), m.data(), v.data(), static_cast<int64_t>(p.size()), a);
     };
     for (int l = 0; l < Layers(); ++l) {
       update(W_[l], gW_[l], mW_[l], vW_[l]);
@@ -481,11 +486,70 @@ Napi::Value Mse(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, loss);
 }
 
+// adamStep(params, grad, m, v, step, lr, beta1, beta2, eps): one Adam step on a parameter array of the JS learners.
+void AdamStepExport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto params = TypedArg<float>(info, 0, "params");
+  auto grad = TypedArg<float>(info, 1, "grad");
+  auto m = TypedArg<float>(info, 2, "m");
+  auto v = TypedArg<float>(info, 3, "v");
+  const int64_t step = IntArg(info, 4, "step");
+  RequireRange(env, step >= 1, "step must be >= 1");
+  const size_t n = params.length;
+  CheckLength(env, grad.length, n, "grad");
+  CheckLength(env, m.length, n, "m");
+  CheckLength(env, v.length, n, "v");
+  AdamUpdate(params.data, grad.data, m.data, v.data, static_cast<int64_t>(n),
+             AdamStepSize(NumArg(info, 5, "lr"), NumArg(info, 6, "beta1"), NumArg(info, 7, "beta2"), NumArg(info, 8, "eps"), step));
+}
+
+// pairDifferences(first, second, count, a, aCols, b, bCols, bRows, out): out row p = [a[f] − a[s] ; b[f mod bRows] −
+// b[s mod bRows]] for f = first[p], s = second[p] (b may be null: a's part only). Rows are read where they are.
+void PairDifferences(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto first = TypedArg<int32_t>(info, 0, "first");
+  auto second = TypedArg<int32_t>(info, 1, "second");
+  const int64_t count = IntArg(info, 2, "count");
+  auto a = TypedArg<float>(info, 3, "a");
+  const int64_t aCols = IntArg(info, 4, "aCols");
+  auto b = TypedValue<float>(env, info[5], "b", true);
+  const int64_t bCols = b.data ? IntArg(info, 6, "bCols") : 0;
+  const int64_t bRows = b.data ? IntArg(info, 7, "bRows") : 1;
+  auto out = TypedArg<float>(info, 8, "out");
+  RequireRange(env, count >= 0 && aCols >= 1 && bCols >= 0 && bRows >= 1, "count, aCols, bCols, bRows out of range");
+  CheckLength(env, first.length, static_cast<size_t>(count), "first");
+  CheckLength(env, second.length, static_cast<size_t>(count), "second");
+  const int64_t cols = aCols + bCols;
+  CheckLength(env, out.length, static_cast<size_t>(count * cols), "out");
+  const int64_t aRows = static_cast<int64_t>(a.length) / aCols;
+  for (int64_t p = 0; p < count; ++p) {
+    RequireRange(env, first.data[p] >= 0 && first.data[p] < aRows && second.data[p] >= 0 && second.data[p] < aRows,
+                 "pair " + std::to_string(p) + " names a row outside a's " + std::to_string(aRows));
+  }
+  if (b.data) CheckLength(env, b.length, static_cast<size_t>(bRows * bCols), "b");
+  PoolFor(count, PartsFor(count * cols), [&](int64_t p0, int64_t p1, int) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* __restrict o = out.data + p * cols;
+      const float* __restrict x = a.data + first.data[p] * aCols;
+      const float* __restrict y = a.data + second.data[p] * aCols;
+#pragma omp simd
+      for (int64_t c = 0; c < aCols; ++c) o[c] = x[c] - y[c];
+      if (!b.data) continue;
+      const float* __restrict f = b.data + (first.data[p] % bRows) * bCols;
+      const float* __restrict g = b.data + (second.data[p] % bRows) * bCols;
+#pragma omp simd
+      for (int64_t c = 0; c < bCols; ++c) o[aCols + c] = f[c] - g[c];
+    }
+  });
+}
+
 }  // namespace
 
 void InitMlp(Napi::Env env, Napi::Object exports) {
   exports.Set("Mlp", MlpWrap::Define(env));
   exports.Set("mse", Napi::Function::New(env, Mse, "mse"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStepExport, "adamStep"));
+  exports.Set("pairDifferences", Napi::Function::New(env, PairDifferences, "pairDifferences"));
 }
 
 }  // namespace vasg

@@ -26,5 +26,10 @@ namespace vasg {
 // [sync] mse(pred, target, rowWeights: Float32Array | null, rows, cols, grad) → number
 //   loss = Σ_r w_r · mean_c (pred − target)² (w_r = 1 without rowWeights);
 //   grad[r,c] = 2·w_r·(pred − target)/cols. Throws TypeError, RangeError (buffers shorter than rows·cols / rows).
+// [sync] adamStep(params, grad, m, v, step, lr, beta1, beta2, eps): the same Adam step on one parameter array of a
+//   JS learner (step ≥ 1 counts from 1). Throws TypeError, RangeError (step < 1, grad/m/v shorter than params).
+// [sync] pairDifferences(first: Int32Array, second: Int32Array, count, a, aCols, b: Float32Array | null, bCols, bRows,
+//   out): out[p] = [a[first[p]] − a[second[p]] ; b[first[p] mod bRows] − b[second[p] mod bRows]] ([count × (aCols +
+//   bCols)]; without b, a's part only). Throws TypeError, RangeError (a pair outside a's rows, short buffers).
 void InitMlp(Napi::Env env, Napi::Object exports);
 }  // namespace vasg

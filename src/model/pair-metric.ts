@@ -29,28 +29,25 @@ export interface PairMetricConfig {
 
 /**
  * The learner's input rows, read only as pair differences: a matrix's rows (IBR: the image features), or rows
- * assembled from parts held once (the similar-items space: two views of each product's embedding next to one copy
- * of its features).
+ * assembled from two parts held once (the similar-items space: two views of each product's embedding next to one copy
+ * of its features): row r = [head row r ; tail row r mod tail.rows].
  */
 export interface PairRows {
   rows: number;
   cols: number;
-  /** out[offset … offset + cols) = row a − row b. */
-  difference(a: number, b: number, out: Float32Array, offset: number): void;
+  head: Matrix;
+  tail: Matrix | null;
 }
 
 /** A matrix's rows as the learner's input. */
 export function matrixRows(m: Matrix): PairRows {
-  const { data, cols } = m;
-  return {
-    rows: m.rows,
-    cols,
-    difference(a, b, out, offset) {
-      const ia = a * cols;
-      const ib = b * cols;
-      for (let c = 0; c < cols; c++) out[offset + c] = data[ia + c] - data[ib + c];
-    },
-  };
+  return { rows: m.rows, cols: m.cols, head: m, tail: null };
+}
+
+/** out[p] = row first[p] − row second[p] for p < count ([count × cols]), in native code. */
+export function pairDifferences(rows: PairRows, first: Int32Array, second: Int32Array, count: number, out: Float32Array): void {
+  const { head, tail } = rows;
+  native.pairDifferences(first, second, count, head.data, head.cols, tail?.data ?? null, tail?.cols ?? 0, tail?.rows ?? 1, out);
 }
 
 /** Y·u for each row of `input` ([n × I] → [n × rank]): the rows of a fitted space. */
@@ -183,15 +180,17 @@ export function fitPairMetric(split: Split, vectors: PairRows, config: PairMetri
   for (let i = 0; i < split.warm.length; i++) if (split.warm[i]) warm.push(i);
 
   // Scale Y so that distances start near 1: E||YΔ||² = K σ² E||Δ||².
-  let meanSq = 0;
   const probe = 256;
-  const difference = new Float32Array(I);
+  const probeFirst = new Int32Array(probe);
+  const probeSecond = new Int32Array(probe);
   for (let t = 0; t < probe; t++) {
-    const a = warm[rng.int(warm.length)];
-    const b = warm[rng.int(warm.length)];
-    features.difference(a, b, difference, 0);
-    for (let c = 0; c < I; c++) meanSq += difference[c] ** 2;
+    probeFirst[t] = warm[rng.int(warm.length)];
+    probeSecond[t] = warm[rng.int(warm.length)];
   }
+  const probeDifferences = new Float32Array(probe * I);
+  pairDifferences(features, probeFirst, probeSecond, probe, probeDifferences);
+  let meanSq = 0;
+  for (const d of probeDifferences) meanSq += d * d;
   meanSq = Math.max(meanSq / probe, 1e-12);
   const Y = new Float32Array(K * I);
   rng.fillNormal(Y, 1 / Math.sqrt(K * meanSq));
@@ -253,7 +252,7 @@ function project(projection: Matrix, features: PairRows, first: Int32Array, seco
   const B = first.length;
   if (B > scratch.batch) throw new Error(`pair metric: a batch of ${B} pairs, the scratch holds ${scratch.batch}`);
   const differences = scratch.differences.subarray(0, B * I);
-  for (let p = 0; p < B; p++) features.difference(first[p], second[p], differences, p * I);
+  pairDifferences(features, first, second, B, differences);
   const diff = scratch.diff.subarray(0, B * K);
   native.sgemm(false, true, B, K, I, 1, differences, I, projection.data, I, 0, diff, K);
   return { differences, diff };
@@ -263,7 +262,7 @@ function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
-/** Adam with the usual defaults (β1 0.9, β2 0.999, ε 1e-8), bias-corrected. */
+/** Adam with the usual defaults (β1 0.9, β2 0.999, ε 1e-8), bias-corrected; the update runs natively. */
 class Adam {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
@@ -275,16 +274,6 @@ class Adam {
   }
 
   step(params: Float32Array, grad: Float32Array, lr: number): void {
-    this.t++;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const scale = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
-    const { m, v } = this;
-    for (let k = 0; k < params.length; k++) {
-      const g = grad[k];
-      m[k] = b1 * m[k] + (1 - b1) * g;
-      v[k] = b2 * v[k] + (1 - b2) * g * g;
-      params[k] -= (scale * m[k]) / (Math.sqrt(v[k]) + 1e-8);
-    }
+    native.adamStep(params, grad, this.m, this.v, ++this.t, lr, 0.9, 0.999, 1e-8);
   }
 }

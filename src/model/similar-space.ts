@@ -63,22 +63,7 @@ function similarHalves(views: Matrix[], features: Matrix): SimilarHalves {
 
 /** The learner's rows u: [x̂ of the row's view; w·f̂ of its product], read as differences without a copy of each u. */
 function similarRows({ embeddings, features }: SimilarHalves): PairRows {
-  const dim = embeddings.cols;
-  const I = features.cols;
-  const n = features.rows;
-  const x = embeddings.data;
-  const f = features.data;
-  return {
-    rows: embeddings.rows,
-    cols: dim + I,
-    difference(a, b, out, offset) {
-      for (let c = 0; c < dim; c++) out[offset + c] = x[a * dim + c] - x[b * dim + c];
-      const fa = (a % n) * I;
-      const fb = (b % n) * I;
-      const o = offset + dim;
-      for (let c = 0; c < I; c++) out[o + c] = f[fa + c] - f[fb + c];
-    },
-  };
+  return { rows: embeddings.rows, cols: embeddings.cols + features.cols, head: embeddings, tail: features };
 }
 
 /** Rows of u assembled per block for projecting (17 MB at I = 4096, instead of a whole [n × (dim + I)] copy). */
