@@ -1,4 +1,4 @@
-// Child process of the benchmark: prepare → train → evaluate with default settings, then its
+// Child process of the benchmark: prepare (writing the split and reading it back) → train → evaluate with default settings, then its
 // own wall time and peak RSS as JSON (a separate process so the RSS is the pipeline's alone), with the
 // seconds of each stage (prepare, setup, walks, skip-gram, decoder, visual term, ranking, encoder, evaluation).
 // `seconds` is the pipeline: prepare, train and the model's evaluation; the reference rows `vasg evaluate` prints
@@ -8,7 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../src/data/dataset.js';
-import { prepareSplit, writeSplit } from '../src/data/split.js';
+import { loadSplit, prepareSplit, writeSplit } from '../src/data/split.js';
 import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
 import { evaluateModel } from '../src/eval/evaluate.js';
@@ -22,9 +22,10 @@ const threads = Math.max(1, os.availableParallelism());
 const start = Date.now();
 /** Peak RSS of the process so far (the high-water mark after a stage, not the stage's own). */
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-const { dataset } = loadDataset(dataDir, progress);
-const split = prepareSplit(dataset, { seed: 1 }, progress);
-writeSplit(path.join(runDir, 'split'), split);
+// As `vasg prepare` then `vasg train`: the split is written with its feature rows copied file to file, then read.
+const { dataset } = loadDataset(dataDir, progress, 'on-disk');
+writeSplit(path.join(runDir, 'split'), prepareSplit(dataset, { seed: 1 }, progress));
+const split = loadSplit(path.join(runDir, 'split'));
 const prepareSeconds = (Date.now() - start) / 1000;
 const prepareRss = peakMb();
 const config = resolveConfig({ threads });
