@@ -12,7 +12,7 @@ const EVERY_KEY: Record<keyof TrainConfig, true> = {
   epochs: true, skipgramLr: true, decoder: true, hidden: true, dropout: true, lr: true, batchSize: true, minMaxScale: true,
   decoderNoise: true, visual: true, visualLr: true, rankEpochs: true, rankLr: true, rankReg: true, pretrain: true,
   encoderObjective: true, encoderSteps: true, encoderDropout: true, calibrateCold: true, encoderNoise: true, scoring: true,
-  itemBias: true, coldPopularity: true, coldOffset: true, rankNegatives: true, rankSubspace: true, similar: true, similarRank: true, similarEpochs: true,
+  itemBias: true, coldPopularity: true, coldOffset: true, coldExposure: true, rankNegatives: true, rankSubspace: true, similar: true, similarRank: true, similarEpochs: true,
   eventWeights: true, halfLifeDays: true, threads: true, seed: true,
 };
 

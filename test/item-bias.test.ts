@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appendBiasColumn, coldBias, coldScoreOffset, itemBiases, itemPopularity, warmQuantile } from '../src/model/item-bias.js';
+import {
+  appendBiasColumn, calibrateColdShift, coldBias, coldExposureAt, coldScoreOffset, coldShareTarget, coldSlots, itemBiases, itemPopularity, listHeads, warmQuantile,
+} from '../src/model/item-bias.js';
+import { validationSplit } from '../src/data/validation.js';
+import { productionSplit } from '../src/data/production.js';
 import { generate } from '../src/data/generate.js';
 import { prepareSplit } from '../src/data/split.js';
 import { paperConfig, resolveConfig } from '../src/model/config.js';
@@ -59,7 +63,7 @@ test('coldScoreOffset is the mean, over training pairs, of learned minus encoded
 });
 
 const split = prepareSplit(generate('tiny', 2), { seed: 2 });
-const trained = trainVasg(split, resolveConfig({ threads: 1, seed: 2, dim: 16, itemBias: 0.1, coldPopularity: 0.9, coldOffset: 0.05 }), silentProgress);
+const trained = trainVasg(split, resolveConfig({ threads: 1, seed: 2, dim: 16, itemBias: 0.1, coldPopularity: 0.9, coldOffset: 0.05, coldExposure: 'off' }), silentProgress);
 
 test('a trained model carries the bias: rankingMatrices has the column, recommend ranks by cosine + b_i', async () => {
   const { model } = await trained;
@@ -112,4 +116,50 @@ test('the paper\'s formulation and --item-bias 0 --cold-offset 0 carry no bias: 
   const { model } = await trainVasg(split, resolveConfig({ threads: 1, seed: 2, dim: 8, rankEpochs: 1, itemBias: 0, coldOffset: 0 }), silentProgress);
   assert.equal(model.parts.itemBias, undefined);
   assert.equal(model.rankingMatrices(), model.scoringMatrices());
+});
+
+test('cold exposure: cold slots merge the two heads; the calibrated shift is the smallest that reaches the target', () => {
+  // Two users, top 2. User 0: warm 0.9, 0.5; cold 0.6, 0.1. User 1: warm 0.8, 0.7; cold 0.3, 0.2.
+  // User 0 shows 1 cold product once 0.6 + s > 0.5 (s > −0.1), 2 once 0.1 + s > 0.9 (s > 0.8);
+  // user 1 shows 1 once 0.3 + s > 0.7 (s > 0.4), 2 once 0.2 + s > 0.8 (s > 0.6).
+  const heads = { k: 2, warm: Float32Array.of(0.9, 0.5, 0.8, 0.7), cold: Float32Array.of(0.6, 0.1, 0.3, 0.2) };
+  assert.deepEqual([-0.2, 0, 0.45, 0.7, 0.9].map((s) => [coldSlots(heads, 0, s), coldSlots(heads, 1, s)]), [[0, 0], [1, 0], [1, 1], [1, 2], [2, 2]]);
+  assert.deepEqual([-0.2, 0, 0.45, 0.7, 0.9].map((s) => coldExposureAt(heads, s)), [0, 0.25, 0.5, 0.75, 1]);
+  const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-6, `${a} vs ${b}`);
+  near(calibrateColdShift(heads, 0.25), -0.1);
+  near(calibrateColdShift(heads, 0.5), 0.4);
+  near(calibrateColdShift(heads, 0.6), 0.6); // between steps: the first shift at or above the target
+  assert.equal(coldExposureAt(heads, calibrateColdShift(heads, 0.5)), 0.5);
+  assert.equal(coldExposureAt(heads, calibrateColdShift(heads, 0)), 0);
+  assert.equal(coldExposureAt(heads, calibrateColdShift(heads, 1)), 1);
+});
+
+test('list heads: warm scores with their bias and training products left out, cold scores without bias', () => {
+  // One dimension: users 1 and 2; products 0, 1 warm (biases 0.5, 0), product 2 cold (bias slot ignored) with score 0.3 u.
+  const scoring = { users: { data: Float32Array.of(1, 2), rows: 2, cols: 1 }, items: { data: Float32Array.of(0.1, 0.2, 0.3), rows: 3, cols: 1 } };
+  const heads = listHeads(scoring, Float32Array.of(0.5, 0, 99), Uint8Array.of(1, 1, 0), interactions([0, 1], [1, 0]), 2);
+  // User 0 bought 1: warm 0.1 + 0.5; user 1 bought 0: warm 0.4 + 0. Cold: 0.3 and 0.6.
+  const close = (a: Float32Array, b: number[]) => a.forEach((v, i) => assert.ok(v === b[i] || Math.abs(v - b[i]) < 1e-6, `${Array.from(a)} vs ${b}`));
+  close(heads.warm, [0.6, -Infinity, 0.4, -Infinity]);
+  close(heads.cold, [0.3, -Infinity, 0.6, -Infinity]);
+});
+
+test('the exposure target is the cold share of the validation split\'s test pairs; production data without timestamps has none', () => {
+  const target = coldShareTarget(split, 7);
+  const { testWarm, testCold } = validationSplit(split, 7).summary;
+  assert.equal(target, testCold / (testWarm + testCold));
+  const dataset = generate('tiny', 2);
+  const untimed = productionSplit({ ...dataset, interactions: { ...dataset.interactions, timestamps: new Float64Array(dataset.interactions.users.length).fill(NaN) } });
+  assert.equal(coldShareTarget(untimed, 7), null);
+});
+
+test('by default the trained cold bias gives cold products the target share of the training users\' top-20 lists', async () => {
+  const { model } = await trainVasg(split, resolveConfig({ threads: 1, seed: 2, dim: 16 }), silentProgress);
+  const target = coldShareTarget(split, 2 + 1000)!;
+  const popularity = itemPopularity(split.train, split.itemIds.length);
+  const warmBiases = itemBiases(popularity, split.warm, { popularityWeight: 0.15, coldQuantile: 0.99, coldOffset: 0 });
+  const heads = listHeads(model.scoringMatrices(), warmBiases, split.warm, split.train, 20);
+  const exposure = coldExposureAt(heads, model.parts.coldBias!);
+  assert.ok(exposure >= target && exposure < target + 0.01, `exposure ${exposure}, target ${target}`);
+  split.warm.forEach((w, i) => assert.equal(model.parts.itemBias![i], w ? warmBiases[i] : Math.fround(model.parts.coldBias!)));
 });

@@ -91,8 +91,8 @@ function purchasesOf(user: string): string[] {
 
 const ids = (list: string, attribute = 'data-item') => page.locator(`#${list} [${attribute}]`).evaluateAll((nodes, a) => nodes.map((n) => n.getAttribute(a)), attribute);
 
-async function apiJson(url: string): Promise<any> {
-  return (await fetch(base + url)).json();
+async function apiJson(url: string, server = base): Promise<any> {
+  return (await fetch(server + url)).json();
 }
 
 test('pick a user by id prefix: purchases and recommendations side by side, images or placeholders', async () => {
@@ -201,11 +201,12 @@ test('the embedding map: the new product is marked; arrow keys and Enter open a 
 });
 
 test('with --images: ?user= restores the view, the recommended products\' pictures load, explanations show titles and thumbnails', async () => {
-  // A user whose top 10 holds none of the two products given a 1-pixel and a missing picture above.
+  // A user whose top 10 holds none of the two products given a 1-pixel and a missing picture above. Lists come from the
+  // pictures server the page talks to: the first server also ranks the products added by the tests above.
   const altered = purchasesOf(model.parts.userIds[0]).slice(0, 2);
   let user = '';
   for (const candidate of model.parts.userIds.slice(1)) {
-    const top = (await apiJson(`/users/${candidate}/recommendations?k=10`)).recommendations as Array<{ id: string }>;
+    const top = (await apiJson(`/users/${candidate}/recommendations?k=10`, picturesBase)).recommendations as Array<{ id: string }>;
     if (!top.some((r) => altered.includes(r.id))) {
       user = candidate;
       break;
@@ -215,7 +216,7 @@ test('with --images: ?user= restores the view, the recommended products\' pictur
   await page.goto(`${picturesBase}/?user=${user}`);
   await page.locator('#status').filter({ hasText: `User ${user}:` }).waitFor();
   assert.deepEqual(await ids('history'), purchasesOf(user));
-  const recs = (await apiJson(`/users/${user}/recommendations?k=10`)).recommendations as Array<{ id: string; because?: string[]; looksLike?: string[] }>;
+  const recs = (await apiJson(`/users/${user}/recommendations?k=10`, picturesBase)).recommendations as Array<{ id: string; because?: string[]; looksLike?: string[] }>;
   assert.deepEqual(await ids('recommendations'), recs.map((r) => r.id));
   assert.equal(await page.locator(`#user-list [data-user="${user}"]`).getAttribute('aria-pressed'), 'true');
   // Every card's picture is the rendered PNG, decoded by the browser (not merely an <img> that exists).

@@ -9,7 +9,7 @@ import { EASE_LAMBDAS, easeScorer, fitEase, type EaseOptions } from '../baseline
 import { fitIals, ialsFactors, ialsGrid, type IalsOptions, type IalsSetting } from '../baselines/ials.js';
 import { CONTENT_CF_RIDGE, contentCfItems, ridgeSystem, warmRows } from '../baselines/content-cf.js';
 import { evaluateAuc, type AucResult } from './auc.js';
-import { validationSplit } from './tune.js';
+import { validationSplit } from '../data/validation.js';
 
 /** What a grid point is judged by on the validation split. */
 export type SelectionMetric = (r: AucResult) => number;

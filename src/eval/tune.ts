@@ -2,14 +2,15 @@
 // scored (by default on Recall@20 over one list of warm and cold products: what a shop shows) on a
 // validation split carved from the *training* pairs of a prepared split, with its own cold
 // products, so the test pairs are never looked at. A time split is validated by a time split.
-import type { Dataset, Split } from '../data/types.js';
-import { prepareSplit } from '../data/split.js';
-import { DEFAULT_TEST_FRACTION, prepareTimeSplit } from '../data/time-split.js';
+import type { Split } from '../data/types.js';
+import { validationSplit } from '../data/validation.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { evaluateAuc } from './auc.js';
 import { resolveConfig, type TrainConfig } from '../model/config.js';
 import { trainVasg } from '../model/train.js';
+
+export { validationSplit };
 
 /** The settings searched and the values tried (the defaults are among them). */
 export const SEARCH_SPACE = {
@@ -61,30 +62,6 @@ export interface TuneResult {
   trials: Trial[];
   metric: TuneMetric;
   validation: { users: number; warmPairs: number; coldPairs: number };
-}
-
-/**
- * Validation split: the training pairs of `split` as a data set (its cold products left out), split
- * again the way `prepare` made `split`: random (one held-out product per user, a balanced cold
- * product set) or, for a time split, at the same test fraction of the training period.
- */
-export function validationSplit(split: Split, seed: number): Split {
-  const warmItems: number[] = [];
-  for (let i = 0; i < split.itemIds.length; i++) if (split.warm[i]) warmItems.push(i);
-  const newIndex = new Int32Array(split.itemIds.length).fill(-1);
-  warmItems.forEach((i, k) => (newIndex[i] = k));
-  const cols = split.features.cols;
-  const features = new Float32Array(warmItems.length * cols);
-  warmItems.forEach((i, k) => features.set(split.features.data.subarray(i * cols, (i + 1) * cols), k * cols));
-  const dataset: Dataset = {
-    userIds: split.userIds,
-    itemIds: warmItems.map((i) => split.itemIds[i]),
-    items: warmItems.map((i) => split.items[i]),
-    interactions: { ...split.train, items: Int32Array.from(split.train.items, (i) => newIndex[i]) },
-    features: { data: features, rows: warmItems.length, cols },
-  };
-  if (split.summary.split === 'time') return prepareTimeSplit(dataset, { minInteractions: 2, seed, testFraction: split.summary.testFraction ?? DEFAULT_TEST_FRACTION });
-  return prepareSplit(dataset, { minInteractions: 2, seed, coldPolicy: 'balanced' });
 }
 
 /** A random draw for every searched setting, but those fixed by the caller keep the defaults' value. */

@@ -21,6 +21,14 @@ const eventWeightsType: ValueType<EventWeights> = {
   valid: validEventWeights,
 };
 
+/** `--cold-exposure auto|off|x`: "auto" and "off" as words, a share as a number. */
+export type ColdExposure = 'auto' | 'off' | number;
+const coldExposureType: ValueType<ColdExposure> = {
+  expected: '"auto", "off" or a share in [0, 1]',
+  parse: (text) => (text === 'auto' || text === 'off' ? text : text.trim() === '' ? NaN : Number(text)),
+  valid: (v) => v === 'auto' || v === 'off' || (typeof v === 'number' && v >= 0 && v <= 1),
+};
+
 export type Scoring = 'cosine' | 'dot';
 export type EncoderObjective = 'autoencoder' | 'regress' | 'joint';
 export type SimilarSpaceKind = 'metric' | 'embedding';
@@ -95,10 +103,15 @@ export interface TrainConfig {
   scoring: Scoring;
   /** Item bias added to every score (model/item-bias.ts): β·ln(1 + training purchases) for warm products (0 = none). */
   itemBias: number;
-  /** Cold products get the bias of the warm product at this quantile of purchases… */
+  /** With coldExposure "off", cold products get the bias of the warm product at this quantile of purchases… */
   coldPopularity: number;
   /** …plus this offset (score units). */
   coldOffset: number;
+  /**
+   * How the cold bias is set: "auto" (the cold share of test purchases of a validation split carved from training, as
+   * the share of top-20 slots new products get), a share in [0, 1], or "off" (coldPopularity + coldOffset).
+   */
+  coldExposure: ColdExposure;
   /** What similar items rank by: a distance learned on co-purchased pairs over the embeddings, or their cosine (the paper's). */
   similar: SimilarSpaceKind;
   /** Rank and passes of the learned similar-items distance (model/similar-space.ts). */
@@ -155,9 +168,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('scoring', '--scoring <rule>', 'rank by cosine (the paper\'s rule; puts cold products on an equal footing) or dot product (the norm adds popularity)', 'cosine', oneOf<Scoring>('cosine', 'dot')),
   option('itemBias', '--item-bias <w>', 'popularity in the ranking: add w·ln(1 + training purchases) to every user\'s score of a warm product (0 = none, the paper\'s model)',
     0.15, number(0, 10)),
-  option('coldPopularity', '--cold-popularity <q>', 'a cold product\'s bias is that of the warm product at this quantile of purchases (0 = the least bought, 1 = the most)',
+  option('coldPopularity', '--cold-popularity <q>', 'with --cold-exposure off: a cold product\'s bias is that of the warm product at this quantile of purchases ' +
+    '(0 = the least bought, 1 = the most)',
     0.99, number(0, 1)),
-  option('coldOffset', '--cold-offset <x>', 'added to every cold product\'s bias (score units; with --item-bias 0 alone lifts new products)', 0, number(-10, 10)),
+  option('coldOffset', '--cold-offset <x>', 'with --cold-exposure off: added to every cold product\'s bias (score units; with --item-bias 0 alone lifts new products)', 0, number(-10, 10)),
+  option('coldExposure', '--cold-exposure <x>', 'set the cold bias so that new products fill this share of the training users\' top-20 lists: ' +
+    '"auto" = the cold share of test purchases in a validation split carved from the training data by the split\'s protocol ' +
+    '(production data: a time split, or the quantile rule without timestamps), a share in [0, 1], or "off" = --cold-popularity/--cold-offset',
+    'auto', coldExposureType),
   option('similar', '--similar <space>', 'what similar items rank by: metric (a distance learned on co-purchased training pairs over the embeddings and image features) ' +
     'or embedding (their cosine, the paper\'s); recommendations are the same either way', 'metric', oneOf<SimilarSpaceKind>('metric', 'embedding')),
   option('similarRank', '--similar-rank <n>', 'rank of the learned similar-items distance', 100, integer(1, 4096)),
@@ -181,6 +199,7 @@ export const paperConfig: Partial<TrainConfig> = {
   encoderObjective: 'autoencoder',
   itemBias: 0,
   coldOffset: 0,
+  coldExposure: 'off',
   similar: 'embedding',
 };
 

@@ -17,10 +17,10 @@ import type { TrainConfig } from './config.js';
 import { withBlasThreads } from '../core/blas.js';
 import { assertFinite, featureRows, firstNonFinite, gatherRows, type RowSource } from './matrix.js';
 import { encodeRows, pretrainAutoencoder, trainEncoder, type Encoder } from './encoder.js';
-import { VasgModel } from './vasg-model.js';
 import { refineForRanking } from './rank.js';
 import { standardize, VisualProjection, type Standardization } from './visual.js';
-import { coldBias, itemBiases, itemPopularity } from './item-bias.js';
+import { calibrateColdShift, coldBias, coldShareTarget, itemBiases, itemPopularity, listHeads } from './item-bias.js';
+import { scoringFactors, VasgModel } from './vasg-model.js';
 import { fitSimilarSpace, placeInSimilarSpace } from './similar-space.js';
 import { pairWeights, selectEvents, weighsEvents } from '../data/events.js';
 import { checkEnoughWarm } from '../data/split.js';
@@ -291,7 +291,7 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
     decoder,
     featureDim: features.cols,
     meta: split.items.map((m) => ({ ...m })),
-    ...biasOf(split, config),
+    ...biasOf(split, config, { data: vectors.subarray(0, nUsers * config.dim), rows: nUsers, cols: config.dim }, { data: items, rows: split.itemIds.length, cols: config.dim }),
   });
   const similarStart = Date.now();
   const similarSpace = config.similar === 'embedding' ? null
@@ -306,12 +306,31 @@ async function trainModel(split: Split, config: TrainConfig, progress: Progress,
   };
 }
 
-/** The item bias of config.itemBias / coldPopularity / coldOffset on this split's training purchases; none when all are zero. */
-function biasOf(split: Split, config: TrainConfig): { itemBias?: Float32Array; coldBias?: number } {
+/**
+ * The item bias of config.itemBias on this split's training purchases; none when itemBias and coldOffset are zero.
+ * The cold bias is the quantile rule (coldPopularity + coldOffset) or, with coldExposure, the one calibrated on the
+ * users' lists (calibratedColdBias).
+ */
+function biasOf(split: Split, config: TrainConfig, users: Matrix, items: Matrix): { itemBias?: Float32Array; coldBias?: number } {
   if (config.itemBias === 0 && config.coldOffset === 0) return {};
   const weights = { popularityWeight: config.itemBias, coldQuantile: config.coldPopularity, coldOffset: config.coldOffset };
   const popularity = itemPopularity(split.train, split.itemIds.length);
-  return { itemBias: itemBiases(popularity, split.warm, weights), coldBias: coldBias(popularity, split.warm, weights) };
+  const biases = itemBiases(popularity, split.warm, weights);
+  const calibrated = calibratedColdBias(split, config, scoringFactors(users, items, config.scoring), biases);
+  const cold = calibrated ?? coldBias(popularity, split.warm, weights);
+  if (calibrated !== null) split.warm.forEach((w, i) => { if (!w) biases[i] = cold; });
+  return { itemBias: biases, coldBias: cold };
+}
+
+/**
+ * With coldExposure, the cold bias at which cold products fill the target share of the training users' top-20 lists
+ * (the target of "auto": coldShareTarget); null for "off", or when there is no target or no cold product to place.
+ */
+function calibratedColdBias(split: Split, config: TrainConfig, scoring: { users: Matrix; items: Matrix }, biases: Float32Array): number | null {
+  if (config.coldExposure === 'off' || split.warm.every((w) => w === 1)) return null;
+  const target = config.coldExposure === 'auto' ? coldShareTarget(split, config.seed + 1000) : config.coldExposure;
+  if (target === null) return null;
+  return calibrateColdShift(listHeads(scoring, biases, split.warm, split.train), target);
 }
 
 /**
