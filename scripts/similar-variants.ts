@@ -8,7 +8,8 @@
 //   xf:W            … on [x̂; W·f̂] (embeddings next to unit-length image features scaled by W)
 //   xfv:W:P         … the same, each training pair's products read with their encoder embedding with probability P
 //                   (what `--similar metric` does, with W = FEATURE_WEIGHT and P = 0.3)
-// followed optionally by `@EPOCHS` (default 10), e.g. `x@20`.
+// followed optionally by `@EPOCHS[,LR[,SCHEDULE[,RANK]]]` (default: `--similar-epochs`' default and the learner's
+// rate 5e-3 falling `linear`ly to 0; `constant` keeps it, as IBR does), e.g. `x@20` or `xfv:3:0.3@10,1e-3,constant`.
 import { flag as flagOf } from './args.js';
 import { loadSplit } from '../src/data/split.js';
 import type { Matrix } from '../src/data/types.js';
@@ -16,7 +17,7 @@ import { native } from '../src/native.js';
 import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
 import { normalizeRows } from '../src/model/matrix.js';
-import { fitPairMetric, matrixRows, projectRows, type SecondView } from '../src/model/pair-metric.js';
+import { fitPairMetric, matrixRows, projectRows, type PairRows, type SecondView } from '../src/model/pair-metric.js';
 import { similarMetricConfig } from '../src/model/similar-space.js';
 import { distanceRows, type ItemSimilarity } from '../src/core/pairs.js';
 import {
@@ -24,7 +25,7 @@ import {
 } from '../src/eval/relations.js';
 import { silentProgress } from '../src/progress.js';
 
-const USAGE = 'usage: similar-variants.js --data SPLIT [--seed N] VARIANT … (cos, rawf, x, xf:W, xfv:W:P, each with an optional @EPOCHS)';
+const USAGE = 'usage: similar-variants.js --data SPLIT [--seed N] VARIANT … (cos, rawf, x, xf:W, xfv:W:P, each with an optional @EPOCHS[,LR[,linear|constant[,RANK]]])';
 const flag = (name: string) => flagOf(USAGE, name);
 const data = flag('--data');
 if (!data) throw new Error(USAGE);
@@ -53,33 +54,56 @@ function concat(a: Matrix, b: Matrix, w: number): Matrix {
   return { data: out, rows: a.rows, cols };
 }
 
-/** The learned distance on `input` (with a second view: rows n…2n−1 of `training`). */
-function learned(input: Matrix, epochs: number, training: Matrix = input, view?: SecondView): ItemSimilarity {
-  const { projection } = fitPairMetric(split, matrixRows(training), { ...similarMetricConfig(config), epochs }, exclude, silentProgress, 'variant', view);
+/** The learner's schedule of one variant. */
+interface Schedule {
+  epochs: number;
+  lr: number;
+  decay: boolean;
+  rank: number;
+}
+
+function scheduleOf(text: string | undefined): Schedule {
+  const base = similarMetricConfig(config);
+  const [epochs, lr, kind, rank] = (text ?? '').split(',');
+  if (kind !== undefined && kind !== 'linear' && kind !== 'constant') throw new Error(`${USAGE}: unknown schedule "${kind}"`);
+  return {
+    epochs: epochs ? Number(epochs) : base.epochs, lr: lr ? Number(lr) : base.lr,
+    decay: kind === undefined ? base.decay === true : kind === 'linear', rank: rank ? Number(rank) : base.rank,
+  };
+}
+
+/** The learned distance fitted on `training` (with a second view: rows n…2n−1), applied to `input`'s rows. */
+function learned(input: Matrix, schedule: Schedule, training: PairRows = matrixRows(input), view?: SecondView): ItemSimilarity {
+  const { projection } = fitPairMetric(split, training, { ...similarMetricConfig(config), ...schedule }, exclude, silentProgress, 'variant', view);
   return distanceRows(projectRows(projection, input));
 }
 
-function similarity(variant: string, epochs: number): ItemSimilarity {
+/** [x̂ of the row's view; w·f̂ of its product] for two views, read by the learner without a copy of each row. */
+function twoViews(w: number): PairRows {
+  const head = new Float32Array(2 * x.data.length);
+  head.set(x.data);
+  head.set(encoded.data, x.data.length);
+  const tail = new Float32Array(f.data.length);
+  for (let k = 0; k < tail.length; k++) tail[k] = w * f.data[k];
+  return { rows: 2 * x.rows, cols: x.cols + f.cols, head: { data: head, rows: 2 * x.rows, cols: x.cols }, tail: { data: tail, rows: f.rows, cols: f.cols } };
+}
+
+function similarity(variant: string, schedule: Schedule): ItemSimilarity {
   const [kind, w, p] = variant.split(':');
   switch (kind) {
     case 'cos': return cosineSimilarity(model.parts.items);
-    case 'rawf': return learned(split.features, epochs);
-    case 'x': return learned(x, epochs);
-    case 'xf': return learned(concat(x, f, Number(w)), epochs);
-    case 'xfv': {
-      const input = concat(x, f, Number(w));
-      const second = concat(encoded, f, Number(w));
-      const both: Matrix = { data: Float32Array.from([...input.data, ...second.data]), rows: 2 * input.rows, cols: input.cols };
-      return learned(input, epochs, both, { probability: Number(p) });
-    }
+    case 'rawf': return learned(split.features, schedule);
+    case 'x': return learned(x, schedule);
+    case 'xf': return learned(concat(x, f, Number(w)), schedule);
+    case 'xfv': return learned(concat(x, f, Number(w)), schedule, twoViews(Number(w)), { probability: Number(p) });
     default: throw new Error(`${USAGE}: unknown variant "${variant}"`);
   }
 }
 
 for (const variant of variants) {
-  const [name, epochs] = variant.split('@');
+  const [name, schedule] = variant.split('@');
   const started = Date.now();
-  const s = similarity(name, Number(epochs ?? 10));
+  const s = similarity(name, scheduleOf(schedule));
   const accuracy = relationAccuracy(s, pairs).accuracy;
   const recall = await coPurchaseRecall(s, split, heldOut, 20);
   console.log(JSON.stringify({ data, seed, variant, accuracy, warm: recall.warm, cold: recall.cold, seconds: (Date.now() - started) / 1000 }));

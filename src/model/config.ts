@@ -179,7 +179,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('similar', '--similar <space>', 'what similar items rank by: metric (a distance learned on co-purchased training pairs over the embeddings and image features) ' +
     'or embedding (their cosine, the paper\'s); recommendations are the same either way', 'metric', oneOf<SimilarSpaceKind>('metric', 'embedding')),
   option('similarRank', '--similar-rank <n>', 'rank of the learned similar-items distance', 100, integer(1, 4096)),
-  option('similarEpochs', '--similar-epochs <n>', 'passes over the co-purchased pairs when learning the similar-items distance', 10, integer(1, 10000)),
+  option('similarEpochs', '--similar-epochs <n>', 'passes over the co-purchased pairs when learning the similar-items distance', 6, integer(1, 10000)),
   option('eventWeights', '--event-weights <list>', 'training weight per event type (interactions.csv\'s event_type column; no column: all purchases); ' +
     'walk transitions and ranking steps are weighted by it, 0 leaves a type out, a type without a weight is an error', DEFAULT_EVENT_WEIGHTS, eventWeightsType),
   option('halfLifeDays', '--half-life-days <d>', 'decay: an event d days older than the newest counts half (0 = no decay)', 0, number(0, 1e6)),

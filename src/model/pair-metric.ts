@@ -18,8 +18,10 @@ export interface PairMetricConfig {
   epochs: number;
   /** Pairs per minibatch, half positive and half negative. */
   batchSize: number;
-  /** Adam learning rate of Y and c. */
+  /** Adam learning rate of Y and c (the first step's, with `decay`). */
   lr: number;
+  /** Learning rate falling linearly to 0 over the fit's steps, instead of constant. */
+  decay?: boolean;
   /** L2 penalty λ·||Y||² added to the mean loss. */
   l2: number;
   /** Upper bound on the positive pairs used (sampled uniformly). */
@@ -204,6 +206,8 @@ export function fitPairMetric(split: Split, vectors: PairRows, config: PairMetri
   const cGrad = new Float32Array(1);
   const log: number[] = [];
   const scratch = new PairScratch(2 * half, K, I);
+  const steps = config.epochs * Math.ceil(positives.length / half);
+  let step = 0;
   progress.start(label, config.epochs);
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     rng.shuffle(positives);
@@ -229,10 +233,12 @@ export function fitPairMetric(split: Split, vectors: PairRows, config: PairMetri
       }
       const { loss, gradY, gradC } = pairMetricLossGrad(projection, offset, features, batch, scratch);
       if (config.l2 > 0) for (let k = 0; k < Y.length; k++) gradY[k] += 2 * config.l2 * Y[k];
-      adamY.step(Y, gradY, config.lr);
+      const lr = config.decay ? config.lr * (1 - step / steps) : config.lr;
+      step++;
+      adamY.step(Y, gradY, lr);
       cParam[0] = offset;
       cGrad[0] = gradC;
-      adamC.step(cParam, cGrad, config.lr);
+      adamC.step(cParam, cGrad, lr);
       offset = cParam[0];
       lossSum += loss;
       batches++;
