@@ -117,21 +117,21 @@ export interface Standardization {
 export function standardize(source: RowSource, rows: ArrayLike<number> = Array.from({ length: source.rows }, (_, r) => r)): { standardized: Matrix; standardization: Standardization } {
   const n = rows.length;
   const cols = source.cols;
-  const blocks = (visit: (block: Float32Array, first: number) => void) => {
-    for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
-      visit(source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, n - r0) }, (_, k) => rows[r0 + k])), r0);
-    }
-  };
-  const mean = new Float32Array(cols);
-  blocks((block) => {
-    for (let k = 0; k < block.length; k++) mean[k % cols] += block[k] / n;
-  });
+  // Each row is gathered (and scaled) once, straight into the output, then centred and scaled there: on `men` a
+  // second gather and per-element index arithmetic made this 10 s of training's set-up.
   const data = new Float32Array(n * cols);
+  const mean = new Float32Array(cols);
+  for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
+    const block = source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, n - r0) }, (_, k) => rows[r0 + k]));
+    data.set(block, r0 * cols);
+    for (let start = 0; start < block.length; start += cols) {
+      for (let c = 0; c < cols; c++) mean[c] += block[start + c] / n;
+    }
+  }
   let squares = 0;
-  blocks((block, first) => {
-    const out = data.subarray(first * cols, first * cols + block.length);
-    for (let k = 0; k < block.length; k++) squares += (out[k] = block[k] - mean[k % cols]) ** 2;
-  });
+  for (let start = 0; start < data.length; start += cols) {
+    for (let c = 0; c < cols; c++) squares += (data[start + c] = data[start + c] - mean[c]) ** 2;
+  }
   const scale = squares > 0 ? Math.sqrt(squares / Math.max(1, n)) : 1;
   for (let k = 0; k < data.length; k++) data[k] /= scale;
   return { standardized: { data, rows: n, cols }, standardization: { mean, scale } };
