@@ -10,7 +10,8 @@
         "native/src/skipgram.cc",
         "native/src/mlp.cc",
         "native/src/score.cc",
-        "native/src/lock.cc"
+        "native/src/lock.cc",
+        "native/src/memory.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

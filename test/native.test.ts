@@ -740,3 +740,24 @@ test('searchTopK (async) equals a TypeScript reference with exclusions, an allow
   const prefix = await native.searchTopK(c.U, P, c.dim, 20, 40, null, c.indptr, Int32Array.from(c.indices, (i) => i % 20));
   assert.ok([...prefix.items].every((i) => i < 20));
 });
+
+test('hugeBuffer: zero-filled, writable, the size asked, bad sizes refused; large arrays zeroed above and below 64 MiB', async () => {
+  const { largeFloat32Array, largeBuffer } = await import('../src/core/memory.js');
+  for (const bytes of [1, 4096, (2 << 20) + 12]) {
+    const buffer = native.hugeBuffer(bytes);
+    assert.equal(buffer.byteLength, bytes);
+    const view = new Uint8Array(buffer);
+    assert.ok(view.every((b) => b === 0));
+    view.fill(7);
+    assert.equal(view[bytes - 1], 7);
+  }
+  for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => native.hugeBuffer(bad), TypeError);
+  assert.throws(() => native.hugeBuffer('8' as unknown as number), TypeError);
+  const large = largeFloat32Array(17 << 20); // 68 MiB
+  assert.equal(large.length, 17 << 20);
+  assert.equal(large[large.length - 1], 0);
+  large[large.length - 1] = 1.5;
+  assert.equal(large[large.length - 1], 1.5);
+  assert.equal(largeFloat32Array(3).length, 3);
+  assert.equal(largeBuffer(5).length, 5);
+});

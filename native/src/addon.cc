@@ -3,6 +3,7 @@
 #include "blas.h"
 #include "linalg.h"
 #include "lock.h"
+#include "memory.h"
 #include "mlp.h"
 #include "score.h"
 #include "skipgram.h"
@@ -16,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   vasg::InitMlp(env, exports);
   vasg::InitScore(env, exports);
   vasg::InitLock(env, exports);
+  vasg::InitMemory(env, exports);
   return exports;
 }
 

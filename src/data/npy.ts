@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import type { Matrix } from './types.js';
 import { writeFileAtomic, type FileData } from './atomic.js';
+import { largeBuffer, largeFloat32Array } from '../core/memory.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // "\x93NUMPY"
 /** Reads are split so that no single fs.readSync exceeds the 2 GiB limit. */
@@ -28,7 +29,7 @@ function readWholeFile(file: string): Buffer {
   try {
     const size = fs.fstatSync(fd).size;
     if (size > bufferConstants.MAX_LENGTH) fail(file, `file is ${size} bytes, more than a Buffer can hold (${bufferConstants.MAX_LENGTH})`);
-    const buffer = Buffer.allocUnsafe(size);
+    const buffer = largeBuffer(size);
     for (let offset = 0; offset < size;) {
       const got = fs.readSync(fd, buffer, offset, Math.min(MAX_READ, size - offset), offset);
       if (got === 0) fail(file, `file shrank while reading (got ${offset} of ${size} bytes)`);
@@ -276,7 +277,7 @@ function readHalf(file: string, prefix: Buffer, size: number): Matrix {
   const header = parseHeader(file, prefix);
   const { rows, cols } = checkShape(file, header, 2, size);
   const table = halfToFloat();
-  const data = new Float32Array(rows * cols);
+  const data = largeFloat32Array(rows * cols);
   // An aligned Uint16Array and a Buffer over the same bytes: the file is read into one, converted from the other.
   const halves = new Uint16Array(Math.min(HALF_BLOCK / 2, Math.max(1, rows * cols)));
   const block = Buffer.from(halves.buffer);

@@ -3,6 +3,7 @@
 import type { Dataset, Split } from './types.js';
 import { prepareSplit } from './split.js';
 import { DEFAULT_TEST_FRACTION, prepareTimeSplit } from './time-split.js';
+import { largeFloat32Array } from '../core/memory.js';
 
 export interface ValidationOptions {
   /** How to split the training pairs again (default: the split's own protocol; random for older and production splits). */
@@ -22,7 +23,7 @@ export function validationSplit(split: Split, seed: number, options: ValidationO
   const newIndex = new Int32Array(split.itemIds.length).fill(-1);
   warmItems.forEach((i, k) => (newIndex[i] = k));
   const cols = options.features === false ? 1 : split.features.cols;
-  const features = new Float32Array(warmItems.length * cols);
+  const features = largeFloat32Array(warmItems.length * cols);
   if (options.features !== false) warmItems.forEach((i, k) => features.set(split.features.data.subarray(i * cols, (i + 1) * cols), k * cols));
   const dataset: Dataset = {
     userIds: split.userIds,

@@ -1,12 +1,13 @@
 // Small row operations on dense matrices used around the native kernels (gather, scale, normalise).
 import type { Matrix } from '../data/types.js';
+import { largeFloat32Array } from '../core/memory.js';
 
 export function zeros(rows: number, cols: number): Matrix {
-  return { data: new Float32Array(rows * cols), rows, cols };
+  return { data: largeFloat32Array(rows * cols), rows, cols };
 }
 
 /** Copies the listed rows of `m` into `out` (row-major, rows.length × m.cols). */
-export function gatherRows(m: Matrix, rows: ArrayLike<number>, out = new Float32Array(rows.length * m.cols)): Float32Array {
+export function gatherRows(m: Matrix, rows: ArrayLike<number>, out = largeFloat32Array(rows.length * m.cols)): Float32Array {
   for (let r = 0; r < rows.length; r++) {
     const start = rows[r] * m.cols;
     out.set(m.data.subarray(start, start + m.cols), r * m.cols);
@@ -16,7 +17,7 @@ export function gatherRows(m: Matrix, rows: ArrayLike<number>, out = new Float32
 
 /** Unit-length copy of every row (zero rows stay zero): cosine similarity becomes a dot product. */
 export function normalizeRows(m: Matrix): Matrix {
-  const out = new Float32Array(m.data.length);
+  const out = largeFloat32Array(m.data.length);
   for (let r = 0; r < m.rows; r++) {
     const start = r * m.cols;
     let norm = 0;

@@ -13,6 +13,7 @@ import { silentProgress, type Progress } from '../progress.js';
 import { fitPairMetric, type PairMetricConfig, type PairRows } from './pair-metric.js';
 import { normalizeRows } from './matrix.js';
 import type { TrainConfig } from './config.js';
+import { largeFloat32Array } from '../core/memory.js';
 
 /** A fitted similar-items space: Y, and every product's Y·u_i (the model keeps no image features of its own). */
 export interface SimilarSpace {
@@ -53,7 +54,7 @@ function similarHalves(views: Matrix[], features: Matrix): SimilarHalves {
   const embeddings = new Float32Array(views.length * features.rows * dim);
   views.forEach((v, k) => embeddings.set(normalizeRows(v).data, k * features.rows * dim));
   const I = features.cols;
-  const weighted = new Float32Array(features.rows * I);
+  const weighted = largeFloat32Array(features.rows * I);
   for (let i = 0; i < features.rows; i++) {
     const row = features.data.subarray(i * I, (i + 1) * I);
     let norm = 0;

@@ -10,6 +10,7 @@
 import { native, type Mlp } from '../native.js';
 import type { Matrix } from '../data/types.js';
 import type { RowSource } from './matrix.js';
+import { largeFloat32Array } from '../core/memory.js';
 
 /** Rows per GEMM block when projecting: bounds the scratch memory on large catalogues. */
 const BLOCK = 4096;
@@ -119,7 +120,7 @@ export function standardize(source: RowSource, rows: ArrayLike<number> = Array.f
   const cols = source.cols;
   // Each row is gathered (and scaled) once, straight into the output, then centred and scaled there: on `men` a
   // second gather and per-element index arithmetic made this 10 s of training's set-up.
-  const data = new Float32Array(n * cols);
+  const data = largeFloat32Array(n * cols);
   const mean = new Float32Array(cols);
   for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
     const block = source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, n - r0) }, (_, k) => rows[r0 + k]));
