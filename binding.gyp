@@ -5,6 +5,7 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/blas.cc",
+        "native/src/half.cc",
         "native/src/linalg.cc",
         "native/src/walks.cc",
         "native/src/skipgram.cc",

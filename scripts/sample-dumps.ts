@@ -15,6 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import sharp from 'sharp';
 import { loadDataset } from '../src/data/dataset.js';
 import { recordBytes } from '../src/data/formats/amazonfeatures.js';
+import { widenFeatures } from '../src/data/features.js';
 
 function arg(name: string, optional = false): string | undefined {
   const k = process.argv.indexOf(name);
@@ -67,7 +68,7 @@ const b = Buffer.alloc(asins.length * recordBytes(dim));
 asins.forEach((asin, i) => {
   const start = i * recordBytes(dim);
   b.write(asin, start, 'latin1');
-  for (let k = 0; k < dim; k++) b.writeFloatLE(dataset.features.data[i * dim + k], start + 10 + 4 * k);
+  for (let k = 0; k < dim; k++) b.writeFloatLE(widenFeatures(dataset.features).data[i * dim + k], start + 10 + 4 * k);
 });
 fs.writeFileSync(path.join(out, 'amazon2014/image_features.b'), b);
 
@@ -95,7 +96,7 @@ await db.run(`COPY (SELECT * EXCLUDE (n) FROM ${log} WHERE n <= ${half}) TO ${sq
 await db.run(`COPY (SELECT * EXCLUDE (n) FROM ${log} WHERE n > ${half}) TO ${sql(path.join(out, 'table/log-2.parquet'))} (FORMAT parquet)`);
 fs.rmSync(tmpCsv);
 const itemsJson = path.join(out, 'table/.items.ndjson');
-fs.writeFileSync(itemsJson, jsonLines(asins.map((asin, i) => ({ product: asin, name: title(i), kind: branch(i).join('/'), vector: Array.from(dataset.features.data.subarray(i * dim, (i + 1) * dim)) }))));
+fs.writeFileSync(itemsJson, jsonLines(asins.map((asin, i) => ({ product: asin, name: title(i), kind: branch(i).join('/'), vector: Array.from(widenFeatures(dataset.features).data.subarray(i * dim, (i + 1) * dim)) }))));
 await db.run(`COPY (SELECT product, name, kind, CAST(vector AS FLOAT[]) AS vector FROM read_json(${sql(itemsJson)}, format = 'newline_delimited')) TO ${sql(path.join(out, 'table/items.parquet'))} (FORMAT parquet)`);
 fs.rmSync(itemsJson);
 db.closeSync();

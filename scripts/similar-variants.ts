@@ -12,7 +12,7 @@
 // rate 5e-3 falling `linear`ly to 0; `constant` keeps it, as IBR does), e.g. `x@20` or `xfv:3:0.3@10,1e-3,constant`.
 import { flag as flagOf } from './args.js';
 import { loadSplit } from '../src/data/split.js';
-import type { Matrix } from '../src/data/types.js';
+import type { Features, Matrix } from '../src/data/types.js';
 import { native } from '../src/native.js';
 import { resolveConfig } from '../src/model/config.js';
 import { trainVasg } from '../src/model/train.js';
@@ -73,7 +73,7 @@ function scheduleOf(text: string | undefined): Schedule {
 }
 
 /** The learned distance fitted on `training` (with a second view: rows n…2n−1), applied to `input`'s rows. */
-function learned(input: Matrix, schedule: Schedule, training: PairRows = matrixRows(input), view?: SecondView): ItemSimilarity {
+function learned(input: Features, schedule: Schedule, training: PairRows = matrixRows(input), view?: SecondView): ItemSimilarity {
   const { projection } = fitPairMetric(split, training, { ...similarMetricConfig(config), ...schedule }, exclude, silentProgress, 'variant', view);
   return distanceRows(projectRows(projection, input));
 }
@@ -83,9 +83,9 @@ function twoViews(w: number): PairRows {
   const head = new Float32Array(2 * x.data.length);
   head.set(x.data);
   head.set(encoded.data, x.data.length);
-  const tail = new Float32Array(f.data.length);
-  for (let k = 0; k < tail.length; k++) tail[k] = w * f.data[k];
-  return { rows: 2 * x.rows, cols: x.cols + f.cols, head: { data: head, rows: 2 * x.rows, cols: x.cols }, tail: { data: tail, rows: f.rows, cols: f.cols } };
+  // w·f̂ read as float32(w · float32(f̂ · 1)): the unit-length features scaled as the learner reads them, no copy.
+  const tail = { features: f, scale: new Float64Array(f.rows).fill(1), weight: w };
+  return { rows: 2 * x.rows, cols: x.cols + f.cols, head: { data: head, rows: 2 * x.rows, cols: x.cols }, tail };
 }
 
 function similarity(variant: string, schedule: Schedule): ItemSimilarity {

@@ -122,11 +122,18 @@ export interface NativeCore {
     beta1: number, beta2: number, eps: number): void;
 
   /**
-   * [sync] Row differences of pairs: out[p] = [a[first[p]] − a[second[p]] ; b[first[p] mod bRows] − b[second[p] mod
-   * bRows]], [count × (aCols + bCols)] row-major; b null: a's part only (bCols, bRows ignored).
+   * [sync] Row differences of pairs: out[p] = [a[first[p]] − a[second[p]] ; b'[first[p] mod bRows] − b'[second[p] mod
+   * bRows]], [count × (aCols + bCols)] row-major; b' is b (float32, or float16 bit patterns) widened, and with bScale
+   * each value x of row r is float32(bWeight · float32(x · bScale[r])). a or b null: that part is left out.
    */
-  pairDifferences(first: Int32Array, second: Int32Array, count: number, a: Float32Array, aCols: number,
-    b: Float32Array | null, bCols: number, bRows: number, out: Float32Array): void;
+  pairDifferences(first: Int32Array, second: Int32Array, count: number, a: Float32Array | null, aCols: number,
+    b: Float32Array | Uint16Array | null, bCols: number, bRows: number, bScale: Float64Array | null, bWeight: number, out: Float32Array): void;
+
+  /** [sync] out[k] = src[offset + k] (float16 bit patterns) as float32, for k < count (F16C where available). */
+  halfToFloat(src: Uint16Array, offset: number, count: number, out: Float32Array): void;
+
+  /** [sync] Row r of out ([rows.length × cols]) = row rows[r] of src (float16 bit patterns, [n × cols]) as float32. */
+  gatherHalf(src: Uint16Array, cols: number, rows: Int32Array, out: Float32Array): void;
 
   Mlp: new (sizes: number[], options: MlpOptions) => Mlp;
 

@@ -12,6 +12,7 @@ import { Catalog } from '../src/serve/catalog.js';
 import { native } from '../src/native.js';
 import { buildServer } from '../src/serve/server.js';
 import { ConfigError, UnknownIdError, UnsupportedError } from '../src/errors.js';
+import { gatherFeatures } from '../src/data/features.js';
 
 /** Options that keep each method's fit on `tiny` to about a second, one thread. Every registered method needs an entry. */
 const FAST: Record<string, Record<string, unknown>> = {
@@ -137,7 +138,7 @@ for (const method of METHODS) {
 
     await t.test('new products from image features: placed like a cold product of training, or refused', async () => {
       const c = split.warm.indexOf(0);
-      const features = { data: split.features.data.slice(c * split.features.cols, (c + 1) * split.features.cols), rows: 1, cols: split.features.cols };
+      const features = { data: gatherFeatures(split.features, [c]), rows: 1, cols: split.features.cols };
       if (!model.capabilities.newItems) {
         await assert.rejects(model.embedFeatures(features), UnsupportedError);
         return;

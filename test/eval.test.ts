@@ -4,6 +4,7 @@ import { evaluateAuc } from '../src/eval/auc.js';
 import { mostPopScorer, randScorer, wboiScorer } from '../src/eval/baselines.js';
 import type { Matrix, Split } from '../src/data/types.js';
 import { Rng } from '../src/data/random.js';
+import { widenFeatures } from '../src/data/features.js';
 
 /** A split with 5 users and 8 items; item 7 is cold. */
 function handSplit(): Split {
@@ -84,7 +85,7 @@ test('MostPop scores are training counts; cold items tie at zero', async () => {
 test('WBOI user vector is the rating-weighted mean of image features, compared by cosine', () => {
   const split = handSplit();
   const wboi = wboiScorer(split);
-  const f = split.features;
+  const f = widenFeatures(split.features);
   // User 0 bought items 0 (rating 5) and 1 (rating 1).
   const mean = Array.from({ length: 4 }, (_, c) => (5 * f.data[c] + 1 * f.data[4 + c]) / 6);
   const norm = Math.hypot(...mean);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { loadDataset } from '../src/data/dataset.js';
 import { npyDtype } from '../src/data/npy.js';
 import { recordBytes } from '../src/data/formats/amazonfeatures.js';
+import { widenFeatures } from '../src/data/features.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-import-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +58,7 @@ test('vasg import amazon: category, duplicates, products without features, cold-
   assert.deepEqual(ds.itemIds, ['B000000001', 'B000000003']);
   assert.equal(ds.items[0].title, 'Chaussure élégante');
   assert.equal(ds.items[1].category, 'Clothing, Shoes & Jewelry/Men/Shoes', 'the category column holds the selected path');
-  assert.deepEqual([...ds.features.data.subarray(3, 6)].map((x) => Math.round(x * 10) / 10), [3, 3.1, 3.2]);
+  assert.deepEqual([...widenFeatures(ds.features).data.subarray(3, 6)].map((x) => Math.round(x * 10) / 10), [3, 3.1, 3.2]);
   // --category repeated: products under either prefix.
   const both = vasg(['import', 'amazon', '--reviews', path.join(dir, 'reviews.json'), '--meta', path.join(dir, 'meta.json'), '--features', path.join(dir, 'f.b'), '--feature-dim', '3',
     '--category', 'Clothing, Shoes & Jewelry/Men', '--category', 'Clothing, Shoes & Jewelry/Women', '--out', path.join(dir, 'both'), '--json']);
@@ -102,7 +103,7 @@ test('vasg import amazon streams features.npy across buffer boundaries; prepare 
   const ds = loadDataset(out).dataset;
   ds.itemIds.forEach((id, row) => {
     const i = Number(id.slice(1)); // writeB: value k of record i is i + k/10
-    assert.deepEqual([...ds.features.data.subarray(row * dim, row * dim + dim)].map((x) => Math.round(x * 10) / 10), [0, 1, 2, 3, 4].map((k) => Math.round((i + k / 10) * 10) / 10));
+    assert.deepEqual([...widenFeatures(ds.features).data.subarray(row * dim, row * dim + dim)].map((x) => Math.round(x * 10) / 10), [0, 1, 2, 3, 4].map((k) => Math.round((i + k / 10) * 10) / 10));
   });
   assert.equal(ds.items[1].title, 'it\'s "3"');
   const p = vasg(['prepare', '--data', out, '--out', path.join(dir, 'split3'), '--json']);
@@ -132,7 +133,7 @@ test('vasg import amazon --dtype float16: streamed as <f2 (values within float16
   const [half, full] = [loadDataset(out).dataset, loadDataset(path.join(dir, 'out3')).dataset];
   assert.equal(half.featureDtype, 'float16');
   assert.deepEqual(half.itemIds, full.itemIds);
-  half.features.data.forEach((x, k) => assert.ok(Math.abs(x - full.features.data[k]) <= Math.abs(full.features.data[k]) * 2 ** -11));
+  widenFeatures(half.features).data.forEach((x, k) => assert.ok(Math.abs(x - widenFeatures(full.features).data[k]) <= Math.abs(widenFeatures(full.features).data[k]) * 2 ** -11));
 
   writeB(path.join(dir, 'big.b'), 3, ['B000000001', 'B000000002']);
   const buf = fs.readFileSync(path.join(dir, 'big.b'));

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadDataset } from '../src/data/dataset.js';
 import { npyDtype, readNpy, writeNpy } from '../src/data/npy.js';
+import { widenFeatures } from '../src/data/features.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-table-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +65,7 @@ test('vasg import table: Parquet logs by glob (written by DuckDB), filters, CSV 
   assert.equal(report.interactions, rows.length - below - of05);
   const ds = loadDataset(out).dataset;
   const row = ds.itemIds.indexOf('07');
-  assert.deepEqual([...ds.features.data.subarray(3 * row, 3 * row + 3)], [7, -7, 0.5]);
+  assert.deepEqual([...widenFeatures(ds.features).data.subarray(3 * row, 3 * row + 3)], [7, -7, 0.5]);
   assert.equal(ds.items[row].title, 'Produit n°7, "spécial"');
   assert.equal(ds.items[row].category, 'odd');
   assert.ok(ds.itemIds.includes('041'), 'never-bought product of the item table kept (cold start)');
@@ -92,7 +93,7 @@ test('vasg import table: NDJSON log, implicit feedback, features from .npy + ids
   assert.ok(!ds.itemIds.includes('ghost'));
   assert.ok([...ds.interactions.ratings].every((x) => x === 1));
   const row = ds.itemIds.indexOf('012');
-  assert.deepEqual([...ds.features.data.subarray(2 * row, 2 * row + 2)], [12, 1]);
+  assert.deepEqual([...widenFeatures(ds.features).data.subarray(2 * row, 2 * row + 2)], [12, 1]);
   // --dtype float16: the same features (small integers are exact in float16), at half the bytes.
   const half = vasg(['import', 'table', '--interactions', at('log.ndjson'), '--user-col', 'who', '--item-col', 'what', '--features', at('f.npy'), '--feature-ids', at('ids.txt'), '--dtype', 'float16', '--out', at('out2h'), '--json']);
   assert.equal(half.status, 0, half.stderr);
@@ -179,5 +180,5 @@ test("the README's sample dumps (scripts/sample-dumps) import: Amazon 2014 with 
   const tab = loadDataset(at('tab')).dataset;
   const gen = loadDataset(at('gen')).dataset;
   assert.equal(tab.interactions.users.length, gen.interactions.users.length);
-  assert.deepEqual(tab.features.data, gen.features.data); // same vectors, same item order (B…1 ↔ first item)
+  assert.deepEqual(widenFeatures(tab.features).data, widenFeatures(gen.features).data); // same vectors, same item order (B…1 ↔ first item)
 });

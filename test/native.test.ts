@@ -486,7 +486,7 @@ test('pairDifferences: rows of a, and of a beside b read modulo its rows, equal 
   const b = randomTable(bRows * bCols, 82, 1);
   const first = Int32Array.of(0, 7, 3, 5), second = Int32Array.of(6, 1, 3, 2);
   const out = new Float32Array(4 * (aCols + bCols));
-  native.pairDifferences(first, second, 4, a, aCols, b, bCols, bRows, out);
+  native.pairDifferences(first, second, 4, a, aCols, b, bCols, bRows, null, 1, out);
   const expected: number[] = [];
   first.forEach((f, p) => {
     const s = second[p];
@@ -495,10 +495,10 @@ test('pairDifferences: rows of a, and of a beside b read modulo its rows, equal 
   });
   assert.deepEqual(Array.from(out), expected.map(Math.fround));
   const headOnly = new Float32Array(2 * aCols);
-  native.pairDifferences(first, second, 2, a, aCols, null, 0, 1, headOnly);
+  native.pairDifferences(first, second, 2, a, aCols, null, 0, 1, null, 1, headOnly);
   assert.deepEqual(Array.from(headOnly), [...expected.slice(0, aCols), ...expected.slice(aCols + bCols, 2 * aCols + bCols)].map(Math.fround));
-  assert.throws(() => native.pairDifferences(Int32Array.of(8), Int32Array.of(0), 1, a, aCols, b, bCols, bRows, out), /pair 0 names a row outside a's 8/);
-  assert.throws(() => native.pairDifferences(first, second, 4, a, aCols, b, bCols, bRows, new Float32Array(8)), RangeError);
+  assert.throws(() => native.pairDifferences(Int32Array.of(8), Int32Array.of(0), 1, a, aCols, b, bCols, bRows, null, 1, out), /pair 0 names a row outside the 8/);
+  assert.throws(() => native.pairDifferences(first, second, 4, a, aCols, b, bCols, bRows, null, 1, new Float32Array(8)), RangeError);
 });
 
 test('Mlp: dropout zeroes about p of hidden units in training only; setParams(getParams()) round-trips', () => {

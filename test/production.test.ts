@@ -14,6 +14,7 @@ import { gatherRows } from '../src/model/matrix.js';
 import { train } from '../src/index.js';
 import type { Dataset } from '../src/data/types.js';
 import { InputError } from '../src/errors.js';
+import { gatherFeatures } from '../src/data/features.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-production-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -48,7 +49,7 @@ test('train(dataset): the whole catalogue, never-bought products cold with the e
   const coldRows = unbought.map((id) => dataset.itemIds.indexOf(id));
   const stored = gatherRows(items, coldRows);
   assert.ok(stored.every(Number.isFinite));
-  const embedded = await model.embedFeatures({ data: gatherRows(dataset.features, coldRows), rows: coldRows.length, cols: dataset.features.cols });
+  const embedded = await model.embedFeatures({ data: gatherFeatures(dataset.features, coldRows), rows: coldRows.length, cols: dataset.features.cols });
   for (let k = 0; k < stored.length; k++) assert.ok(Math.abs(embedded.data[k] - stored[k]) < 1e-5, `cold value ${k}: ${stored[k]} vs encoder ${embedded.data[k]}`);
 
   const user = model.parts.userIds[0];

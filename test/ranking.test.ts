@@ -36,7 +36,7 @@ function tripleLoss(s: RankingState, u: number, i: number, j: number): number {
   let x = 0;
   for (let d = 0; d < dim; d++) {
     let visual = 0;
-    for (let c = 0; c < I; c++) visual += (s.features!.data[i * I + c] - s.features!.data[j * I + c]) * s.weights![c * dim + d];
+    for (let c = 0; c < I; c++) visual += ((s.features as Matrix).data[i * I + c] - (s.features as Matrix).data[j * I + c]) * s.weights![c * dim + d];
     x += s.users[u * dim + d] * (s.free[i * dim + d] - s.free[j * dim + d] + visual);
   }
   return Math.log1p(Math.exp(-x));
@@ -88,11 +88,11 @@ test('the visual term steps E along −f̃ᵀΔ and folds its standardisation in
   // Standardised rows: centred columns, unit mean squared norm.
   for (let c = 0; c < I; c++) {
     let mean = 0;
-    for (let r = 0; r < 7; r++) mean += standardized.data[r * I + c] / 7;
+    for (let r = 0; r < 7; r++) mean += (standardized as Matrix).data[r * I + c] / 7;
     assert.ok(Math.abs(mean) < 1e-5);
   }
   let squares = 0;
-  for (const v of standardized.data) squares += v * v;
+  for (const v of (standardized as Matrix).data) squares += v * v;
   assert.ok(Math.abs(squares / 7 - 1) < 1e-4);
 
   const projection = new VisualProjection(standardized, dim, 0.01);
@@ -102,7 +102,7 @@ test('the visual term steps E along −f̃ᵀΔ and folds its standardisation in
   for (let c = 0; c < I; c++) {
     for (let d = 0; d < dim; d++) {
       let fd = 0;
-      for (let r = 0; r < 7; r++) fd += standardized.data[r * I + c] * delta[r * dim + d];
+      for (let r = 0; r < 7; r++) fd += (standardized as Matrix).data[r * I + c] * delta[r * dim + d];
       if (Math.abs(fd) > 1e-3) assert.ok(Math.abs(projection.weights[c * dim + d] - 0.01 * Math.sign(fd)) < 1e-4);
     }
   }
@@ -128,7 +128,7 @@ test('standardize reads the listed rows in blocks, min–max scaled on the way, 
   mean.forEach((m, c) => assert.ok(Math.abs(standardization.mean[c] - m) < 1e-5));
   assert.ok(Math.abs(standardization.scale - scale) < 1e-4 * scale);
   listed.forEach((r, k) => {
-    for (let c = 0; c < 3; c++) assert.ok(Math.abs(standardized.data[k * 3 + c] - (scaled.data[r * 3 + c] - mean[c]) / scale) < 1e-4, `row ${r}`);
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs((standardized as Matrix).data[k * 3 + c] - (scaled.data[r * 3 + c] - mean[c]) / scale) < 1e-4, `row ${r}`);
   });
 });
 

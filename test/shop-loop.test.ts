@@ -20,6 +20,8 @@ import { replayExperiment } from '../src/experiments/replay.js';
 import { ConfigError } from '../src/errors.js';
 import type { Dataset } from '../src/data/types.js';
 import { silentProgress } from '../src/progress.js';
+import { gatherFeatures } from '../src/data/features.js';
+import { widenFeatures } from '../src/data/features.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-loop-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -110,7 +112,7 @@ function withheld(dataset: Dataset, userId: string, itemId: string): Dataset {
     userIds: dataset.userIds,
     itemIds: keepItems.map((j) => dataset.itemIds[j]),
     items: keepItems.map((j) => dataset.items[j]),
-    features: { data: Float32Array.from(keepItems.flatMap((j) => Array.from(dataset.features.data.subarray(j * cols, (j + 1) * cols)))), rows: keepItems.length, cols },
+    features: { data: Float32Array.from(keepItems.flatMap((j) => Array.from(widenFeatures(dataset.features).data.subarray(j * cols, (j + 1) * cols)))), rows: keepItems.length, cols },
     interactions: {
       users: Int32Array.from(keep, (k) => src.users[k]), items: Int32Array.from(keep, (k) => newItem[src.items[k]]),
       ratings: Float32Array.from(keep, (k) => src.ratings[k]), timestamps: Float64Array.from(keep, (k) => src.timestamps[k]),
@@ -150,7 +152,7 @@ test('--init-from: known products start from the old vectors, a new product from
   const known = now.itemIds.findIndex((id) => id !== popular);
   assert.deepEqual(row(start.items, known), row(old.parts.items, old.parts.itemIds.indexOf(now.itemIds[known])), 'an untouched product starts at its old vector');
   const p = now.itemIds.indexOf(popular);
-  const embedded = await old.embedFeatures({ data: now.features.data.slice(p * now.features.cols, (p + 1) * now.features.cols), rows: 1, cols: now.features.cols });
+  const embedded = await old.embedFeatures({ data: gatherFeatures(now.features, [p]), rows: 1, cols: now.features.cols });
   assert.deepEqual(row(start.items, p).map((x) => x.toFixed(5)), Array.from(embedded.data, (x) => x.toFixed(5)), 'a new product starts at the encoder output');
   const u = now.userIds.indexOf(newUser);
   const bought = Array.from(now.train.users.keys()).filter((e) => now.train.users[e] === u).map((e) => now.train.items[e]);
@@ -241,7 +243,7 @@ test('export-events: a product and events posted to a running vasg serve appear 
   const item = dataset.itemIds.indexOf('NEW-1');
   assert.ok(item >= 0);
   assert.equal(dataset.items[item].title, 'New dress');
-  assert.deepEqual(Array.from(dataset.features.data.subarray(item * dataset.features.cols, item * dataset.features.cols + 3)).map((x) => x.toFixed(4)), ['0.0000', '0.3333', '0.6667']);
+  assert.deepEqual(Array.from(widenFeatures(dataset.features).data.subarray(item * dataset.features.cols, item * dataset.features.cols + 3)).map((x) => x.toFixed(4)), ['0.0000', '0.3333', '0.6667']);
   const pairs = new Set(Array.from(dataset.interactions.users, (u, k) => `${dataset.userIds[u]} ${dataset.itemIds[dataset.interactions.items[k]]}`));
   for (const pair of ['walk-in NEW-1', `walk-in ${tiny.itemIds[0]}`, `${tiny.userIds[0]} NEW-1`]) assert.ok(pairs.has(pair), pair);
   assert.equal(dataset.interactions.users.length, tiny.interactions.users.length + 3);
@@ -264,7 +266,7 @@ test('export-events: a product and events posted to a running vasg serve appear 
   assert.deepEqual([compacted.addedProducts, compacted.events, compacted.newPairs, compacted.newUsers], [1, 3, 3, 1]);
   const fromState = loadDataset(at('next-2')).dataset;
   const row = fromState.itemIds.indexOf('NEW-1');
-  assert.deepEqual(Array.from(fromState.features.data.subarray(row * fromState.features.cols, row * fromState.features.cols + 3)).map((x) => x.toFixed(4)), ['0.0000', '0.3333', '0.6667']);
+  assert.deepEqual(Array.from(widenFeatures(fromState.features).data.subarray(row * fromState.features.cols, row * fromState.features.cols + 3)).map((x) => x.toFixed(4)), ['0.0000', '0.3333', '0.6667']);
 });
 
 test('replay on tiny: rounds of scratch and incremental retraining, each evaluated on the next batch; the CLI prints the table', async () => {

@@ -1,6 +1,7 @@
 // Entry point of the native core: exports only. Each module registers its own functions.
 #include <napi.h>
 #include "blas.h"
+#include "half.h"
 #include "linalg.h"
 #include "lock.h"
 #include "memory.h"
@@ -12,6 +13,7 @@
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   vasg::InitBlas(env, exports);
   vasg::InitLinalg(env, exports);
+  vasg::InitHalf(env, exports);
   vasg::InitWalks(env, exports);
   vasg::InitSkipgram(env, exports);
   vasg::InitMlp(env, exports);

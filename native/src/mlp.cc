@@ -1,4 +1,6 @@
 #include "mlp.h"
+#include "half.h"
+#include <type_traits>
 #include <cblas.h>
 #include <algorithm>
 #include <cmath>
@@ -503,42 +505,75 @@ void AdamStepExport(const Napi::CallbackInfo& info) {
              AdamStepSize(NumArg(info, 5, "lr"), NumArg(info, 6, "beta1"), NumArg(info, 7, "beta2"), NumArg(info, 8, "eps"), step));
 }
 
-// pairDifferences(first, second, count, a, aCols, b, bCols, bRows, out): out row p = [a[f] − a[s] ; b[f mod bRows] −
-// b[s mod bRows]] for f = first[p], s = second[p] (b may be null: a's part only). Rows are read where they are.
+// pairDifferences(first, second, count, a, aCols, b, bCols, bRows, bScale, bWeight, out): out row p = [a[f] − a[s] ;
+// b'[f mod bRows] − b'[s mod bRows]] for f = first[p], s = second[p], where b' is b (float32, or float16 bit patterns in
+// a Uint16Array) and, with bScale, each value x of b's row r is float32(bWeight · float32(x · bScale[r])) (rows scaled
+// as they are read, so no scaled copy of b is ever held). a or b may be null (that part is left out). Rows are read
+// where they are.
+template <typename T>
+void TailDifferences(const T* b, int64_t bCols, int64_t bRows, const double* scale, double weight, int64_t f, int64_t s,
+                     float* __restrict o) {
+  const T* __restrict x = b + (f % bRows) * bCols;
+  const T* __restrict y = b + (s % bRows) * bCols;
+  auto value = [](T v) -> float {
+    if constexpr (std::is_same_v<T, uint16_t>) return HalfToFloat(v);
+    else return v;
+  };
+  if (!scale) {
+#pragma omp simd
+    for (int64_t c = 0; c < bCols; ++c) o[c] = value(x[c]) - value(y[c]);
+    return;
+  }
+  const double sx = scale[f % bRows];
+  const double sy = scale[s % bRows];
+#pragma omp simd
+  for (int64_t c = 0; c < bCols; ++c) {
+    const float u = static_cast<float>(weight * static_cast<float>(value(x[c]) * sx));
+    const float v = static_cast<float>(weight * static_cast<float>(value(y[c]) * sy));
+    o[c] = u - v;
+  }
+}
+
 void PairDifferences(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto first = TypedArg<int32_t>(info, 0, "first");
   auto second = TypedArg<int32_t>(info, 1, "second");
   const int64_t count = IntArg(info, 2, "count");
-  auto a = TypedArg<float>(info, 3, "a");
-  const int64_t aCols = IntArg(info, 4, "aCols");
-  auto b = TypedValue<float>(env, info[5], "b", true);
-  const int64_t bCols = b.data ? IntArg(info, 6, "bCols") : 0;
-  const int64_t bRows = b.data ? IntArg(info, 7, "bRows") : 1;
-  auto out = TypedArg<float>(info, 8, "out");
-  RequireRange(env, count >= 0 && aCols >= 1 && bCols >= 0 && bRows >= 1, "count, aCols, bCols, bRows out of range");
+  auto a = TypedValue<float>(env, info[3], "a", true);
+  const int64_t aCols = a.data ? IntArg(info, 4, "aCols") : 0;
+  const bool half = info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  auto b32 = half ? View<float>{nullptr, 0} : TypedValue<float>(env, info[5], "b", true);
+  auto b16 = half ? TypedValue<uint16_t>(env, info[5], "b") : View<uint16_t>{nullptr, 0};
+  const bool hasB = half || b32.data;
+  const size_t bLength = half ? b16.length : b32.length;
+  const int64_t bCols = hasB ? IntArg(info, 6, "bCols") : 0;
+  const int64_t bRows = hasB ? IntArg(info, 7, "bRows") : 1;
+  auto bScale = TypedValue<double>(env, info[8], "bScale", true);
+  const double bWeight = NumArg(info, 9, "bWeight");
+  auto out = TypedArg<float>(info, 10, "out");
+  RequireRange(env, count >= 0 && aCols >= 0 && bCols >= 0 && bRows >= 1 && aCols + bCols >= 1, "count, aCols, bCols, bRows out of range");
   CheckLength(env, first.length, static_cast<size_t>(count), "first");
   CheckLength(env, second.length, static_cast<size_t>(count), "second");
   const int64_t cols = aCols + bCols;
   CheckLength(env, out.length, static_cast<size_t>(count * cols), "out");
-  const int64_t aRows = static_cast<int64_t>(a.length) / aCols;
+  const int64_t rows = a.data ? static_cast<int64_t>(a.length) / aCols : bRows;
   for (int64_t p = 0; p < count; ++p) {
-    RequireRange(env, first.data[p] >= 0 && first.data[p] < aRows && second.data[p] >= 0 && second.data[p] < aRows,
-                 "pair " + std::to_string(p) + " names a row outside a's " + std::to_string(aRows));
+    RequireRange(env, first.data[p] >= 0 && first.data[p] < rows && second.data[p] >= 0 && second.data[p] < rows,
+                 "pair " + std::to_string(p) + " names a row outside the " + std::to_string(rows));
   }
-  if (b.data) CheckLength(env, b.length, static_cast<size_t>(bRows * bCols), "b");
+  if (hasB) CheckLength(env, bLength, static_cast<size_t>(bRows * bCols), "b");
+  if (bScale.data) CheckLength(env, bScale.length, static_cast<size_t>(bRows), "bScale");
   PoolFor(count, PartsFor(count * cols), [&](int64_t p0, int64_t p1, int) {
     for (int64_t p = p0; p < p1; ++p) {
       float* __restrict o = out.data + p * cols;
-      const float* __restrict x = a.data + first.data[p] * aCols;
-      const float* __restrict y = a.data + second.data[p] * aCols;
+      if (a.data) {
+        const float* __restrict x = a.data + first.data[p] * aCols;
+        const float* __restrict y = a.data + second.data[p] * aCols;
 #pragma omp simd
-      for (int64_t c = 0; c < aCols; ++c) o[c] = x[c] - y[c];
-      if (!b.data) continue;
-      const float* __restrict f = b.data + (first.data[p] % bRows) * bCols;
-      const float* __restrict g = b.data + (second.data[p] % bRows) * bCols;
-#pragma omp simd
-      for (int64_t c = 0; c < bCols; ++c) o[aCols + c] = f[c] - g[c];
+        for (int64_t c = 0; c < aCols; ++c) o[c] = x[c] - y[c];
+      }
+      if (half) TailDifferences(b16.data, bCols, bRows, bScale.data, bWeight, first.data[p], second.data[p], o + aCols);
+      else if (b32.data) TailDifferences(b32.data, bCols, bRows, bScale.data, bWeight, first.data[p], second.data[p], o + aCols);
     }
   });
 }

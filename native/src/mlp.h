@@ -28,8 +28,10 @@ namespace vasg {
 //   grad[r,c] = 2·w_r·(pred − target)/cols. Throws TypeError, RangeError (buffers shorter than rows·cols / rows).
 // [sync] adamStep(params, grad, m, v, step, lr, beta1, beta2, eps): the same Adam step on one parameter array of a
 //   JS learner (step ≥ 1 counts from 1). Throws TypeError, RangeError (step < 1, grad/m/v shorter than params).
-// [sync] pairDifferences(first: Int32Array, second: Int32Array, count, a, aCols, b: Float32Array | null, bCols, bRows,
-//   out): out[p] = [a[first[p]] − a[second[p]] ; b[first[p] mod bRows] − b[second[p] mod bRows]] ([count × (aCols +
-//   bCols)]; without b, a's part only). Throws TypeError, RangeError (a pair outside a's rows, short buffers).
+// [sync] pairDifferences(first: Int32Array, second: Int32Array, count, a: Float32Array | null, aCols,
+//   b: Float32Array | Uint16Array (float16) | null, bCols, bRows, bScale: Float64Array | null, bWeight, out):
+//   out[p] = [a[first[p]] − a[second[p]] ; b'[first[p] mod bRows] − b'[second[p] mod bRows]] ([count × (aCols + bCols)]),
+//   b' = b widened to float32, and with bScale each value x of row r as float32(bWeight · float32(x · bScale[r])).
+//   Throws TypeError, RangeError (a pair outside the rows, short buffers).
 void InitMlp(Napi::Env env, Napi::Object exports);
 }  // namespace vasg

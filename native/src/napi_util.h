@@ -36,6 +36,7 @@ VASG_TYPED_ARG(float, napi_float32_array, "Float32Array")
 VASG_TYPED_ARG(double, napi_float64_array, "Float64Array")
 VASG_TYPED_ARG(int32_t, napi_int32_array, "Int32Array")
 VASG_TYPED_ARG(uint32_t, napi_uint32_array, "Uint32Array")
+VASG_TYPED_ARG(uint16_t, napi_uint16_array, "Uint16Array")
 VASG_TYPED_ARG(uint8_t, napi_uint8_array, "Uint8Array")
 
 inline int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name) {

@@ -5,7 +5,8 @@
 // The collaborative vectors are iALS's: a least-squares fit on all user–product cells is the regression target
 // ridge expects (no sampling noise, no bias term that features could not explain), and iALS is tuned and
 // fitted in seconds, so the map can be tuned on top of it on the same validation split.
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Matrix, Split } from '../data/types.js';
+import { gatherFeatures } from '../data/features.js';
 import { native } from '../native.js';
 import { number, option, type OptionSpec } from '../core/options.js';
 import { IALS_OPTIONS, type IalsModel, type IalsOptions } from './ials.js';
@@ -46,7 +47,7 @@ export interface RidgeSystem {
 }
 
 /** Accumulates the normal equations block by block (one BLAS call per block): computed once per tuning grid. */
-export function ridgeSystem(features: Matrix, targets: Matrix, rows: Int32Array): RidgeSystem {
+export function ridgeSystem(features: Features, targets: Matrix, rows: Int32Array): RidgeSystem {
   if (features.rows !== targets.rows) throw new Error(`Content→CF: ${features.rows} feature rows but ${targets.rows} target rows`);
   if (rows.length === 0) throw new Error('Content→CF: no warm product to fit the map on');
   const d = features.cols;
@@ -56,11 +57,11 @@ export function ridgeSystem(features: Matrix, targets: Matrix, rows: Int32Array)
   const Yb = new Float32Array(Math.min(BLOCK, rows.length) * k);
   for (let r0 = 0; r0 < rows.length; r0 += BLOCK) {
     const b = Math.min(BLOCK, rows.length - r0);
+    gatherFeatures(features, rows.subarray(r0, r0 + b), Fb);
     for (let r = 0; r < b; r++) {
       const i = rows[r0 + r];
-      Fb.set(features.data.subarray(i * d, (i + 1) * d), r * d);
       Yb.set(targets.data.subarray(i * k, (i + 1) * k), r * k);
-      for (let c = 0; c < d; c++) system.sumF[c] += features.data[i * d + c];
+      for (let c = 0; c < d; c++) system.sumF[c] += Fb[r * d + c];
       for (let c = 0; c < k; c++) system.sumY[c] += targets.data[i * k + c];
     }
     native.sgemm(true, false, d, d, b, 1, Fb, d, Fb, d, 1, system.FtF, d);
@@ -119,13 +120,20 @@ export function contentCfItems(model: IalsModel, split: Split, ridge: number,
   for (let i = 0; i < items.rows; i++) if (!split.warm[i]) coldRows.push(i);
   const W = solveRidge(system, ridge);
   const out = new Float32Array(items.data);
-  const coldF = new Float32Array(coldRows.length * (d + 1));
-  coldRows.forEach((i, r) => {
-    coldF.set(split.features.data.subarray(i * d, (i + 1) * d), r * (d + 1));
-    coldF[r * (d + 1) + d] = 1;
-  });
-  const predicted = new Float32Array(coldRows.length * k);
-  if (coldRows.length > 0) native.sgemm(false, false, coldRows.length, k, d + 1, 1, coldF, d + 1, W.data, k, 0, predicted, k);
-  coldRows.forEach((i, r) => out.set(predicted.subarray(r * k, (r + 1) * k), i * k));
+  // A block of cold products at a time: [f, 1]·W, their features widened per block (float16) and never all copied.
+  const block = Math.min(BLOCK, coldRows.length);
+  const gathered = new Float32Array(block * d);
+  const coldF = new Float32Array(block * (d + 1));
+  const predicted = new Float32Array(block * k);
+  for (let r0 = 0; r0 < coldRows.length; r0 += BLOCK) {
+    const b = Math.min(BLOCK, coldRows.length - r0);
+    gatherFeatures(split.features, coldRows.slice(r0, r0 + b), gathered);
+    for (let r = 0; r < b; r++) {
+      coldF.set(gathered.subarray(r * d, (r + 1) * d), r * (d + 1));
+      coldF[r * (d + 1) + d] = 1;
+    }
+    native.sgemm(false, false, b, k, d + 1, 1, coldF, d + 1, W.data, k, 0, predicted, k);
+    for (let r = 0; r < b; r++) out.set(predicted.subarray(r * k, (r + 1) * k), coldRows[r0 + r] * k);
+  }
   return { items: { data: out, rows: items.rows, cols: k }, W };
 }

@@ -2,7 +2,9 @@
 // product's image features — the visual baseline of Table 2. Each batch crosses into BLAS twice: one GEMM
 // projects the batch's feature differences f_i − f_j through [E; β'], one accumulates the gradient wrt [E; β'].
 // Cold products are never sampled, so β_i = 0 and γ_i = 0 for them and only the visual terms score them.
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Matrix, Split } from '../data/types.js';
+import { forEachFeatureBlock, gatherFeatures } from '../data/features.js';
+import { featuresTimes } from '../model/matrix.js';
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -47,6 +49,8 @@ export interface VbprParams extends BprMfParams {
 export interface VbprScratch {
   /** Feature differences d_b = f_i − f_j of the batch, [B × I]. */
   diffs: Float32Array;
+  /** The batch's negative products' feature rows. */
+  negativeRows: Float32Array;
   /** featureScale·diffs·[E; β']ᵀ, [B × (K' + 1)]. */
   projected: Float32Array;
   /** d ln σ(x_b) / d (projected row b) = g_b·[θ_u; 1], [B × (K' + 1)]. */
@@ -58,6 +62,7 @@ export function vbprScratch(batchSize: number, visual: number, featureDim: numbe
   const w = visual + 1;
   return {
     diffs: new Float32Array(batchSize * featureDim),
+    negativeRows: new Float32Array(batchSize * featureDim),
     projected: new Float32Array(batchSize * w),
     grads: new Float32Array(batchSize * w),
     weights: new Float64Array(batchSize),
@@ -71,20 +76,16 @@ export function vbprScratch(batchSize: number, visual: number, featureDim: numbe
  * θ_u += lr·(g·E d − λθ_u), the BPR-MF part as in `bprMfUpdate`, and
  * [E; β'] ← (1 − lr·B·regVisual)·[E; β'] + lr·Σ_b g_b·[θ_u; 1]·d_bᵀ (a GEMM over the batch). Returns Σ −ln σ(x).
  */
-export function vbprStep(p: VbprParams, features: Matrix, batch: BprBatch, lr: number, reg: number, regVisual: number,
+export function vbprStep(p: VbprParams, features: Features, batch: BprBatch, lr: number, reg: number, regVisual: number,
   scratch: VbprScratch = vbprScratch(batch.size, p.visual, features.cols)): number {
   const { users, pos, neg, size: B } = batch;
   const I = features.cols;
   const V = p.visual;
   const W = V + 1;
-  const { diffs, projected, grads, weights } = scratch;
-  const f = features.data;
-  for (let b = 0; b < B; b++) {
-    const i = pos[b] * I;
-    const j = neg[b] * I;
-    const row = b * I;
-    for (let c = 0; c < I; c++) diffs[row + c] = f[i + c] - f[j + c];
-  }
+  const { diffs, negativeRows, projected, grads, weights } = scratch;
+  gatherFeatures(features, pos.subarray(0, B), diffs);
+  gatherFeatures(features, neg.subarray(0, B), negativeRows);
+  for (let k = 0; k < B * I; k++) diffs[k] -= negativeRows[k];
   native.sgemm(false, true, B, W, I, p.featureScale, diffs, I, p.proj, I, 0, projected, W);
 
   let loss = 0;
@@ -116,16 +117,18 @@ export function vbprStep(p: VbprParams, features: Matrix, batch: BprBatch, lr: n
 
 /** 1 / mean Euclidean norm of the warm products' features (1 when they are all zero). */
 export function featureScale(split: Split): number {
-  const { data, cols } = split.features;
+  const { cols } = split.features;
   let sum = 0;
   let n = 0;
-  for (let i = 0; i < split.features.rows; i++) {
-    if (!split.warm[i]) continue;
-    let sq = 0;
-    for (let c = 0; c < cols; c++) sq += data[i * cols + c] ** 2;
-    sum += Math.sqrt(sq);
-    n++;
-  }
+  forEachFeatureBlock(split.features, (data, r0, rows) => {
+    for (let r = 0; r < rows; r++) {
+      if (!split.warm[r0 + r]) continue;
+      let sq = 0;
+      for (let c = 0; c < cols; c++) sq += data[r * cols + c] ** 2;
+      sum += Math.sqrt(sq);
+      n++;
+    }
+  });
   return sum > 0 ? n / sum : 1;
 }
 
@@ -188,14 +191,13 @@ export function vbprItemMap(p: VbprParams, featureDim: number): Matrix {
 }
 
 /** Builds both scorers; E f_i and β'·f_i for all products come from one GEMM. */
-export function vbprScorers(p: VbprParams, features: Matrix, nUsers: number): { scorer: FactorScorer; visual: FactorScorer } {
+export function vbprScorers(p: VbprParams, features: Features, nUsers: number): { scorer: FactorScorer; visual: FactorScorer } {
   const nItems = features.rows;
-  const I = features.cols;
   const K = p.latent;
   const V = p.visual;
   const W = V + 1;
   const projected = new Float32Array(nItems * W);
-  native.sgemm(false, true, nItems, W, I, p.featureScale, features.data, I, p.proj, I, 0, projected, W);
+  featuresTimes(features, p.proj, W, projected, true, p.featureScale);
 
   const full = K + V + 2;
   const users: Matrix = { data: new Float32Array(nUsers * full), rows: nUsers, cols: full };

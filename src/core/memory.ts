@@ -17,6 +17,11 @@ export function largeFloat32Array(length: number): Float32Array {
   return new Float32Array(largeArrayBuffer(length * 4));
 }
 
+/** new Uint16Array(length) (float16 features), in huge pages when large. */
+export function largeUint16Array(length: number): Uint16Array {
+  return new Uint16Array(largeArrayBuffer(length * 2));
+}
+
 /** A zeroed Buffer of `bytes` bytes (Buffer.alloc), in huge pages when large. */
 export function largeBuffer(bytes: number): Buffer {
   return Buffer.from(largeArrayBuffer(bytes));

@@ -3,9 +3,9 @@
 // merges duplicate (user, item) pairs; writing produces the same layout atomically.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Dataset, GroundTruth, ItemMeta, Matrix } from './types.js';
+import type { Dataset, Features, GroundTruth, ItemMeta } from './types.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvSpec, type CsvTable } from './csv.js';
-import { checkFinite, encodeNpy, npyDtype, openNpy, readNpy, type NpyOnDisk } from './npy.js';
+import { checkFinite, encodeFeatures, encodeNpy, npyDtype, openNpy, readFeatures, readNpy, type NpyOnDisk } from './npy.js';
 import { recoverDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, typesOf } from './events.js';
@@ -192,17 +192,18 @@ function ratingField(table: CsvTable, row: CsvRow): number {
  */
 export function loadDataset(dir: string, progress?: Progress): { dataset: Dataset; report: LoadReport };
 export function loadDataset(dir: string, progress: Progress, features: 'on-disk'): { dataset: Dataset<NpyOnDisk>; report: LoadReport };
-export function loadDataset(dir: string, progress: Progress = silentProgress, featureMode?: 'on-disk'): { dataset: Dataset<Matrix | NpyOnDisk>; report: LoadReport } {
+export function loadDataset(dir: string, progress: Progress = silentProgress, featureMode?: 'on-disk'): { dataset: Dataset<Features | NpyOnDisk>; report: LoadReport } {
   recoverDirectory(dir);
   const report: LoadReport = { lines: 0, mergedDuplicates: 0, interactions: 0, users: 0, items: 0, featureDim: 0, hasTruth: false, notes: [] };
   progress.start(`load ${dir}`, 4);
   const items = readItems(path.join(dir, DATASET_FILES.items));
   progress.update(1, 'items');
   const featuresFile = path.join(dir, DATASET_FILES.features);
-  const features = featureMode === 'on-disk' ? openNpy(featuresFile) : readNpy(featuresFile, (message) => report.notes.push(message));
+  const features = featureMode === 'on-disk' ? openNpy(featuresFile) : readFeatures(featuresFile, (message) => report.notes.push(message));
   if (features.rows !== items.ids.length) {
     throw new Error(`${featuresFile}: has ${features.rows} rows but ${DATASET_FILES.items} has ${items.ids.length} items (row i of features.npy must describe data row i of items.csv)`);
   }
+  // float16 values were checked as read; float32 ones are checked here, naming the item.
   if ('data' in features) checkFinite(featuresFile, features, items.ids);
   progress.update(2, 'features');
   const truth = readTruth(dir, items, report);
@@ -217,7 +218,7 @@ export function loadDataset(dir: string, progress: Progress = silentProgress, fe
     hasTruth: truth !== undefined,
   });
   progress.finish(`${report.users} users, ${report.items} items, ${report.interactions} interactions, ${report.mergedDuplicates} duplicates merged`);
-  const dataset: Dataset<Matrix | NpyOnDisk> = { userIds: users.ids, itemIds: items.ids, items: items.meta, interactions, features };
+  const dataset: Dataset<Features | NpyOnDisk> = { userIds: users.ids, itemIds: items.ids, items: items.meta, interactions, features };
   if (npyDtype(featuresFile) === 'float16') dataset.featureDtype = 'float16';
   if (truth) dataset.truth = truth.truth;
   return { dataset, report };
@@ -258,14 +259,14 @@ export interface StreamedFeatures {
 }
 
 /** A data set to write: its features as a matrix or as a .npy stream. */
-export type DatasetToWrite = Omit<Dataset, 'features'> & { features: Matrix | StreamedFeatures };
+export type DatasetToWrite = Omit<Dataset, 'features'> & { features: Features | StreamedFeatures };
 
 /** Writes a data set in the standard layout (all files atomically; see writeDirectoryAtomic). */
 export function writeDataset(dir: string, dataset: DatasetToWrite): void {
   const features = dataset.features;
   const files: Array<[string, FileData | (() => FileData)]> = [
     [DATASET_FILES.items, () => itemsCsv(dataset)],
-    [DATASET_FILES.features, 'npy' in features ? features.npy : encodeNpy(features, dataset.featureDtype, dataset.itemIds)],
+    [DATASET_FILES.features, 'npy' in features ? features.npy : encodeFeatures(features, dataset.featureDtype, dataset.itemIds)],
     [DATASET_FILES.interactions, () => interactionsCsv(dataset)],
   ];
   if (dataset.truth) {

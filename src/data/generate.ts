@@ -817,7 +817,7 @@ function dropUnbought(products: Products, interactions: Dataset['interactions'])
  * Generates a data set from the ground-truth model (docs/synthetic-data.md); the same
  * (options, seed) always gives identical data. Users with 1–4 interactions are included on purpose.
  */
-export function generate(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): Dataset {
+export function generate(spec: PresetName | GenerateOptions, seed: number, progress: Progress = silentProgress): Dataset<Matrix> {
   return generateWithStyles(spec, seed, progress).dataset;
 }
 

@@ -4,9 +4,9 @@
 // half-precision bytes are never all in memory beside it, and written from float32 block by block.
 import fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
-import type { Matrix } from './types.js';
+import type { Features, HalfMatrix, Matrix } from './types.js';
 import { writeFileAtomic, type FileData } from './atomic.js';
-import { largeBuffer, largeFloat32Array } from '../core/memory.js';
+import { largeBuffer, largeFloat32Array, largeUint16Array } from '../core/memory.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // "\x93NUMPY"
 /** Reads are split so that no single fs.readSync exceeds the 2 GiB limit. */
@@ -120,6 +120,43 @@ export function readNpy(file: string, note?: (message: string) => void): Matrix 
   const { rows, cols } = checkShape(file, header, dtype.bytes, buffer.length);
   if (header.descr !== '<f4') note?.(`${file}: converted ${header.descr} to float32`);
   return { data: dtype.read(buffer, header.dataOffset, rows * cols), rows, cols };
+}
+
+/**
+ * Reads a feature array in its storage type: '<f2' as float16 bit patterns (half the bytes of float32, never widened
+ * whole; see src/data/features.ts), anything else as readNpy does. A float16 NaN/±Inf is an error naming its row and column.
+ */
+export function readFeatures(file: string, note?: (message: string) => void): Features {
+  const prefix = readPrefix(file);
+  const header = parseHeader(file, prefix.buffer);
+  return header.descr === '<f2' ? readHalfBits(file, header, prefix.size) : readNpy(file, note);
+}
+
+function readHalfBits(file: string, header: NpyHeader, size: number): HalfMatrix {
+  const { rows, cols } = checkShape(file, header, 2, size);
+  const half = largeUint16Array(rows * cols);
+  const bytes = Buffer.from(half.buffer);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let offset = 0; offset < bytes.length;) offset += readChunk(file, fd, bytes, offset, header.dataOffset + offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const table = halfToFloat();
+  for (let k = 0; k < half.length; k++) {
+    // Exponent all ones: ±Inf or NaN.
+    if ((half[k] & 0x7c00) === 0x7c00) {
+      throw new Error(`${file}: row ${Math.floor(k / cols)}, column ${k % cols}: expected a finite value, found float16 ${table[half[k]]}`);
+    }
+  }
+  return { half, rows, cols };
+}
+
+/** Reads up to MAX_READ bytes of `fd` at `position` into `buffer` at `offset`; the count read (never 0). */
+function readChunk(file: string, fd: number, buffer: Buffer, offset: number, position: number): number {
+  const n = fs.readSync(fd, buffer, offset, Math.min(MAX_READ, buffer.length - offset), position);
+  if (n === 0) fail(file, `file shrank while reading (byte ${position})`);
+  return n;
 }
 
 /**
@@ -383,6 +420,11 @@ export function encodeNpy(matrix: Matrix, dtype: NpyDtype = 'float32', rowNames?
   if (dtype === 'float16') checkHalfRange(matrix, rowNames);
   // Typed arrays are little-endian on every platform Node supports here (x86-64, arm64).
   return dtype === 'float16' ? halfNpy(matrix) : [npyHeader(matrix.rows, matrix.cols), matrix.data];
+}
+
+/** The .npy encoding of features as held: float16 bit patterns as they are, float32 as encodeNpy writes them in `dtype`. */
+export function encodeFeatures(features: Features, dtype: NpyDtype = 'float32', rowNames?: readonly string[]): FileData {
+  return 'half' in features ? [npyHeader(features.rows, features.cols, 'float16'), features.half] : encodeNpy(features, dtype, rowNames);
 }
 
 /**

@@ -5,10 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import { DATASET_FILES } from './dataset.js';
-import type { Dataset, GroundTruth, Interactions, ItemMeta, Matrix, Split, SplitSummary } from './types.js';
+import type { Dataset, Features, GroundTruth, Interactions, ItemMeta, Matrix, Split, SplitSummary } from './types.js';
 import { Rng } from './random.js';
 import { csvError, csvLine, field, idField, numberField, readCsv, type CsvRow, type CsvTable } from './csv.js';
-import { copyNpyRows, encodeNpy, npyDtype, readNpy, selectNpyRows, type NpyOnDisk } from './npy.js';
+import { copyNpyRows, encodeFeatures, encodeNpy, readFeatures, readNpy, selectNpyRows, type NpyOnDisk } from './npy.js';
+import { isHalf, selectFeatureRows } from './features.js';
 import { openWrittenDirectory, writeDirectoryAtomic, type FileData } from './atomic.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { DEFAULT_EVENT_TYPE, EventTypeCollector, selectEvents, typesOf } from './events.js';
@@ -92,7 +93,7 @@ function coldPrefix(policy: ColdPolicy, nItems: number, minRank: Int32Array, max
 }
 
 /** Data that cannot be trained on stops here, with what is missing, not later as null metrics (also for production training). */
-export function checkNotDegenerate(dataset: Dataset<Matrix | NpyOnDisk>): void {
+export function checkNotDegenerate(dataset: Dataset<Features | NpyOnDisk>): void {
   if (dataset.itemIds.length === 0) throw new InputError(`${DATASET_FILES.items}: the catalogue lists no products`, DATASET_FILES.items);
   if (dataset.features.cols === 0) throw new InputError(`${DATASET_FILES.features}: features have width 0; each product needs at least one feature value`, DATASET_FILES.features);
   if (dataset.interactions.users.length === 0) throw new InputError(`${DATASET_FILES.interactions}: has no interactions (only a header?); nothing to train on`, DATASET_FILES.interactions);
@@ -124,7 +125,7 @@ export function lightUserFilter(dataset: Dataset<unknown>, minInteractions: numb
 }
 
 /** Removes light users and unused items, chooses cold products and holds out one test pair per user. */
-export function prepareSplit<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, options: SplitOptions, progress: Progress = silentProgress): Split<F> {
+export function prepareSplit<F extends Features | NpyOnDisk>(dataset: Dataset<F>, options: SplitOptions, progress: Progress = silentProgress): Split<F> {
   const minInteractions = options.minInteractions ?? 5;
   const policy = options.coldPolicy ?? 'balanced';
   const rng = new Rng(options.seed);
@@ -241,7 +242,7 @@ export function prepareSplit<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, 
 }
 
 /** The counts every summary.json carries, read off an assembled split. */
-export function splitCounts(split: Split<Matrix | NpyOnDisk>): Pick<SplitSummary, 'users' | 'items' | 'warmItems' | 'coldItems' | 'trainPairs' | 'testWarm' | 'testCold' | 'featureDim'> {
+export function splitCounts(split: Split<Features | NpyOnDisk>): Pick<SplitSummary, 'users' | 'items' | 'warmItems' | 'coldItems' | 'trainPairs' | 'testWarm' | 'testCold' | 'featureDim'> {
   const warmItems = split.warm.reduce((sum, w) => sum + w, 0);
   const testWarm = split.test.items.reduce((sum, i) => sum + split.warm[i], 0);
   return {
@@ -250,9 +251,9 @@ export function splitCounts(split: Split<Matrix | NpyOnDisk>): Pick<SplitSummary
   };
 }
 
-/** The features of the listed products: copied rows of a matrix, or a row selection of a file read when written. */
-function selectFeatures<F extends Matrix | NpyOnDisk>(features: F, rows: number[]): F {
-  return ('data' in features ? selectRows(features, rows) : selectNpyRows(features, rows)) as F;
+/** The features of the listed products: copied rows (in their storage type), or a row selection of a file read when written. */
+function selectFeatures<F extends Features | NpyOnDisk>(features: F, rows: number[]): F {
+  return ('file' in features ? selectNpyRows(features, rows) : selectFeatureRows(features, rows)) as F;
 }
 
 function selectRows(matrix: Matrix, rows: number[]): Matrix {
@@ -274,7 +275,7 @@ function testablePairs(interactions: Interactions): (k: number) => boolean {
 }
 
 /** Re-indexes kept users/items; a test pair is cold exactly when its item has no training interaction. */
-export function assemble<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array,
+export function assemble<F extends Features | NpyOnDisk>(dataset: Dataset<F>, keptUser: Uint8Array, keptItems: number[], inTrain: Uint8Array,
   testItem: Int32Array, trainCount: Int32Array): Split<F> {
   const users: number[] = [];
   const newUser = new Int32Array(keptUser.length).fill(-1);
@@ -318,13 +319,13 @@ function formatNumber(value: number): string {
 }
 
 /** Writes a prepared split directory (see SPLIT_FILES); every file atomically. */
-export function writeSplit(dir: string, split: Split<Matrix | NpyOnDisk>): void {
+export function writeSplit(dir: string, split: Split<Features | NpyOnDisk>): void {
   const { features } = split;
   const files: Array<[string, FileData | (() => FileData)]> = [
     [SPLIT_FILES.users, () => csvLine(['user_id']) + split.userIds.map((id) => csvLine([id])).join('')],
     [SPLIT_FILES.items, () => csvLine(['item_id', 'title', 'category', 'image_url', 'cold']) +
       split.itemIds.map((id, i) => csvLine([id, split.items[i].title, split.items[i].category, split.items[i].imageUrl, split.warm[i] ? 0 : 1])).join('')],
-    [SPLIT_FILES.features, 'data' in features ? encodeNpy(features, split.featureDtype, split.itemIds) : () => copyNpyRows(features, split.featureDtype ?? 'float32', split.itemIds)],
+    [SPLIT_FILES.features, 'file' in features ? () => copyNpyRows(features, split.featureDtype ?? 'float32', split.itemIds) : encodeFeatures(features, split.featureDtype, split.itemIds)],
     [SPLIT_FILES.train, () => {
       const { users, items, ratings, timestamps, events } = split.train;
       const lines = [csvLine(['user_id', 'item_id', 'rating', 'timestamp', ...(events ? ['event_types'] : [])])];
@@ -434,7 +435,7 @@ function checkSummary(file: string, split: Split): void {
   }
 }
 
-/** Loads and validates a prepared split directory written by writeSplit. */
+/** Loads and validates a prepared split directory written by writeSplit; float16 features stay float16 in memory. */
 export function loadSplit(dir: string): Split {
   openWrittenDirectory(dir);
   const file = (name: string) => path.join(dir, name);
@@ -447,7 +448,7 @@ export function loadSplit(dir: string): Split {
   const meta: ItemMeta[] = items.rows.map((row) => ({
     title: field(itemTable, row, 'title') ?? '', category: field(itemTable, row, 'category') ?? '', imageUrl: field(itemTable, row, 'image_url') ?? '',
   }));
-  const features = readNpy(file(SPLIT_FILES.features));
+  const features = readFeatures(file(SPLIT_FILES.features));
   if (features.rows !== items.ids.length) throw new Error(`${file(SPLIT_FILES.features)}: has ${features.rows} rows but ${SPLIT_FILES.items} lists ${items.ids.length} items (rows must align)`);
   const train = readTrain(file(SPLIT_FILES.train), users.index, items.index, warm);
   const inTrain = new Uint8Array(items.ids.length);
@@ -456,7 +457,7 @@ export function loadSplit(dir: string): Split {
   if (missing >= 0) throw new Error(`${file(SPLIT_FILES.items)}:${missing + 2}: field "cold": item "${items.ids[missing]}" is marked warm (0) but has no interaction in ${SPLIT_FILES.train}`);
   const test = readTest(file(SPLIT_FILES.test), users.index, items.index, warm);
   const split: Split = { userIds: users.ids, itemIds: items.ids, items: meta, warm, train, test, features, summary };
-  if (npyDtype(file(SPLIT_FILES.features)) === 'float16') split.featureDtype = 'float16';
+  if (isHalf(features)) split.featureDtype = 'float16';
   const truth = readSplitTruth(dir, users.ids.length, items.ids.length);
   if (truth) split.truth = truth;
   checkSummary(file(SPLIT_FILES.summary), split);

@@ -3,7 +3,7 @@
 // tested on their first purchase after it; products first bought after it are the cold ones.
 import { ConfigError, InputError } from '../errors.js';
 import { DATASET_FILES } from './dataset.js';
-import type { Dataset, Matrix, Split } from './types.js';
+import type { Dataset, Features, Split } from './types.js';
 import type { NpyOnDisk } from './npy.js';
 import { Rng } from './random.js';
 import { assemble, checkEnoughWarm, checkNotDegenerate, groupByUser, lightUserFilter, splitCounts } from './split.js';
@@ -62,7 +62,7 @@ function isoTime(seconds: number): string {
 }
 
 /** Splits at a global cutoff; see the module comment and docs/evaluation.md for every choice. */
-export function prepareTimeSplit<F extends Matrix | NpyOnDisk>(dataset: Dataset<F>, options: TimeSplitOptions, progress: Progress = silentProgress): Split<F> {
+export function prepareTimeSplit<F extends Features | NpyOnDisk>(dataset: Dataset<F>, options: TimeSplitOptions, progress: Progress = silentProgress): Split<F> {
   const testFraction = options.testFraction ?? DEFAULT_TEST_FRACTION;
   const minInteractions = options.minInteractions ?? 5;
   if (!(testFraction > 0 && testFraction <= 0.5)) throw new ConfigError(`--test-fraction: expected a number in (0, 0.5], found ${testFraction}`);

@@ -9,6 +9,16 @@ export interface Matrix {
   cols: number;
 }
 
+/** A dense row-major matrix of float16 values, as their bit patterns (Node 20 has no Float16Array). */
+export interface HalfMatrix {
+  half: Uint16Array;
+  rows: number;
+  cols: number;
+}
+
+/** Image features in memory in their storage type (src/data/features.ts reads them as float32 blocks). */
+export type Features = Matrix | HalfMatrix;
+
 /** Interactions as parallel arrays of user/item indices. */
 export interface Interactions {
   users: Int32Array;
@@ -46,16 +56,17 @@ export interface GroundTruth {
 
 /**
  * A data set in the standard layout (interactions.csv, items.csv, features.npy), loaded and validated. Features are
- * a matrix in memory, or (F = NpyOnDisk) left in their file for stages that only select rows of them.
+ * held in their storage type (float16 stays float16), or (F = NpyOnDisk) left in their file for stages that only
+ * select rows of them.
  */
-export interface Dataset<F = Matrix> {
+export interface Dataset<F = Features> {
   userIds: string[];
   itemIds: string[];
   items: ItemMeta[];
   interactions: Interactions;
   /** [itemIds.length × I] image features, row i ↔ item i. */
   features: F;
-  /** How features.npy stores them (absent: float32); in memory they are float32 either way. */
+  /** How features.npy stores them (absent: float32). */
   featureDtype?: NpyDtype;
   truth?: GroundTruth;
 }
@@ -92,8 +103,11 @@ export interface SplitSummary {
   warnings?: string[];
 }
 
-/** A prepared train/test split (output of `prepare`, input of `train` and `evaluate`); features as in Dataset. */
-export interface Split<F = Matrix> {
+/**
+ * A prepared train/test split (output of `prepare`, input of `train` and `evaluate`). Features are held in their
+ * storage type (float16 stays float16), or (F = NpyOnDisk, while preparing) left in their file.
+ */
+export interface Split<F = Features> {
   userIds: string[];
   itemIds: string[];
   items: ItemMeta[];
@@ -103,7 +117,7 @@ export interface Split<F = Matrix> {
   /** One leave-one-out test pair per user (users without one are counted in the summary). */
   test: { users: Int32Array; items: Int32Array };
   features: F;
-  /** How the split's features.npy stores them (absent: float32), kept from the data set. */
+  /** How the split's features.npy stores them (absent: float32), kept from the data set; also how `features` holds them. */
   featureDtype?: NpyDtype;
   truth?: GroundTruth;
   summary: SplitSummary;

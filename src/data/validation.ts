@@ -1,9 +1,9 @@
 // A validation split carved from a split's training pairs by the protocol that made the split: what `vasg tune`,
 // the baselines' tuning and the cold-bias calibration (model/item-bias.ts) judge on, so the test pairs are never seen.
-import type { Dataset, Split } from './types.js';
+import type { Dataset, Features, Split } from './types.js';
+import { selectFeatureRows } from './features.js';
 import { prepareSplit } from './split.js';
 import { DEFAULT_TEST_FRACTION, prepareTimeSplit } from './time-split.js';
-import { largeFloat32Array } from '../core/memory.js';
 
 export interface ValidationOptions {
   /** How to split the training pairs again (default: the split's own protocol; random for older and production splits). */
@@ -22,15 +22,13 @@ export function validationSplit(split: Split, seed: number, options: ValidationO
   for (let i = 0; i < split.itemIds.length; i++) if (split.warm[i]) warmItems.push(i);
   const newIndex = new Int32Array(split.itemIds.length).fill(-1);
   warmItems.forEach((i, k) => (newIndex[i] = k));
-  const cols = options.features === false ? 1 : split.features.cols;
-  const features = largeFloat32Array(warmItems.length * cols);
-  if (options.features !== false) warmItems.forEach((i, k) => features.set(split.features.data.subarray(i * cols, (i + 1) * cols), k * cols));
-  const dataset: Dataset = {
+  const dataset: Dataset<Features> = {
     userIds: split.userIds,
     itemIds: warmItems.map((i) => split.itemIds[i]),
     items: warmItems.map((i) => split.items[i]),
     interactions: { ...split.train, items: Int32Array.from(split.train.items, (i) => newIndex[i]) },
-    features: { data: features, rows: warmItems.length, cols },
+    // Warm rows in the split's storage type (float16 stays float16).
+    features: options.features === false ? { data: new Float32Array(warmItems.length), rows: warmItems.length, cols: 1 } : selectFeatureRows(split.features, warmItems),
   };
   const protocol = options.protocol ?? (split.summary.split === 'time' ? 'time' : 'random');
   if (protocol === 'time') return prepareTimeSplit(dataset, { minInteractions: 2, seed, testFraction: split.summary.testFraction ?? DEFAULT_TEST_FRACTION });

@@ -3,7 +3,7 @@
 // random product pairs with its excess kurtosis (Figure 4). Every function returns plain records
 // (points, histograms, numbers) for reports and figures; nothing prints.
 import { native } from '../native.js';
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { gatherRows, normalizeRows } from '../model/matrix.js';
 import { seenLists } from '../core/factors.js';
@@ -411,7 +411,7 @@ export interface SimilarityDistribution {
 }
 
 /** Cosine similarities of the given row pairs, their moments and a histogram over [-1, 1]. */
-export function cosineDistribution(name: string, vectors: Matrix, pairs: { first: Int32Array; second: Int32Array }, bins = 50): SimilarityDistribution {
+export function cosineDistribution(name: string, vectors: Features, pairs: { first: Int32Array; second: Int32Array }, bins = 50): SimilarityDistribution {
   const unit = normalizeRows(vectors);
   const { cols } = unit;
   const values = new Float64Array(pairs.first.length);

@@ -3,6 +3,7 @@
 // WBOI (a user is the rating-weighted mean of the image features of their products; cosine),
 // and, on generated data, the Oracle that ranks by the true preference.
 import type { Matrix, Split } from '../data/types.js';
+import { forEachFeatureBlock } from '../data/features.js';
 import { Rng } from '../data/random.js';
 import { normalizeRows, zeros } from '../model/matrix.js';
 import type { FactorScorer } from './auc.js';
@@ -38,13 +39,17 @@ export function wboiUserMeans(split: Split): Matrix {
   const users = zeros(split.userIds.length, I);
   const weightSum = new Float64Array(split.userIds.length);
   const { users: us, items: is, ratings } = split.train;
-  for (let e = 0; e < us.length; e++) {
-    const row = us[e] * I;
-    const f = is[e] * I;
-    const r = ratings[e];
-    weightSum[us[e]] += r;
-    for (let c = 0; c < I; c++) users.data[row + c] += r * features.data[f + c];
-  }
+  for (let e = 0; e < us.length; e++) weightSum[us[e]] += ratings[e];
+  // Each block of products adds its purchases (float32: one block, the pairs in order as before).
+  forEachFeatureBlock(features, (data, r0, rows) => {
+    for (let e = 0; e < us.length; e++) {
+      const f = is[e] - r0;
+      if (f < 0 || f >= rows) continue;
+      const row = us[e] * I;
+      const r = ratings[e];
+      for (let c = 0; c < I; c++) users.data[row + c] += r * data[f * I + c];
+    }
+  });
   // The weighting's normaliser does not change a cosine, but keeps the vector a mean as defined.
   for (let u = 0; u < users.rows; u++) {
     const scale = weightSum[u] > 0 ? 1 / weightSum[u] : 0;

@@ -7,7 +7,7 @@
 // could then score by warmth (VASG's cold rows come from the encoder, not from training) instead
 // of by relation. Note that VASG's embeddings were trained on the graph that contains these
 // co-purchases, as in the paper; IBR is trained with the evaluation pairs left out (see ibr.ts).
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
 import { normalizeRows } from '../model/matrix.js';
 import type { VasgModel } from '../model/vasg-model.js';
@@ -152,7 +152,7 @@ export function relationAccuracy(similarity: PairSimilarity | ItemSimilarity, pa
 }
 
 /** Cosine similarity between rows of a product matrix. */
-export function cosineSimilarity(vectors: Matrix): ItemSimilarity {
+export function cosineSimilarity(vectors: Features): ItemSimilarity {
   const unit = normalizeRows(vectors);
   return { queries: unit, items: unit };
 }

@@ -1,7 +1,8 @@
 // The baselines behind the Recommender contract: thin adapters that fit the existing code (src/baselines/,
 // src/eval/baselines.ts) and hand its factor matrices to the common artifact. Nothing here changes a score.
-import { native } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
+import { widenFeatures } from '../data/features.js';
+import { featuresTimes } from '../model/matrix.js';
 import { seedOption, threadsOption, resolveOptions, type OptionSpec } from '../core/options.js';
 import { withBlasThreads } from '../core/blas.js';
 import { distanceRows } from '../core/pairs.js';
@@ -54,7 +55,7 @@ export const wboiMethod: Method<CountingOptions> = {
     const identity: Matrix = { data: new Float32Array(I * I), rows: I, cols: I };
     for (let c = 0; c < I; c++) identity.data[c * I + c] = 1;
     return factorModel(split, {
-      method: 'wboi', options: o, users: wboiUserMeans(split), items: split.features, scoring: 'cosine',
+      method: 'wboi', options: o, users: wboiUserMeans(split), items: widenFeatures(split.features), scoring: 'cosine',
       featureMap: identity, similarItems: true, coldItems: true,
     });
   },
@@ -135,10 +136,9 @@ export const ibrMethod: Method<IbrConfig> = {
 export function ibrFactors(split: Split, projection: Matrix): { users: Matrix; items: Matrix; itemQueries: Matrix } {
   const { features } = split;
   const K = projection.rows;
-  const I = features.cols;
   const nItems = features.rows;
   const x = new Float32Array(nItems * K);
-  native.sgemm(false, true, nItems, K, I, 1, features.data, I, projection.data, I, 0, x, K);
+  featuresTimes(features, projection.data, K, x, true);
   const { queries: itemQueries, items } = distanceRows({ data: x, rows: nItems, cols: K });
   const W = K + 2;
   const nUsers = split.userIds.length;

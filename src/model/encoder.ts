@@ -3,11 +3,12 @@
 // 'regress' fits M(f_p) ≈ X_p on the warm products directly (same network, same noise).
 // `pretrainAutoencoder` is the reference implementation's warm start: M and M⁻¹ trained together.
 import { native, type Mlp } from '../native.js';
-import type { Matrix } from '../data/types.js';
+import type { Features, Matrix } from '../data/types.js';
+import { copyFeatureRows } from '../data/features.js';
 import { Rng } from '../data/random.js';
 import type { Progress } from '../progress.js';
 import type { TrainConfig } from './config.js';
-import { gatherRows, type RowSource } from './matrix.js';
+import { gatherRows, minMaxInPlace, type RowSource } from './matrix.js';
 
 /**
  * M plus a per-dimension affine map (scale, offset) that moves its outputs onto the distribution
@@ -205,26 +206,33 @@ export function encodeRows(encoder: Encoder, features: RowSource, rows: ArrayLik
   return calibrated(encoder, out, rows.length);
 }
 
-/** Embeds feature rows as `encodeRows` does, with each batch's forward pass on a libuv thread: for serving, where the event loop must keep answering. */
-export async function encodeAsync(encoder: Encoder, features: Matrix, batchSize = 1024): Promise<Matrix> {
-  const out = new Float32Array(features.rows * outputDim(encoder));
-  const batches: Array<Promise<void>> = [];
-  forEachBatch(features, batchSize, (input, rows, start) => {
-    batches.push(encoder.network.forwardAsync(input.slice(), rows).then((embedded) => out.set(embedded, start * outputDim(encoder))));
-  });
-  await Promise.all(batches);
+/** Batches encoded at once: each holds its input until its forward pass is done, so a whole float32 copy never builds up. */
+const IN_FLIGHT = 4;
+
+/**
+ * Embeds feature rows as `encodeRows` does (min–max scaled per batch when `minMax`), with each batch's forward pass on
+ * a libuv thread: for serving, where the event loop must keep answering.
+ */
+export async function encodeAsync(encoder: Encoder, features: Features, minMax: boolean, batchSize = 1024): Promise<Matrix> {
+  const dim = outputDim(encoder);
+  const out = new Float32Array(features.rows * dim);
+  let pending: Array<Promise<void>> = [];
+  for (let start = 0; start < features.rows; start += batchSize) {
+    const end = Math.min(features.rows, start + batchSize);
+    const input = copyFeatureRows(features, start, end);
+    if (minMax) minMaxInPlace(input, features.cols);
+    pending.push(encoder.network.forwardAsync(input, end - start).then((embedded) => out.set(embedded, start * dim)));
+    if (pending.length === IN_FLIGHT) {
+      await Promise.all(pending);
+      pending = [];
+    }
+  }
+  await Promise.all(pending);
   return calibrated(encoder, out, features.rows);
 }
 
 function outputDim(encoder: Encoder): number {
   return encoder.network.sizes[encoder.network.sizes.length - 1];
-}
-
-function forEachBatch(features: Matrix, batchSize: number, run: (input: Float32Array, rows: number, start: number) => void): void {
-  for (let start = 0; start < features.rows; start += batchSize) {
-    const rows = Math.min(batchSize, features.rows - start);
-    run(features.data.subarray(start * features.cols, (start + rows) * features.cols), rows, start);
-  }
 }
 
 /** The cold calibration out · row0 + row1 (per dimension), in place. */

@@ -1,5 +1,7 @@
 // Small row operations on dense matrices used around the native kernels (gather, scale, normalise).
-import type { Matrix } from '../data/types.js';
+import type { Features, Matrix } from '../data/types.js';
+import { forEachFeatureBlock, gatherFeatures } from '../data/features.js';
+import { native } from '../native.js';
 import { largeFloat32Array } from '../core/memory.js';
 
 export function zeros(rows: number, cols: number): Matrix {
@@ -15,17 +17,23 @@ export function gatherRows(m: Matrix, rows: ArrayLike<number>, out = largeFloat3
   return out;
 }
 
-/** Unit-length copy of every row (zero rows stay zero): cosine similarity becomes a dot product. */
-export function normalizeRows(m: Matrix): Matrix {
-  const out = largeFloat32Array(m.data.length);
-  for (let r = 0; r < m.rows; r++) {
-    const start = r * m.cols;
-    let norm = 0;
-    for (let c = 0; c < m.cols; c++) norm += m.data[start + c] ** 2;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let c = 0; c < m.cols; c++) out[start + c] = m.data[start + c] * scale;
-  }
-  return { data: out, rows: m.rows, cols: m.cols };
+/**
+ * Unit-length float32 copy of every row (zero rows stay zero): cosine similarity becomes a dot product. float16
+ * features are widened a block at a time, so the copy is the only float32 matrix.
+ */
+export function normalizeRows(m: Features): Matrix {
+  const { cols } = m;
+  const out = largeFloat32Array(m.rows * cols);
+  forEachFeatureBlock(m, (data, r0, rows) => {
+    for (let r = 0; r < rows; r++) {
+      const start = r * cols;
+      let norm = 0;
+      for (let c = 0; c < cols; c++) norm += data[start + c] ** 2;
+      const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let c = 0; c < cols; c++) out[(r0 + r) * cols + c] = data[start + c] * scale;
+    }
+  });
+  return { data: out, rows: m.rows, cols };
 }
 
 /** Per-row min–max scaling to [0, 1], as the reference implementation scales image features. */
@@ -36,7 +44,7 @@ export function minMaxRows(m: Matrix): Matrix {
 }
 
 /** minMaxRows on row-major `data` of `cols` columns, in place. */
-function minMaxInPlace(data: Float32Array, cols: number): void {
+export function minMaxInPlace(data: Float32Array, cols: number): void {
   for (let start = 0; start < data.length; start += cols) {
     let lo = Infinity;
     let hi = -Infinity;
@@ -61,17 +69,31 @@ export interface RowSource {
   gather(rows: ArrayLike<number>): Float32Array;
 }
 
-/** The rows of `m`, min–max scaled per row when `scale` (the same values as minMaxRows(m), without its copy). */
-export function featureRows(m: Matrix, scale: boolean): RowSource {
+/**
+ * The rows of `m` as float32 (float16 features widened as they are gathered), min–max scaled per row when `scale`
+ * (the same values as minMaxRows(m), without its copy).
+ */
+export function featureRows(m: Features, scale: boolean): RowSource {
   return {
     rows: m.rows,
     cols: m.cols,
     gather(rows) {
-      const out = gatherRows(m, rows);
+      const out = gatherFeatures(m, rows);
       if (scale) minMaxInPlace(out, m.cols);
       return out;
     },
   };
+}
+
+/**
+ * out = alpha·F·W, [F.rows × n], with W [F.cols × n] (or [n × F.cols] when `transW`), one GEMM per block of F's rows
+ * (float16 widened per block; a float32 F is one block, one GEMM).
+ */
+export function featuresTimes(features: Features, W: Float32Array, n: number, out: Float32Array, transW = false, alpha = 1): void {
+  const { cols } = features;
+  forEachFeatureBlock(features, (block, r0, rows) => {
+    native.sgemm(false, transW, rows, n, cols, alpha, block, cols, W, transW ? cols : n, 0, out.subarray(r0 * n, (r0 + rows) * n), n);
+  });
 }
 
 /** Index of the first NaN or ±Infinity in `data`, or -1. */
@@ -80,8 +102,11 @@ export function firstNonFinite(data: ArrayLike<number>): number {
   return -1;
 }
 
-/** Throws naming `what` and the first non-finite position, so NaN or overflow never reaches a saved model or a metric. */
-export function assertFinite(what: string, data: ArrayLike<number>, cols = 1): void {
+/**
+ * Throws naming `what` and the first non-finite position, so NaN or overflow never reaches a saved model or a metric.
+ * `firstRow`: the row number of data's first row (a block of a larger matrix).
+ */
+export function assertFinite(what: string, data: ArrayLike<number>, cols = 1, firstRow = 0): void {
   const k = firstNonFinite(data);
-  if (k >= 0) throw new Error(`${what}: non-finite value ${data[k]} at row ${Math.floor(k / cols)}, column ${k % cols}`);
+  if (k >= 0) throw new Error(`${what}: non-finite value ${data[k]} at row ${firstRow + Math.floor(k / cols)}, column ${k % cols}`);
 }

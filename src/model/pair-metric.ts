@@ -5,7 +5,9 @@
 // over the vectors is a GEMM (native.sgemm) on the pairs' differences Δ = f_a − f_b, gathered by copy: Z = Δ·Yᵀ, and
 // the gradient is Wᵀ·Δ (half the work of projecting both rows of each pair); JS only touches K-wide projections.
 import { native } from '../native.js';
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Matrix, Split } from '../data/types.js';
+import { isHalf } from '../data/features.js';
+import { featuresTimes } from './matrix.js';
 import { Rng } from '../data/random.js';
 import { coPurchasedPairs, pairKey } from '../core/pairs.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -30,34 +32,44 @@ export interface PairMetricConfig {
 }
 
 /**
- * The learner's input rows, read only as pair differences: a matrix's rows (IBR: the image features), or rows
- * assembled from two parts held once (the similar-items space: two views of each product's embedding next to one copy
- * of its features): row r = [head row r ; tail row r mod tail.rows].
+ * The learner's input rows, read only as pair differences: feature rows (IBR: the image features), or rows assembled
+ * from two parts held once (the similar-items space: two views of each product's embedding next to one copy of its
+ * features): row r = [head row r ; tail row r mod tail.rows]. Feature rows stay in their storage type (float16 is
+ * widened per value in the native kernel) and are scaled per row as they are read, so no scaled copy is held.
  */
 export interface PairRows {
   rows: number;
   cols: number;
-  head: Matrix;
-  tail: Matrix | null;
+  head: Matrix | null;
+  tail: ScaledRows | null;
 }
 
-/** A matrix's rows as the learner's input. */
-export function matrixRows(m: Matrix): PairRows {
-  return { rows: m.rows, cols: m.cols, head: m, tail: null };
+/** Feature rows read as float32(weight · float32(x · scale[r])) for each value x of row r; scale null: as they are. */
+export interface ScaledRows {
+  features: Features;
+  scale: Float64Array | null;
+  weight: number;
+}
+
+/** Feature rows (either storage type) as the learner's input. */
+export function matrixRows(m: Features): PairRows {
+  return { rows: m.rows, cols: m.cols, head: null, tail: { features: m, scale: null, weight: 1 } };
 }
 
 /** out[p] = row first[p] − row second[p] for p < count ([count × cols]), in native code. */
 export function pairDifferences(rows: PairRows, first: Int32Array, second: Int32Array, count: number, out: Float32Array): void {
   const { head, tail } = rows;
-  native.pairDifferences(first, second, count, head.data, head.cols, tail?.data ?? null, tail?.cols ?? 0, tail?.rows ?? 1, out);
+  const f = tail?.features;
+  native.pairDifferences(first, second, count, head?.data ?? null, head?.cols ?? 0, f ? (isHalf(f) ? f.half : f.data) : null,
+    f?.cols ?? 0, f?.rows ?? 1, tail?.scale ?? null, tail?.weight ?? 1, out);
 }
 
-/** Y·u for each row of `input` ([n × I] → [n × rank]): the rows of a fitted space. */
-export function projectRows(projection: Matrix, input: Matrix): Matrix {
+/** Y·u for each row of `input` ([n × I] → [n × rank]): the rows of a fitted space, projected a block of rows at a time. */
+export function projectRows(projection: Matrix, input: Features): Matrix {
   if (input.cols !== projection.cols) throw new Error(`pair metric: the projection takes ${projection.cols} columns, got ${input.cols}`);
   const K = projection.rows;
   const out = new Float32Array(input.rows * K);
-  if (input.rows > 0) native.sgemm(false, true, input.rows, K, input.cols, 1, input.data, input.cols, projection.data, input.cols, 0, out, K);
+  featuresTimes(input, projection.data, K, out, true);
   return { data: out, rows: input.rows, cols: K };
 }
 

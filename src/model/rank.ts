@@ -7,7 +7,9 @@
 // their top principal directions (`--rank-subspace`), so each step reads k coordinates per product, not I features.
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Matrix, Split } from '../data/types.js';
+import { gatherFeatures } from '../data/features.js';
+import { featuresTimes } from './matrix.js';
 import type { Progress } from '../progress.js';
 import { BprSampler, bprLoss, bprWeight, type BprBatch } from '../core/bpr-sampling.js';
 import type { BipartiteGraph } from '../graph/graph.js';
@@ -36,7 +38,7 @@ export interface RankingState {
    * ([I × dim]); or, when E moves only within a principal subspace P of the features, their coordinates z = f̃·P
    * ([warm × k]) and B ([k × dim]) with E = baseScale·E₀ + P·B, and `base` = f̃·E₀ ([warm × dim]).
    */
-  features: Matrix | null;
+  features: Features | null;
   weights: Float32Array | null;
   base?: Float32Array;
   /** The decay owed by E₀ (B decays in place). */
@@ -46,6 +48,10 @@ export interface RankingState {
 /** Per-batch scratch buffers, allocated once. */
 interface Scratch {
   diffs: Float32Array;
+  /** The batch's negative products' feature rows, and the rows of both sides. */
+  negativeRows: Float32Array;
+  positives: Int32Array;
+  negatives: Int32Array;
   visualTerm: Float32Array;
   grads: Float32Array;
   g: Float64Array;
@@ -54,7 +60,9 @@ interface Scratch {
 function scratchFor(state: RankingState, batchSize: number): Scratch {
   const I = state.features?.cols ?? 0;
   const { dim } = state;
-  return { diffs: new Float32Array(batchSize * I), visualTerm: new Float32Array(batchSize * dim), grads: new Float32Array(batchSize * dim), g: new Float64Array(batchSize) };
+  return {
+    diffs: new Float32Array(batchSize * I), negativeRows: new Float32Array(batchSize * I), positives: new Int32Array(batchSize),
+    negatives: new Int32Array(batchSize), visualTerm: new Float32Array(batchSize * dim), grads: new Float32Array(batchSize * dim), g: new Float64Array(batchSize) };
 }
 
 /**
@@ -68,13 +76,15 @@ export function rankingStep(state: RankingState, batch: BprBatch, lr: number, re
   const { dim, users, free, row, features, weights } = state;
   const B = batch.size;
   const I = features?.cols ?? 0;
-  const { diffs, visualTerm, grads, g } = scratch;
+  const { diffs, negativeRows, positives, negatives, visualTerm, grads, g } = scratch;
   if (features && weights) {
     for (let b = 0; b < B; b++) {
-      const i = row[batch.pos[b]] * I;
-      const j = row[batch.neg[b]] * I;
-      for (let c = 0; c < I; c++) diffs[b * I + c] = features.data[i + c] - features.data[j + c];
+      positives[b] = row[batch.pos[b]];
+      negatives[b] = row[batch.neg[b]];
     }
+    gatherFeatures(features, positives.subarray(0, B), diffs);
+    gatherFeatures(features, negatives.subarray(0, B), negativeRows);
+    for (let k = 0; k < B * I; k++) diffs[k] -= negativeRows[k];
     native.sgemm(false, false, B, dim, I, 1, diffs, I, weights, dim, 0, visualTerm, dim);
     const { base, baseScale = 1 } = state;
     if (base) {
@@ -215,7 +225,7 @@ function visualSubspace(visual: VisualProjection, k: number, seed: number): { ba
   if (k === 0 || features.cols <= k) return null;
   const basis = principalSubspace(features, k, seed + 59);
   const coordinates = new Float32Array(features.rows * k);
-  native.sgemm(false, false, features.rows, k, features.cols, 1, features.data, features.cols, basis, k, 0, coordinates, k);
+  featuresTimes(features, basis, k, coordinates);
   return { basis, coordinates: { data: coordinates, rows: features.rows, cols: k }, weights: new Float32Array(k * visual.dim) };
 }
 
@@ -223,6 +233,6 @@ function visualSubspace(visual: VisualProjection, k: number, seed: number): { ba
 function projectVisual(state: RankingState, out: Float32Array): void {
   const { features, weights, base, baseScale = 1, dim } = state;
   if (!features || !weights) return;
-  native.sgemm(false, false, features.rows, dim, features.cols, 1, features.data, features.cols, weights, dim, 0, out, dim);
+  featuresTimes(features, weights, dim, out);
   if (base) for (let k = 0; k < out.length; k++) out[k] += baseScale * base[k];
 }

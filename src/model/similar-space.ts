@@ -6,14 +6,14 @@
 // so that it knows them. It leaves every user–product score unchanged: only similar items rank by it.
 // Measurements and the variants tried: docs/relations.md.
 import { native } from '../native.js';
-import type { Matrix, Split } from '../data/types.js';
+import type { Features, Matrix, Split } from '../data/types.js';
+import { featureBlock, forEachFeatureBlock } from '../data/features.js';
 import { distanceRows, type ItemSimilarity } from '../core/pairs.js';
 import { withBlasThreads } from '../core/blas.js';
 import { silentProgress, type Progress } from '../progress.js';
-import { fitPairMetric, type PairMetricConfig, type PairRows } from './pair-metric.js';
+import { fitPairMetric, type PairMetricConfig, type PairRows, type ScaledRows } from './pair-metric.js';
 import { normalizeRows } from './matrix.js';
 import type { TrainConfig } from './config.js';
-import { largeFloat32Array } from '../core/memory.js';
 
 /** A fitted similar-items space: Y, and every product's Y·u_i (the model keeps no image features of its own). */
 export interface SimilarSpace {
@@ -42,11 +42,11 @@ export function similarMetricConfig(config: TrainConfig): PairMetricConfig {
 interface SimilarHalves {
   /** x̂ [views·n × dim]: row v·n + i is view v of product i. */
   embeddings: Matrix;
-  /** w·f̂ [n × I], held once for every view. */
-  features: Matrix;
+  /** w·f̂ [n × I] for every view: the features as held, scaled per row as they are read (no scaled copy). */
+  features: ScaledRows;
 }
 
-function similarHalves(views: Matrix[], features: Matrix): SimilarHalves {
+function similarHalves(views: Matrix[], features: Features): SimilarHalves {
   for (const v of views) {
     if (v.rows !== features.rows) throw new Error(`similar-items space: ${v.rows} embeddings but ${features.rows} feature rows`);
   }
@@ -54,28 +54,27 @@ function similarHalves(views: Matrix[], features: Matrix): SimilarHalves {
   const embeddings = new Float32Array(views.length * features.rows * dim);
   views.forEach((v, k) => embeddings.set(normalizeRows(v).data, k * features.rows * dim));
   const I = features.cols;
-  const weighted = largeFloat32Array(features.rows * I);
-  for (let i = 0; i < features.rows; i++) {
-    const row = features.data.subarray(i * I, (i + 1) * I);
-    let norm = 0;
-    for (let c = 0; c < I; c++) norm += row[c] ** 2;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    // The unit-length feature is rounded to float32 before the weight, as normalizeRows' output was.
-    for (let c = 0; c < I; c++) weighted[i * I + c] = FEATURE_WEIGHT * Math.fround(row[c] * scale);
-  }
-  return { embeddings: { data: embeddings, rows: views.length * features.rows, cols: dim }, features: { data: weighted, rows: features.rows, cols: I } };
+  const scale = new Float64Array(features.rows);
+  forEachFeatureBlock(features, (block, r0, rows) => {
+    for (let r = 0; r < rows; r++) {
+      let norm = 0;
+      for (let c = 0; c < I; c++) norm += block[r * I + c] ** 2;
+      scale[r0 + r] = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    }
+  });
+  return { embeddings: { data: embeddings, rows: views.length * features.rows, cols: dim }, features: { features, scale, weight: FEATURE_WEIGHT } };
 }
 
 /** The learner's rows u: [x̂ of the row's view; w·f̂ of its product], read as differences without a copy of each u. */
 function similarRows({ embeddings, features }: SimilarHalves): PairRows {
-  return { rows: embeddings.rows, cols: embeddings.cols + features.cols, head: embeddings, tail: features };
+  return { rows: embeddings.rows, cols: embeddings.cols + features.features.cols, head: embeddings, tail: features };
 }
 
 /** Rows of u assembled per block for projecting (17 MB at I = 4096, instead of a whole [n × (dim + I)] copy). */
 const PROJECT_BLOCK = 1024;
 
 /** Y·u_i for the products of `halves`' first view ([n × rank]), u assembled block by block. */
-function projectHalves(projection: Matrix, { embeddings, features }: SimilarHalves): Matrix {
+function projectHalves(projection: Matrix, { embeddings, features: { features, scale, weight } }: SimilarHalves): Matrix {
   const dim = embeddings.cols;
   const I = features.cols;
   const cols = dim + I;
@@ -84,11 +83,15 @@ function projectHalves(projection: Matrix, { embeddings, features }: SimilarHalv
   const K = projection.rows;
   const out = new Float32Array(n * K);
   const block = new Float32Array(Math.min(PROJECT_BLOCK, n) * cols);
+  const widened = new Float32Array(Math.min(PROJECT_BLOCK, n) * I);
   for (let r0 = 0; r0 < n; r0 += PROJECT_BLOCK) {
     const rows = Math.min(PROJECT_BLOCK, n - r0);
+    const values = featureBlock(features, r0, r0 + rows, widened);
     for (let r = 0; r < rows; r++) {
       block.set(embeddings.data.subarray((r0 + r) * dim, (r0 + r + 1) * dim), r * cols);
-      block.set(features.data.subarray((r0 + r) * I, (r0 + r + 1) * I), r * cols + dim);
+      // As the native pair differences read the tail: the unit-length value rounded to float32 before the weight.
+      const s = scale![r0 + r];
+      for (let c = 0; c < I; c++) block[r * cols + dim + c] = weight * Math.fround(values[r * I + c] * s);
     }
     native.sgemm(false, true, rows, K, cols, 1, block, cols, projection.data, cols, 0, out.subarray(r0 * K, (r0 + rows) * K), K);
   }
@@ -96,7 +99,7 @@ function projectHalves(projection: Matrix, { embeddings, features }: SimilarHalv
 }
 
 /** Y·u_i of products given by their embeddings and image features (products placed in a fitted space). */
-export function projectProducts(projection: Matrix, embeddings: Matrix, features: Matrix): Matrix {
+export function projectProducts(projection: Matrix, embeddings: Matrix, features: Features): Matrix {
   return projectHalves(projection, similarHalves([embeddings], features));
 }
 
@@ -116,7 +119,7 @@ export function fitSimilarSpace(split: Split, items: Matrix, encoded: Matrix, co
 }
 
 /** A space with a given Y (an incremental run's previous one): every product's row Y·u_i, nothing fitted. */
-export function placeInSimilarSpace(projection: Matrix, items: Matrix, features: Matrix): SimilarSpace {
+export function placeInSimilarSpace(projection: Matrix, items: Matrix, features: Features): SimilarSpace {
   return { projection, rows: projectProducts(projection, items, features) };
 }
 

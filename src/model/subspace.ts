@@ -4,7 +4,8 @@
 // subspace, so each step costs k columns, not I; on image features a few hundred directions hold most of the variance.
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
-import type { Matrix } from '../data/types.js';
+import type { Features } from '../data/types.js';
+import { forEachFeatureBlock } from '../data/features.js';
 
 /** Power iterations: enough that the basis settles on the top of a slowly decaying spectrum (CNN features). */
 const ITERATIONS = 3;
@@ -16,7 +17,7 @@ const BLOCK = 4096;
  * P [cols × k], row-major with orthonormal columns, spanning approximately the top-k right singular vectors of the
  * rows (uncentred: the mean direction is among them when it dominates). Columns beyond the rows' rank are zero.
  */
-export function principalSubspace(m: Matrix, k: number, seed: number): Float32Array {
+export function principalSubspace(m: Features, k: number, seed: number): Float32Array {
   const { rows: n, cols: I } = m;
   if (k > I) throw new Error(`principal subspace: ${k} directions asked of ${I} columns`);
   const basis = new Rng(seed).fillNormal(new Float32Array(I * k));
@@ -24,12 +25,10 @@ export function principalSubspace(m: Matrix, k: number, seed: number): Float32Ar
   const scores = new Float32Array(Math.min(n, BLOCK) * k);
   for (let it = 0; it < ITERATIONS; it++) {
     const next = new Float32Array(I * k);
-    for (let r0 = 0; r0 < n; r0 += BLOCK) {
-      const count = Math.min(BLOCK, n - r0);
-      const block = m.data.subarray(r0 * I, (r0 + count) * I);
+    forEachFeatureBlock(m, (block, _r0, count) => {
       native.sgemm(false, false, count, k, I, 1, block, I, basis, k, 0, scores, k);   // Y = M·P
       native.sgemm(true, false, I, k, count, 1, block, I, scores, k, 1, next, k);      // P' += Mᵀ·Y
-    }
+    }, BLOCK);
     basis.set(next);
     orthonormalizeColumns(basis, I, k);
   }

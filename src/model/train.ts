@@ -10,6 +10,8 @@
 import { native, type Mlp } from '../native.js';
 import type { Matrix, Split } from '../data/types.js';
 import { Rng } from '../data/random.js';
+import { featureDtype, forEachFeatureBlock } from '../data/features.js';
+import type { NpyDtype } from '../data/npy.js';
 import { buildGraph, negativeTable, nodeFrequencies, type BipartiteGraph } from '../graph/graph.js';
 import { generateWalks, interleaveWalks, keepWalks } from '../graph/walks.js';
 import type { Progress } from '../progress.js';
@@ -140,7 +142,7 @@ async function learnEmbeddings(split: Split, config: TrainConfig, progress: Prog
     const codes = await pretrainAutoencoder(features, graph.nodeItem, decoder, config, progress);
     vectors.set(codes.data, nUsers * config.dim);
   }
-  const visual = config.visual ? createVisual(graph, features, config) : null;
+  const visual = config.visual ? createVisual(graph, features, featureDtype(split.features), config) : null;
   if (visual && start?.visual) visual.projection.startFrom(start.visual, visual.standardization);
   const trainedDecoder = start?.freezeDecoder ? null : decoder;
   const joint = new JointTrainer(graph, vectors, features, trainedDecoder, visual?.projection ?? null, config, rng);
@@ -188,22 +190,24 @@ async function epochCorpus(graph: BipartiteGraph, config: TrainConfig, epoch: nu
  * of training and would blame --lr. Refused before training, naming the value.
  */
 function checkRawFeatureScale(split: Split): void {
-  const { data, cols } = split.features;
+  const { cols } = split.features;
   const limit = Math.sqrt(FLOAT32_MAX / cols);
-  for (let k = 0; k < data.length; k++) {
-    if (Math.abs(data[k]) > limit) {
-      const row = Math.floor(k / cols);
-      throw new Error(`features.npy: row ${row} (product "${split.itemIds[row]}"), column ${k % cols}: ${data[k]} is too large for the decoder's ` +
-        `float32 squared error without min–max scaling (|x| must stay below ${limit.toPrecision(3)} with I = ${cols}); drop --no-min-max or rescale the features`);
+  forEachFeatureBlock(split.features, (data, r0) => {
+    for (let k = 0; k < data.length; k++) {
+      if (Math.abs(data[k]) > limit) {
+        const row = r0 + Math.floor(k / cols);
+        throw new Error(`features.npy: row ${row} (product "${split.itemIds[row]}"), column ${k % cols}: ${data[k]} is too large for the decoder's ` +
+          `float32 squared error without min–max scaling (|x| must stay below ${limit.toPrecision(3)} with I = ${cols}); drop --no-min-max or rescale the features`);
+      }
     }
-  }
+  });
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** E over the warm products' standardised features, in graph node order. */
-function createVisual(graph: BipartiteGraph, features: RowSource, config: TrainConfig) {
-  const { standardized, standardization } = standardize(features, graph.nodeItem);
+/** E over the warm products' standardised features, in graph node order, held in the split's storage type. */
+function createVisual(graph: BipartiteGraph, features: RowSource, dtype: NpyDtype, config: TrainConfig) {
+  const { standardized, standardization } = standardize(features, graph.nodeItem, dtype);
   return { projection: new VisualProjection(standardized, config.dim, config.visualLr), standardization };
 }
 

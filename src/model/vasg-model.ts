@@ -6,12 +6,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, type Mlp } from '../native.js';
-import type { Interactions, ItemMeta, Matrix } from '../data/types.js';
+import type { Features, Interactions, ItemMeta, Matrix } from '../data/types.js';
+import { forEachFeatureBlock } from '../data/features.js';
 import { checkFinite, readNpy, encodeNpy } from '../data/npy.js';
 import { openWrittenDirectory, updateDirectoryAtomic, writeDirectoryAtomic, type FileData } from '../data/atomic.js';
 import { CONFIG_OPTIONS, resolveConfig, type Scoring, type TrainConfig } from './config.js';
 import { encodeAsync, type Encoder } from './encoder.js';
-import { assertFinite, minMaxRows, normalizeRows } from './matrix.js';
+import { assertFinite, normalizeRows } from './matrix.js';
 import { InputError, ModelFormatError, UnknownIdError, UnsupportedError } from '../errors.js';
 import type { Capabilities, Recommendation, Recommender, RecommendOptions } from '../core/recommender.js';
 import { checkK, ExactRetriever } from '../search/exact.js';
@@ -337,8 +338,11 @@ export class VasgModel implements Recommender {
     return this.itemRows;
   }
 
-  /** Embeds new products from raw image features (scaled the way training scaled them), on libuv threads. */
-  async embedFeatures(features: Matrix): Promise<Matrix> {
+  /**
+   * Embeds new products from raw image features (scaled the way training scaled them), on libuv threads, a block of
+   * rows at a time (float16 features are widened per block, never whole).
+   */
+  async embedFeatures(features: Features): Promise<Matrix> {
     const { encoder } = this.parts;
     if (!encoder || this.parts.itemQueries) {
       throw new UnsupportedError(`${this.method} cannot place new products from image features (it has no encoder from features to its factors)`, this.method, 'newItems');
@@ -346,8 +350,8 @@ export class VasgModel implements Recommender {
     if (features.cols !== this.parts.featureDim) {
       throw new InputError(`features have ${features.cols} columns, the model expects ${this.parts.featureDim}`, 'features', undefined, 'features');
     }
-    assertFinite('features to embed', features.data, features.cols);
-    const embedded = await encodeAsync(encoder, this.config.minMaxScale ? minMaxRows(features) : features);
+    forEachFeatureBlock(features, (block, r0) => assertFinite('features to embed', block, features.cols, r0));
+    const embedded = await encodeAsync(encoder, features, this.config.minMaxScale);
     assertFinite('embeddings (the encoder overflowed on these features)', embedded.data, embedded.cols);
     return embedded;
   }

@@ -8,9 +8,11 @@
 // SGD would also have applied to a_p and (times f̃_p) to E. E steps with Adam on −Σ_p f̃_p·Δ_pᵀ, so
 // its step size does not depend on the chunk's pair count.
 import { native, type Mlp } from '../native.js';
-import type { Matrix } from '../data/types.js';
+import type { Features } from '../data/types.js';
+import { forEachFeatureBlock } from '../data/features.js';
+import { floatToHalf, type NpyDtype } from '../data/npy.js';
 import type { RowSource } from './matrix.js';
-import { largeFloat32Array } from '../core/memory.js';
+import { largeFloat32Array, largeUint16Array } from '../core/memory.js';
 
 /** Rows per GEMM block when projecting: bounds the scratch memory on large catalogues. */
 const BLOCK = 4096;
@@ -26,10 +28,11 @@ export class VisualProjection {
   private readonly gradB: Float32Array;
 
   /**
-   * @param features the warm products' features, centred and scaled (see `standardize`), [n × I]
+   * @param features the warm products' features, centred and scaled (see `standardize`), [n × I], float16 when the
+   *   split's features are (read a block at a time)
    * @param dim embedding size D
    */
-  constructor(readonly standardizedFeatures: Matrix, readonly dim: number, private readonly lr: number) {
+  constructor(readonly standardizedFeatures: Features, readonly dim: number, private readonly lr: number) {
     const features = standardizedFeatures;
     this.weights = new Float32Array(features.cols * dim);
     this.bias = new Float32Array(dim);
@@ -42,21 +45,21 @@ export class VisualProjection {
   /** out[r] = E·f̃_r + bias for every warm product, [n × D]. */
   project(out: Float32Array): Float32Array {
     const { standardizedFeatures: features, dim } = this;
-    for (let r0 = 0; r0 < features.rows; r0 += BLOCK) {
-      const rows = Math.min(BLOCK, features.rows - r0);
-      const block = out.subarray(r0 * dim, (r0 + rows) * dim);
-      for (let r = 0; r < rows; r++) block.set(this.bias, r * dim);
-      native.sgemm(false, false, rows, dim, features.cols, 1, features.data.subarray(r0 * features.cols), features.cols,
-        this.weights, dim, 1, block, dim);
-    }
+    forEachFeatureBlock(features, (rows, r0, count) => {
+      const block = out.subarray(r0 * dim, (r0 + count) * dim);
+      for (let r = 0; r < count; r++) block.set(this.bias, r * dim);
+      native.sgemm(false, false, count, dim, features.cols, 1, rows, features.cols, this.weights, dim, 1, block, dim);
+    }, BLOCK);
     return out;
   }
 
   /** One Adam step on the loss whose SGD moved the products by `delta` ([n × D], rows as `features`). */
   step(delta: Float32Array): void {
     const { standardizedFeatures: features, dim } = this;
-    // ∂L/∂E ∝ −f̃ᵀ·Δ (Δ = −lr·∂L/∂X); Adam makes the constant irrelevant.
-    native.sgemm(true, false, features.cols, dim, features.rows, -1, features.data, features.cols, delta, dim, 0, this.gradW, dim);
+    // ∂L/∂E ∝ −f̃ᵀ·Δ (Δ = −lr·∂L/∂X); Adam makes the constant irrelevant. Summed over blocks of rows (float32: one).
+    forEachFeatureBlock(features, (rows, r0, count) => {
+      native.sgemm(true, false, features.cols, dim, count, -1, rows, features.cols, delta.subarray(r0 * dim), dim, r0 === 0 ? 0 : 1, this.gradW, dim);
+    });
     this.gradB.fill(0);
     for (let r = 0; r < features.rows; r++) for (let d = 0; d < dim; d++) this.gradB[d] -= delta[r * dim + d];
     this.steps++;
@@ -112,23 +115,40 @@ export interface Standardization {
 
 /**
  * Centres the columns of the listed rows of `source` and scales them to unit mean squared norm: E's Adam steps then
- * mean the same on any feature width. Rows are gathered in blocks (twice: for the mean, then for the values), so the
- * only full-size array is the result, never a gathered copy beside it.
+ * mean the same on any feature width. Rows are gathered in blocks, never a gathered copy beside the result. The result
+ * is float16 when `dtype` is (float16 features: no float32 copy of them), each value rounded from the float32 one.
  */
-export function standardize(source: RowSource, rows: ArrayLike<number> = Array.from({ length: source.rows }, (_, r) => r)): { standardized: Matrix; standardization: Standardization } {
+export function standardize(source: RowSource, rows: ArrayLike<number> = Array.from({ length: source.rows }, (_, r) => r),
+  dtype: NpyDtype = 'float32'): { standardized: Features; standardization: Standardization } {
+  return dtype === 'float16' ? standardizeToHalf(source, rows) : standardizeInPlace(source, rows);
+}
+
+/** Visits the listed rows of `source`, gathered STANDARDIZE_BLOCK at a time, with the position of the block's first. */
+function gatherBlocks(source: RowSource, rows: ArrayLike<number>, visit: (block: Float32Array, first: number) => void): void {
+  for (let r0 = 0; r0 < rows.length; r0 += STANDARDIZE_BLOCK) {
+    visit(source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, rows.length - r0) }, (_, k) => rows[r0 + k])), r0);
+  }
+}
+
+/** mean += Σ rows of `block` / n. */
+function addToMean(mean: Float32Array, block: Float32Array, n: number): void {
+  const cols = mean.length;
+  for (let start = 0; start < block.length; start += cols) {
+    for (let c = 0; c < cols; c++) mean[c] += block[start + c] / n;
+  }
+}
+
+function standardizeInPlace(source: RowSource, rows: ArrayLike<number>): { standardized: Features; standardization: Standardization } {
   const n = rows.length;
   const cols = source.cols;
   // Each row is gathered (and scaled) once, straight into the output, then centred and scaled there: on `men` a
   // second gather and per-element index arithmetic made this 10 s of training's set-up.
   const data = largeFloat32Array(n * cols);
   const mean = new Float32Array(cols);
-  for (let r0 = 0; r0 < n; r0 += STANDARDIZE_BLOCK) {
-    const block = source.gather(Array.from({ length: Math.min(STANDARDIZE_BLOCK, n - r0) }, (_, k) => rows[r0 + k]));
-    data.set(block, r0 * cols);
-    for (let start = 0; start < block.length; start += cols) {
-      for (let c = 0; c < cols; c++) mean[c] += block[start + c] / n;
-    }
-  }
+  gatherBlocks(source, rows, (block, first) => {
+    data.set(block, first * cols);
+    addToMean(mean, block, n);
+  });
   let squares = 0;
   for (let start = 0; start < data.length; start += cols) {
     for (let c = 0; c < cols; c++) squares += (data[start + c] = data[start + c] - mean[c]) ** 2;
@@ -136,6 +156,27 @@ export function standardize(source: RowSource, rows: ArrayLike<number> = Array.f
   const scale = squares > 0 ? Math.sqrt(squares / Math.max(1, n)) : 1;
   for (let k = 0; k < data.length; k++) data[k] /= scale;
   return { standardized: { data, rows: n, cols }, standardization: { mean, scale } };
+}
+
+/** The same values as standardizeInPlace, each rounded to float16; rows gathered three times (mean, scale, values). */
+function standardizeToHalf(source: RowSource, rows: ArrayLike<number>): { standardized: Features; standardization: Standardization } {
+  const n = rows.length;
+  const cols = source.cols;
+  const mean = new Float32Array(cols);
+  gatherBlocks(source, rows, (block) => addToMean(mean, block, n));
+  let squares = 0;
+  gatherBlocks(source, rows, (block) => {
+    for (let start = 0; start < block.length; start += cols) {
+      for (let c = 0; c < cols; c++) squares += (block[start + c] - mean[c]) ** 2;
+    }
+  });
+  const scale = squares > 0 ? Math.sqrt(squares / Math.max(1, n)) : 1;
+  const half = largeUint16Array(n * cols);
+  gatherBlocks(source, rows, (block, first) => {
+    // Rounded to float32 after centring and after scaling, as in place, then to float16.
+    for (let k = 0; k < block.length; k++) half[first * cols + k] = floatToHalf(Math.fround(Math.fround(block[k] - mean[k % cols]) / scale));
+  });
+  return { standardized: { half, rows: n, cols }, standardization: { mean, scale } };
 }
 
 /** Rows per gathered block when standardising (16 MiB at I = 4096). */

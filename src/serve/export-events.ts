@@ -11,6 +11,7 @@ import type { Dataset, ItemMeta } from '../data/types.js';
 import { eventsOf, readCompactedState, writeLogOf, type NewItem, type WriteRecord } from './catalog.js';
 import type { UserEvent } from './events.js';
 import { WriteLog } from './write-log.js';
+import { forEachFeatureBlock } from '../data/features.js';
 
 export interface ExportReport {
   /** The training data the export started from. */
@@ -86,7 +87,7 @@ export function exportEvents(modelDir: string, data?: string): { dataset: Datase
     newRows.push(item.features);
   }
   const features = new Float32Array(itemIds.length * I);
-  features.set(dataset.features.data);
+  forEachFeatureBlock(dataset.features, (block, r0) => features.set(block, r0 * I));
   newRows.forEach((row, k) => features.set(row, (dataset.itemIds.length + k) * I));
   const interactions = appendEvents(dataset, events, itemIndex, modelDir);
   const out: DatasetToWrite = {
