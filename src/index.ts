@@ -16,7 +16,7 @@ export { productionSplit, loadTrainingData, type TrainingLayout } from './data/p
 export { generate, PRESETS, type PresetName } from './data/generate.js';
 export { resolveConfig, defaultConfig, paperConfig, CONFIG_OPTIONS, type ConfigOption, type TrainConfig } from './model/config.js';
 export { consoleProgress, silentProgress, type Progress } from './progress.js';
-export type { Dataset, Split, Matrix, Interactions, ItemMeta } from './data/types.js';
+export type { Dataset, Split, Matrix, HalfMatrix, Features, Interactions, ItemMeta } from './data/types.js';
 export type { TrainResult } from './model/train.js';
 export type { EvaluationReport } from './eval/evaluate.js';
 export { VasgError, InputError, ConfigError, UnknownIdError, ModelFormatError, UnsupportedError } from './errors.js';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadDataset } from '../src/data/dataset.js';
 import { npyDtype, readNpy, writeNpy } from '../src/data/npy.js';
-import { widenFeatures } from '../src/data/features.js';
+import { isHalf, widenFeatures } from '../src/data/features.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vasg-table-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -98,7 +98,9 @@ test('vasg import table: NDJSON log, implicit feedback, features from .npy + ids
   const half = vasg(['import', 'table', '--interactions', at('log.ndjson'), '--user-col', 'who', '--item-col', 'what', '--features', at('f.npy'), '--feature-ids', at('ids.txt'), '--dtype', 'float16', '--out', at('out2h'), '--json']);
   assert.equal(half.status, 0, half.stderr);
   assert.equal(npyDtype(at('out2h/features.npy')), 'float16');
-  assert.deepEqual(loadDataset(at('out2h')).dataset.features, ds.features);
+  const halfFeatures = loadDataset(at('out2h')).dataset.features;
+  assert.ok(isHalf(halfFeatures), 'float16 features stay float16 in memory');
+  assert.deepEqual(widenFeatures(halfFeatures), ds.features);
 });
 
 test('vasg import table: gzip TSV with unicode ids, duplicates merged; a ragged gzip CSV names its line', () => {

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { VasgModel } from '../model/vasg-model.js';
-import { checkFinite, readNpy, writeNpy } from '../data/npy.js';
+import { checkFinite, readFeatures, writeNpy } from '../data/npy.js';
+import { isHalf } from '../data/features.js';
 import { ConfigError } from '../errors.js';
 import { readCsv, idField, writeCsvRows } from '../data/csv.js';
 import { ITEMS_CSV, itemsFileBeside } from '../data/dataset.js';
@@ -21,8 +22,9 @@ export function embedCommand(): Command {
         throw new ConfigError(`--out ${options.out}: is inside the model directory ${options.model}; write the embeddings elsewhere`);
       }
       const model = VasgModel.load(options.model);
-      const features = readNpy(options.features);
-      checkFinite(options.features, features);
+      // float16 stays float16 (checked finite as read) and is widened a block at a time by the encoder.
+      const features = readFeatures(options.features);
+      if (!isHalf(features)) checkFinite(options.features, features);
       // A prepared split's items.csv (with its `cold` column) works as --ids too.
       const ids = readCsv(options.ids, { ...ITEMS_CSV, optional: [...(ITEMS_CSV.optional ?? []), 'cold'] });
       if (ids.rows.length !== features.rows) {

@@ -51,7 +51,7 @@ export function selectFeatureRows(features: Features, rows: readonly number[]): 
 }
 
 /** Rows per block when a whole float16 matrix is read (16 MiB of float32 at I = 4096). */
-export const FEATURE_BLOCK = 1024;
+const FEATURE_BLOCK = 1024;
 
 /**
  * Visits the rows in consecutive blocks of at most `blockRows` (float16: widened into one reused buffer, so a visitor
@@ -76,7 +76,7 @@ export function widenFeatures(features: Features): Matrix {
   return isHalf(features) ? { data: featureBlock(features, 0, rows, largeFloat32Array(rows * cols)), rows, cols } : features;
 }
 
-/** A float32 matrix's values rounded to float16 (tests, and standardised copies of float16 features). */
+/** A float32 matrix's values rounded to float16 as the writer rounds them (a float16 matrix made in memory, e.g. by tests). */
 export function toHalf(matrix: Matrix): HalfMatrix {
   return { half: Uint16Array.from(matrix.data, floatToHalf), rows: matrix.rows, cols: matrix.cols };
 }

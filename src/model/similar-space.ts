@@ -43,7 +43,7 @@ interface SimilarHalves {
   /** x̂ [views·n × dim]: row v·n + i is view v of product i. */
   embeddings: Matrix;
   /** w·f̂ [n × I] for every view: the features as held, scaled per row as they are read (no scaled copy). */
-  features: ScaledRows;
+  features: ScaledRows & { scale: Float64Array };
 }
 
 function similarHalves(views: Matrix[], features: Features): SimilarHalves {
@@ -90,7 +90,7 @@ function projectHalves(projection: Matrix, { embeddings, features: { features, s
     for (let r = 0; r < rows; r++) {
       block.set(embeddings.data.subarray((r0 + r) * dim, (r0 + r + 1) * dim), r * cols);
       // As the native pair differences read the tail: the unit-length value rounded to float32 before the weight.
-      const s = scale![r0 + r];
+      const s = scale[r0 + r];
       for (let c = 0; c < I; c++) block[r * cols + dim + c] = weight * Math.fround(values[r * I + c] * s);
     }
     native.sgemm(false, true, rows, K, cols, 1, block, cols, projection.data, cols, 0, out.subarray(r0 * K, (r0 + rows) * K), K);
