@@ -742,7 +742,7 @@ test('searchTopK (async) equals a TypeScript reference with exclusions, an allow
 });
 
 test('hugeBuffer: zero-filled, writable, the size asked, bad sizes refused; large arrays zeroed above and below 64 MiB', async () => {
-  const { largeFloat32Array, largeBuffer } = await import('../src/core/memory.js');
+  const { largeFloat32Array, largeBuffer } = await import('../src/data/memory.js');
   for (const bytes of [1, 4096, (2 << 20) + 12]) {
     const buffer = native.hugeBuffer(bytes);
     assert.equal(buffer.byteLength, bytes);

@@ -5,7 +5,7 @@
 import { native } from '../native.js';
 import type { Features, HalfMatrix, Matrix } from './types.js';
 import { floatToHalf, type NpyDtype } from './npy.js';
-import { largeFloat32Array, largeUint16Array } from '../core/memory.js';
+import { largeFloat32Array, largeUint16Array } from './memory.js';
 
 export function isHalf(features: Features): features is HalfMatrix {
   return 'half' in features;

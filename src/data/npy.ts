@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import type { Features, HalfMatrix, Matrix } from './types.js';
 import { writeFileAtomic, type FileData } from './atomic.js';
-import { largeBuffer, largeFloat32Array, largeUint16Array } from '../core/memory.js';
+import { largeBuffer, largeFloat32Array, largeUint16Array } from './memory.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // "\x93NUMPY"
 /** Reads are split so that no single fs.readSync exceeds the 2 GiB limit. */

@@ -2,7 +2,7 @@
 import type { Features, Matrix } from '../data/types.js';
 import { forEachFeatureBlock, gatherFeatures } from '../data/features.js';
 import { native } from '../native.js';
-import { largeFloat32Array } from '../core/memory.js';
+import { largeFloat32Array } from '../data/memory.js';
 
 export function zeros(rows: number, cols: number): Matrix {
   return { data: largeFloat32Array(rows * cols), rows, cols };

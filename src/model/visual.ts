@@ -12,7 +12,7 @@ import type { Features } from '../data/types.js';
 import { forEachFeatureBlock } from '../data/features.js';
 import { floatToHalf, type NpyDtype } from '../data/npy.js';
 import type { RowSource } from './matrix.js';
-import { largeFloat32Array, largeUint16Array } from '../core/memory.js';
+import { largeFloat32Array, largeUint16Array } from '../data/memory.js';
 
 /** Rows per GEMM block when projecting: bounds the scratch memory on large catalogues. */
 const BLOCK = 4096;
