@@ -3,7 +3,7 @@
 // projects the batch's feature differences f_i − f_j through [E; β'], one accumulates the gradient wrt [E; β'].
 // Cold products are never sampled, so β_i = 0 and γ_i = 0 for them and only the visual terms score them.
 import type { Features, Matrix, Split } from '../data/types.js';
-import { forEachFeatureBlock, gatherFeatures } from '../data/features.js';
+import { featureDifferences, forEachFeatureBlock } from '../data/features.js';
 import { featuresTimes } from '../model/matrix.js';
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
@@ -49,8 +49,6 @@ export interface VbprParams extends BprMfParams {
 export interface VbprScratch {
   /** Feature differences d_b = f_i − f_j of the batch, [B × I]. */
   diffs: Float32Array;
-  /** The batch's negative products' feature rows. */
-  negativeRows: Float32Array;
   /** featureScale·diffs·[E; β']ᵀ, [B × (K' + 1)]. */
   projected: Float32Array;
   /** d ln σ(x_b) / d (projected row b) = g_b·[θ_u; 1], [B × (K' + 1)]. */
@@ -62,7 +60,6 @@ export function vbprScratch(batchSize: number, visual: number, featureDim: numbe
   const w = visual + 1;
   return {
     diffs: new Float32Array(batchSize * featureDim),
-    negativeRows: new Float32Array(batchSize * featureDim),
     projected: new Float32Array(batchSize * w),
     grads: new Float32Array(batchSize * w),
     weights: new Float64Array(batchSize),
@@ -82,10 +79,8 @@ export function vbprStep(p: VbprParams, features: Features, batch: BprBatch, lr:
   const I = features.cols;
   const V = p.visual;
   const W = V + 1;
-  const { diffs, negativeRows, projected, grads, weights } = scratch;
-  gatherFeatures(features, pos.subarray(0, B), diffs);
-  gatherFeatures(features, neg.subarray(0, B), negativeRows);
-  for (let k = 0; k < B * I; k++) diffs[k] -= negativeRows[k];
+  const { diffs, projected, grads, weights } = scratch;
+  featureDifferences(features, pos, neg, B, diffs);
   native.sgemm(false, true, B, W, I, p.featureScale, diffs, I, p.proj, I, 0, projected, W);
 
   let loss = 0;

@@ -40,6 +40,16 @@ export function gatherFeatures(features: Features, rows: ArrayLike<number>, out:
   return out;
 }
 
+/**
+ * Row differences of pairs as float32: row p of `out` ([count × cols]) = row first[p] − row second[p], in one native
+ * pass over either storage type (the same values as gathering both sides and subtracting).
+ */
+export function featureDifferences(features: Features, first: Int32Array, second: Int32Array, count: number, out: Float32Array): Float32Array {
+  native.pairDifferences(first.subarray(0, count), second.subarray(0, count), count, null, 0, isHalf(features) ? features.half : features.data, features.cols, features.rows, null, 1,
+    out.subarray(0, count * features.cols));
+  return out;
+}
+
 /** The listed rows (increasing) in the storage type; all rows: the features themselves. */
 export function selectFeatureRows(features: Features, rows: readonly number[]): Features {
   if (rows.length === features.rows) return features;

@@ -8,7 +8,7 @@
 import { native } from '../native.js';
 import { Rng } from '../data/random.js';
 import type { Features, Matrix, Split } from '../data/types.js';
-import { gatherFeatures } from '../data/features.js';
+import { featureDifferences } from '../data/features.js';
 import { featuresTimes } from './matrix.js';
 import type { Progress } from '../progress.js';
 import { BprSampler, bprLoss, bprWeight, type BprBatch } from '../core/bpr-sampling.js';
@@ -48,8 +48,7 @@ export interface RankingState {
 /** Per-batch scratch buffers, allocated once. */
 interface Scratch {
   diffs: Float32Array;
-  /** The batch's negative products' feature rows, and the rows of both sides. */
-  negativeRows: Float32Array;
+  /** The rows of both sides. */
   positives: Int32Array;
   negatives: Int32Array;
   visualTerm: Float32Array;
@@ -61,7 +60,7 @@ function scratchFor(state: RankingState, batchSize: number): Scratch {
   const I = state.features?.cols ?? 0;
   const { dim } = state;
   return {
-    diffs: new Float32Array(batchSize * I), negativeRows: new Float32Array(batchSize * I), positives: new Int32Array(batchSize),
+    diffs: new Float32Array(batchSize * I), positives: new Int32Array(batchSize),
     negatives: new Int32Array(batchSize), visualTerm: new Float32Array(batchSize * dim), grads: new Float32Array(batchSize * dim), g: new Float64Array(batchSize) };
 }
 
@@ -76,15 +75,13 @@ export function rankingStep(state: RankingState, batch: BprBatch, lr: number, re
   const { dim, users, free, row, features, weights } = state;
   const B = batch.size;
   const I = features?.cols ?? 0;
-  const { diffs, negativeRows, positives, negatives, visualTerm, grads, g } = scratch;
+  const { diffs, positives, negatives, visualTerm, grads, g } = scratch;
   if (features && weights) {
     for (let b = 0; b < B; b++) {
       positives[b] = row[batch.pos[b]];
       negatives[b] = row[batch.neg[b]];
     }
-    gatherFeatures(features, positives.subarray(0, B), diffs);
-    gatherFeatures(features, negatives.subarray(0, B), negativeRows);
-    for (let k = 0; k < B * I; k++) diffs[k] -= negativeRows[k];
+    featureDifferences(features, positives, negatives, B, diffs);
     native.sgemm(false, false, B, dim, I, 1, diffs, I, weights, dim, 0, visualTerm, dim);
     const { base, baseScale = 1 } = state;
     if (base) {
