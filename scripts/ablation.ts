@@ -28,7 +28,7 @@ const ROWS = [
   '--rank-epochs 0',
   '--no-visual',
   '--scoring dot',
-  '--no-decoder',
+  '--decoder',
   '--paper',
 ];
 

@@ -87,7 +87,7 @@ test('the marker records size and CRC-32 of every file, empty arrays included, a
   fs.rmSync(dir, { recursive: true });
 });
 
-test('files the new output does not write (decoder_* after --no-decoder) go with the old directory', () => {
+test('files the new output does not write (decoder_* of an older model trained with --decoder) go with the old directory', () => {
   const dir = path.join(root, 'stale');
   writeDirectoryAtomic(dir, [['manifest.json', '{}'], ['decoder_0_W.npy', 'old']]);
   writeDirectoryAtomic(dir, [['manifest.json', '{"v":2}']]);
@@ -153,8 +153,8 @@ test('SIGKILL before every rename of `vasg train --out EXISTING`: the model is t
   writeSplit(path.join(work, 'split'), split);
   const quick = ['--data', path.join(work, 'split'), '--epochs', '1', '--walks-per-node', '2', '--rank-epochs', '1', '--encoder-steps', '10', '--threads', '1', '--json'];
   // The new model differs in D and has no decoder: a mix would show as stale decoder_* files or mismatched shapes.
-  const oldArgs = ['train', ...quick, '--dim', '8', '--hidden', '16'];
-  const newArgs = ['train', ...quick, '--dim', '12', '--no-decoder'];
+  const oldArgs = ['train', ...quick, '--dim', '8', '--hidden', '16', '--decoder'];
+  const newArgs = ['train', ...quick, '--dim', '12'];
   const oldModel = path.join(work, 'old-model');
   const newModel = path.join(work, 'new-model');
   assert.equal(vasg(...oldArgs, '--out', oldModel).status, 0);
@@ -198,8 +198,8 @@ test('a diverging loss stops training with an error naming the loss and the flag
   const before = modelContents(model);
   const cases: Array<[string[], RegExp]> = [
     // Skip-gram's loss is clamped, so it is its climb (not a NaN) that names it, even when the decoder overflows first.
-    [['--skipgram-lr', '1'], /training diverged in epoch 1 \(chunk \d+\/\d+\): (user|product) vector \d+ holds NaN; the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 1\)/],
-    [['--skipgram-lr', '10', '--no-decoder'], /the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 10\)/],
+    [['--skipgram-lr', '1', '--decoder'], /training diverged in epoch 1 \(chunk \d+\/\d+\): (user|product) vector \d+ holds NaN; the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 1\)/],
+    [['--skipgram-lr', '10'], /the skip-gram loss is \d+\.\d+ per pair; try a lower --skipgram-lr \(now 10\)/],
     [['--rank-lr', '10'], /ranking refinement diverged in epoch \d: the BPR loss is NaN; try a lower --rank-lr \(now 10\)/],
   ];
   for (const [flags, message] of cases) {
@@ -218,7 +218,7 @@ test('a raw feature too large for the decoder (3e38 with --no-min-max) is refuse
   const data = Float32Array.from(split.features.data);
   data[2 * split.features.cols + 5] = 3e38;
   const huge = { ...split, features: { ...split.features, data } };
-  const config = resolveConfig({ threads: 1, seed: 1, dim: 8, epochs: 1, minMaxScale: false });
+  const config = resolveConfig({ threads: 1, seed: 1, dim: 8, epochs: 1, minMaxScale: false, decoder: true });
   await assert.rejects(trainVasg(huge, config, silentProgress),
     new RegExp(`features\\.npy: row 2 \\(product "${split.itemIds[2]}"\\), column 5: 3\\.0+\\d*e\\+38 is too large .* drop --no-min-max or rescale the features`));
 });

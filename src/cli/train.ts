@@ -18,7 +18,7 @@ import { configFlag, progressFor } from './options.js';
 /** Training flags (one per row of CONFIG_OPTIONS), shared with `vasg demo` and `vasg experiment`. */
 export function addTrainOptions(command: Command): Command {
   for (const { key } of CONFIG_OPTIONS) command.addOption(configFlag(key));
-  return command.option('--paper', 'the paper\'s formulation: --no-visual --rank-epochs 0 --negatives 0 --scoring cosine --encoder-objective autoencoder (explicit flags still win)');
+  return command.option('--paper', 'the paper\'s formulation: --decoder --no-visual --rank-epochs 0 --negatives 0 --scoring cosine --encoder-objective autoencoder (explicit flags still win)');
 }
 
 /** Builds the config from parsed flags; with --paper, the paper's settings replace defaults the user did not set. */

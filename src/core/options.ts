@@ -16,7 +16,7 @@ export interface ValueType<T> {
 /** One option of a model: its key in the options record, CLI flag, help text, default and type. */
 export interface OptionSpec<C, K extends keyof C = keyof C> {
   key: K;
-  /** `--dim <n>`; switches: `--weighted-walks` (default false) or `--no-decoder` (default true). */
+  /** `--dim <n>`; switches: `--weighted-walks` (default false) or `--no-visual` (default true). */
   flag: string;
   description: string;
   default: C[K];
