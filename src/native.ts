@@ -140,11 +140,12 @@ export interface NativeCore {
   /**
    * [async] Per test pair the paper's AUC (eq. 4): the fraction of candidate items scoring below the test
    * item (ties count ½), score = U[u]·V[i]. Candidates: all items except the test item and
-   * the items in the user's exclusion list (CSR over users). Blocked GEMM over users.
-   * NaN for a pair with no candidates.
+   * the items in the user's exclusion list (CSR over users). NaN for a pair with no candidates. With k > 0, also
+   * the user's top k from the same score row (`lists`, rows of k item ids as topK gives them: the exclusion list
+   * skipped, the test item a candidate). One blocked GEMM over users serves both.
    */
-  pairAuc(U: Float32Array, V: Float32Array, dim: number, testUsers: Int32Array, testItems: Int32Array,
-    excludeIndptr: Int32Array, excludeIndices: Int32Array, threads: number): Promise<Float64Array>;
+  rankTestPairs(U: Float32Array, V: Float32Array, dim: number, testUsers: Int32Array, testItems: Int32Array,
+    excludeIndptr: Int32Array, excludeIndices: Int32Array, k: number, threads: number): Promise<{ auc: Float64Array; lists: Int32Array }>;
 
   /**
    * [sync] Top-k items by U[u]·V[i] for each of the given users, skipping excluded items. Rows of k, best first

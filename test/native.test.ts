@@ -638,14 +638,15 @@ const dot = (U: Float32Array, V: Float32Array, dim: number, u: number, i: number
   return s;
 };
 
-test('pairAuc equals a brute-force count with exclusions and ties (several GEMM blocks)', async () => {
+test('rankTestPairs: AUC equals a brute-force count with exclusions and ties (several GEMM blocks), lists equal topK', async () => {
   const c = rankingCase(77);
   const nPairs = 1300;
   const users = Int32Array.from({ length: nPairs }, () => Math.floor(c.r() * c.nUsers));
   const items = Int32Array.from({ length: nPairs }, (_, j) =>
     j % 7 === 0 && c.lists[users[j]].length > 0 ? c.lists[users[j]][0] : Math.floor(c.r() * c.nItems));
-  const auc = await native.pairAuc(c.U, c.V, c.dim, users, items, c.indptr, c.indices, 2);
+  const { auc, lists } = await native.rankTestPairs(c.U, c.V, c.dim, users, items, c.indptr, c.indices, 7, 2);
   assert.ok(auc instanceof Float64Array);
+  assert.deepEqual(lists, native.topK(c.U, c.V, c.dim, users, 7, c.indptr, c.indices).items);
   assert.equal(auc.length, nPairs);
   let sawTie = false;
   for (let j = 0; j < nPairs; j++) {
@@ -663,10 +664,12 @@ test('pairAuc equals a brute-force count with exclusions and ties (several GEMM 
     else assert.ok(Math.abs(auc[j] - below / cands) < 1e-12, `pair ${j}: ${auc[j]} vs ${below / cands}`);
   }
   assert.ok(sawTie);
-  const one = await native.pairAuc(c.U, c.V, c.dim, users, items, c.indptr, c.indices, 1);
-  assert.deepEqual(one, auc);
-  assert.throws(() => native.pairAuc(c.U, c.V, c.dim, users, items.subarray(1), c.indptr, c.indices, 1), RangeError);
-  assert.throws(() => native.pairAuc(c.U, c.V, c.dim, Int32Array.from([c.nUsers]), Int32Array.from([0]), c.indptr, c.indices, 1), RangeError);
+  const one = await native.rankTestPairs(c.U, c.V, c.dim, users, items, c.indptr, c.indices, 7, 1);
+  assert.deepEqual(one, { auc, lists });
+  assert.deepEqual((await native.rankTestPairs(c.U, c.V, c.dim, users, items, c.indptr, c.indices, 0, 1)).auc, auc);
+  assert.throws(() => native.rankTestPairs(c.U, c.V, c.dim, users, items.subarray(1), c.indptr, c.indices, 7, 1), RangeError);
+  assert.throws(() => native.rankTestPairs(c.U, c.V, c.dim, Int32Array.from([c.nUsers]), Int32Array.from([0]), c.indptr, c.indices, 7, 1), RangeError);
+  assert.throws(() => native.rankTestPairs(c.U, c.V, c.dim, users, items, c.indptr, c.indices, -1, 1), RangeError);
 });
 
 test('topK equals brute force, skips exclusions, pads with -1/-Infinity', () => {

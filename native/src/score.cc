@@ -72,19 +72,65 @@ void ScoreBlock(const Tables& t, const int32_t* users, int64_t rows, float* gath
               static_cast<int>(t.nItems));
 }
 
-class PairAucWorker : public PromiseWorker {
+struct Cand {
+  float score;
+  int32_t item;
+};
+// a ranks before b: higher score, then lower id.
+inline bool Before(const Cand& a, const Cand& b) {
+  return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
+
+// The top k of one score row s [n] into oi/os (best first, padded with −1/−Infinity), skipping the rows in
+// [exclBegin, exclEnd) (they are overwritten with NaN) and, when allow is given, every row i with allow[i] == 0.
+void RowTopK(float* s, int64_t n, int64_t k, const int32_t* exclBegin, const int32_t* exclEnd, const uint8_t* allow,
+             std::vector<Cand>& heap, int32_t* oi, float* os) {
+  auto worse = [](const Cand& a, const Cand& b) { return Before(a, b); };  // heap top = worst kept
+  for (const int32_t* e = exclBegin; e != exclEnd; ++e) s[*e] = std::numeric_limits<float>::quiet_NaN();
+  heap.clear();
+  // Most rows score below the worst kept one: one comparison rejects them (and the NaNs of excluded rows,
+  // since NaN >= x is false) before the allow mask or the heap is touched.
+  float floor = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = s[i];
+    if (!(v >= floor) || (allow && !allow[i])) continue;
+    const Cand c{v, static_cast<int32_t>(i)};
+    if (static_cast<int64_t>(heap.size()) < k) {
+      heap.push_back(c);
+      std::push_heap(heap.begin(), heap.end(), worse);
+      if (static_cast<int64_t>(heap.size()) == k) floor = heap.front().score;
+    } else if (Before(c, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.back() = c;
+      std::push_heap(heap.begin(), heap.end(), worse);
+      floor = heap.front().score;
+    }
+  }
+  std::sort(heap.begin(), heap.end(), Before);
+  for (int64_t q = 0; q < k; ++q) {
+    const bool have = q < static_cast<int64_t>(heap.size());
+    oi[q] = have ? heap[q].item : -1;
+    os[q] = have ? heap[q].score : -std::numeric_limits<float>::infinity();
+  }
+}
+
+// Per test pair, from one score row: eq. 4's AUC, then (k > 0) the user's top k over the same candidates
+// (training products excluded, the test product included), so evaluation computes each score block once.
+class RankPairsWorker : public PromiseWorker {
  public:
-  PairAucWorker(Napi::Env env, const Tables& t, const int32_t* users, const int32_t* items, int64_t nPairs,
-                int threads, Napi::Float64Array out)
-      : PromiseWorker(env, "vasg.pairAuc"), t_(t), users_(users), items_(items), nPairs_(nPairs), threads_(threads),
-        out_(out.Data()), outRef_(Napi::Persistent(out)) {}
+  RankPairsWorker(Napi::Env env, const Tables& t, const int32_t* users, const int32_t* items, int64_t nPairs, int64_t k,
+                  int threads, Napi::Object result)
+      : PromiseWorker(env, "vasg.rankTestPairs"), t_(t), users_(users), items_(items), nPairs_(nPairs), k_(k),
+        threads_(threads), auc_(result.Get("auc").As<Napi::Float64Array>().Data()),
+        lists_(result.Get("lists").As<Napi::Int32Array>().Data()), resultRef_(Napi::Persistent(result)) {}
 
  protected:
   void Execute() override {
     if (nPairs_ == 0) return;
     const int64_t n = t_.nItems;
     if (n == 0) {
-      for (int64_t j = 0; j < nPairs_; ++j) out_[j] = std::numeric_limits<double>::quiet_NaN();
+      std::fill(auc_, auc_ + nPairs_, std::numeric_limits<double>::quiet_NaN());
+      std::fill(lists_, lists_ + nPairs_ * k_, -1);
       return;
     }
     const int64_t B = BlockRows(n);
@@ -93,12 +139,23 @@ class PairAucWorker : public PromiseWorker {
       const int64_t rows = std::min(B, nPairs_ - j0);
       ScoreBlock(t_, users_ + j0, rows, gathered.data(), S.data());
       ParallelFor(rows, threads_, [&](int64_t r0, int64_t r1, int) {
-        for (int64_t r = r0; r < r1; ++r) out_[j0 + r] = Auc(S.data() + r * n, users_[j0 + r], items_[j0 + r]);
+        std::vector<Cand> heap;
+        std::vector<float> scores(static_cast<size_t>(k_));
+        heap.reserve(static_cast<size_t>(std::min(k_, n)));
+        for (int64_t r = r0; r < r1; ++r) {
+          float* s = S.data() + r * n;
+          const int32_t user = users_[j0 + r];
+          auc_[j0 + r] = Auc(s, user, items_[j0 + r]);
+          if (k_ > 0) {
+            RowTopK(s, n, k_, t_.indices + t_.indptr[user], t_.indices + t_.indptr[user + 1], nullptr, heap,
+                    lists_ + (j0 + r) * k_, scores.data());
+          }
+        }
       });
     }
   }
 
-  Napi::Value Result(Napi::Env) override { return outRef_.Value(); }
+  Napi::Value Result(Napi::Env) override { return resultRef_.Value(); }
 
  private:
   double Auc(const float* __restrict s, int32_t user, int32_t item) const {
@@ -128,13 +185,14 @@ class PairAucWorker : public PromiseWorker {
   Tables t_;
   const int32_t* users_;
   const int32_t* items_;
-  int64_t nPairs_;
+  int64_t nPairs_, k_;
   int threads_;
-  double* out_;
-  Napi::Reference<Napi::Float64Array> outRef_;
+  double* auc_;
+  int32_t* lists_;
+  Napi::ObjectReference resultRef_;
 };
 
-Napi::Value PairAuc(const Napi::CallbackInfo& info) {
+Napi::Value RankTestPairs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto U = TypedArg<float>(info, 0, "U");
   auto V = TypedArg<float>(info, 1, "V");
@@ -143,7 +201,8 @@ Napi::Value PairAuc(const Napi::CallbackInfo& info) {
   auto items = TypedArg<int32_t>(info, 4, "testItems");
   auto indptr = TypedArg<int32_t>(info, 5, "excludeIndptr");
   auto indices = TypedArg<int32_t>(info, 6, "excludeIndices");
-  const int64_t threads = IntArg(info, 7, "threads");
+  const int64_t k = IntArg(info, 7, "k");
+  const int64_t threads = IntArg(info, 8, "threads");
   Tables t = CheckTables(env, U, V, dim, users, "testUsers", indptr, indices);
   RequireRange(env, items.length == users.length, "testItems must have the same length as testUsers");
   for (size_t j = 0; j < items.length; ++j) {
@@ -152,21 +211,16 @@ Napi::Value PairAuc(const Napi::CallbackInfo& info) {
                                            " is not an item in [0, " + std::to_string(t.nItems) + ")");
     }
   }
+  RequireRange(env, k >= 0, "k must be >= 0");
+  RequireRange(env, static_cast<double>(users.length) * static_cast<double>(k) < 2147483647.0, "testUsers · k is too large");
   RequireRange(env, threads >= 1, "threads must be >= 1");
-  auto out = Napi::Float64Array::New(env, users.length);
-  auto* worker = new PairAucWorker(env, t, users.data, items.data, static_cast<int64_t>(users.length),
-                                   static_cast<int>(std::min<int64_t>(threads, 1024)), out);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("auc", Napi::Float64Array::New(env, users.length));
+  result.Set("lists", Napi::Int32Array::New(env, users.length * static_cast<size_t>(k)));
+  auto* worker = new RankPairsWorker(env, t, users.data, items.data, static_cast<int64_t>(users.length), k,
+                                     static_cast<int>(std::min<int64_t>(threads, 1024)), result);
   for (size_t i = 0; i < 7; ++i) worker->Keep(info[i]);
   return worker->Start();
-}
-
-struct Cand {
-  float score;
-  int32_t item;
-};
-// a ranks before b: higher score, then lower id.
-inline bool Before(const Cand& a, const Cand& b) {
-  return a.score > b.score || (a.score == b.score && a.item < b.item);
 }
 
 // Rows per panel of the layout searchTopK scores (see PanelScores).
@@ -256,40 +310,10 @@ void RunTopK(const TopKJob& job) {
     PoolFor(rows, parts, [&](int64_t r0, int64_t r1, int) {
       std::vector<Cand> heap;
       heap.reserve(static_cast<size_t>(std::min(k, n)));
-      auto worse = [](const Cand& a, const Cand& b) { return Before(a, b); };  // heap top = worst kept
       for (int64_t r = r0; r < r1; ++r) {
-        float* s = S.data() + r * n;
         const int64_t csr = job.csrRow ? job.csrRow[j0 + r] : j0 + r;
-        for (int32_t q = job.indptr[csr]; q < job.indptr[csr + 1]; ++q) {
-          s[job.indices[q]] = std::numeric_limits<float>::quiet_NaN();
-        }
-        heap.clear();
-        // Most rows score below the worst kept one: one comparison rejects them (and the NaNs of excluded rows,
-        // since NaN >= x is false) before the allow mask or the heap is touched.
-        float floor = -std::numeric_limits<float>::infinity();
-        for (int64_t i = 0; i < n; ++i) {
-          const float v = s[i];
-          if (!(v >= floor) || (job.allow && !job.allow[i])) continue;
-          const Cand c{v, static_cast<int32_t>(i)};
-          if (static_cast<int64_t>(heap.size()) < k) {
-            heap.push_back(c);
-            std::push_heap(heap.begin(), heap.end(), worse);
-            if (static_cast<int64_t>(heap.size()) == k) floor = heap.front().score;
-          } else if (Before(c, heap.front())) {
-            std::pop_heap(heap.begin(), heap.end(), worse);
-            heap.back() = c;
-            std::push_heap(heap.begin(), heap.end(), worse);
-            floor = heap.front().score;
-          }
-        }
-        std::sort(heap.begin(), heap.end(), Before);
-        int32_t* oi = job.items + (j0 + r) * k;
-        float* os = job.scores + (j0 + r) * k;
-        for (int64_t q = 0; q < k; ++q) {
-          const bool have = q < static_cast<int64_t>(heap.size());
-          oi[q] = have ? heap[q].item : -1;
-          os[q] = have ? heap[q].score : -std::numeric_limits<float>::infinity();
-        }
+        RowTopK(S.data() + r * n, n, k, job.indices + job.indptr[csr], job.indices + job.indptr[csr + 1], job.allow, heap,
+                job.items + (j0 + r) * k, job.scores + (j0 + r) * k);
       }
     });
   }
@@ -378,7 +402,7 @@ Napi::Value SearchTopK(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitScore(Napi::Env env, Napi::Object exports) {
-  exports.Set("pairAuc", Napi::Function::New(env, PairAuc, "pairAuc"));
+  exports.Set("rankTestPairs", Napi::Function::New(env, RankTestPairs, "rankTestPairs"));
   exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
   exports.Set("searchTopK", Napi::Function::New(env, SearchTopK, "searchTopK"));
 }

@@ -59,7 +59,7 @@ export async function evaluateAuc(scorer: Scorer, split: Split, threads: number,
   return { ...result, cold: NaN, combined: NaN, recallAt20: { ...result.recallAt20, cold: NaN }, ndcgAt20: { ...result.ndcgAt20, cold: NaN }, topK };
 }
 
-/** Per test pair: eq. 4's AUC (native.pairAuc) and the user's top-LIST_K list (native.topK), training products excluded. */
+/** Per test pair: eq. 4's AUC and the user's top-LIST_K list (native.rankTestPairs), training products excluded. */
 interface Ranking {
   perPair: Float64Array;
   /** Rows of LIST_K item ids per test pair, best first (equal scores: lower id first), −1 = empty slot. */
@@ -72,12 +72,12 @@ async function factorRanking(scorer: FactorScorer, split: Split, seenIndptr: Int
   if (users.rows !== split.userIds.length || items.rows !== split.itemIds.length) {
     throw new Error(`${scorer.name}: factors cover ${users.rows} users × ${items.rows} items, the split has ${split.userIds.length} × ${split.itemIds.length}`);
   }
-  const perPair = await native.pairAuc(users.data, items.data, users.cols, split.test.users, split.test.items, seenIndptr, seenIndices, threads);
-  const lists = native.topK(users.data, items.data, users.cols, split.test.users, LIST_K, seenIndptr, seenIndices).items;
+  const { auc: perPair, lists } = await native.rankTestPairs(users.data, items.data, users.cols, split.test.users, split.test.items,
+    seenIndptr, seenIndices, LIST_K, threads);
   return { perPair, lists };
 }
 
-/** The factor path's counts over score blocks: native.pairAuc's AUC and native.topK's lists, computed from each user's score row. */
+/** The factor path's counts over score blocks: native.rankTestPairs' AUC and lists, computed from each user's score row. */
 async function blockRanking(scorer: BlockScorer, split: Split, seenIndptr: Int32Array, seenIndices: Int32Array): Promise<Ranking> {
   const n = split.itemIds.length;
   if (scorer.nUsers !== split.userIds.length || scorer.nItems !== n) {
